@@ -1,0 +1,294 @@
+"""The palette quantizer: K colours, exact nearest-colour lookup, and the one decoder back to RGB.
+
+Colourisation becomes classification over a palette's K colours. `Palette.quantize` snaps each
+pixel to its nearest colour (exactly the brute-force argmin, first index on ties), and
+`Palette.decode` turns indices back into uint8 RGB. Nothing else in colorlib converts between
+pixels and palette indices.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import torch
+
+from .errors import PaletteError
+from .unpickle import load_npy
+
+Space = Literal["rgb", "lab"]
+SPACES: tuple[str, ...] = ("rgb", "lab")
+MIN_COLORS, MAX_COLORS = 2, 256
+
+# Shipped palettes live in palettes/ at the repository root; wheels carry them as colorlib/palettes.
+_SHIPPED_DIRS = (Path(__file__).parent / "palettes", Path(__file__).parent.parent / "palettes")
+SHIPPED: dict[str, tuple[str, Space]] = {
+    f"{cls}{k}{suffix}": (f"{cls}{k}{suffix}.npy", space)
+    for cls in ("horse", "cat", "all")
+    for k in (16, 32)
+    for suffix, space in (("", "rgb"), ("-lab", "lab"))
+    if space == "rgb" or cls == "horse"
+}
+
+
+def _lab(rgb_uint8: np.ndarray) -> np.ndarray:
+    """CIELAB (D65) of uint8 RGB colours, shape (..., 3) float64, via scikit-image."""
+    from skimage.color import rgb2lab
+
+    return rgb2lab(rgb_uint8.reshape(-1, 1, 3)).reshape(rgb_uint8.shape)
+
+
+def _rgb_keys(rgb: np.ndarray) -> np.ndarray:
+    """24-bit key r | g<<8 | b<<16 of each pixel of a uint8 (..., 3) array, flattened (uint32)."""
+    n = rgb.size // 3
+    buf = np.empty(rgb.size + 1, np.uint8)  # one spare byte so the last 4-byte read stays inside
+    buf[:-1] = rgb.reshape(-1)
+    buf[-1] = 0
+    # Read 4 little-endian bytes every 3: the low 24 bits are exactly one pixel.
+    words = np.ndarray(shape=(n,), dtype="<u4", buffer=buf, strides=(3,))
+    return words & np.uint32(0xFFFFFF)
+
+
+def _keys_to_rgb(keys: np.ndarray) -> np.ndarray:
+    return np.stack([keys & 255, (keys >> 8) & 255, keys >> 16], axis=1).astype(np.uint8)
+
+
+def _check_colors(arr: np.ndarray, source: str) -> np.ndarray:
+    """Validate a K×3 colour array and return it as uint8 (floats in [0, 1] are scaled by 255)."""
+    if arr.ndim != 2 or arr.shape[1] != 3:
+        raise PaletteError(f"{source}: expected a K×3 array of RGB colours, got shape {arr.shape}")
+    k = arr.shape[0]
+    if not MIN_COLORS <= k <= MAX_COLORS:
+        raise PaletteError(f"{source}: a palette needs {MIN_COLORS} to {MAX_COLORS} colours, got {k}")
+    if arr.dtype.kind == "f":
+        if not np.isfinite(arr).all():
+            raise PaletteError(f"{source}: colours contain NaN or infinity")
+        if arr.min() < 0 or arr.max() > 1:
+            raise PaletteError(
+                f"{source}: float colours must lie in [0, 1] (got {arr.min():.3g}..{arr.max():.3g}); "
+                "save uint8 0..255 colours instead"
+            )
+        arr = np.rint(arr * 255)
+    elif arr.dtype.kind in "iu":
+        if arr.min() < 0 or arr.max() > 255:
+            raise PaletteError(f"{source}: integer colours must lie in 0..255 (got {arr.min()}..{arr.max()})")
+    else:
+        raise PaletteError(f"{source}: colours must be numbers, got dtype {arr.dtype}")
+    colors = arr.astype(np.uint8)
+    uniq, counts = np.unique(colors, axis=0, return_counts=True)
+    if len(uniq) != k:
+        dup = uniq[counts > 1][0].tolist()
+        raise PaletteError(f"{source}: duplicate colour {dup}; every palette colour must be distinct")
+    return colors
+
+
+class Palette:
+    """K distinct uint8 RGB colours and the space ('rgb' or 'lab') in which nearness is measured."""
+
+    def __init__(self, colors: np.ndarray, space: Space = "rgb") -> None:
+        if space not in SPACES:
+            raise PaletteError(f"unknown palette space {space!r}; use one of {SPACES}")
+        self.colors = _check_colors(np.asarray(colors), "palette")
+        self.colors.flags.writeable = False
+        self.space: Space = space
+        self._lut: np.ndarray | None = None  # nearest index per 24-bit colour, filled lazily
+        self._known: np.ndarray | None = None  # which LUT entries are filled
+
+    def __len__(self) -> int:
+        return len(self.colors)
+
+    @property
+    def num_colors(self) -> int:
+        return len(self.colors)
+
+    def __repr__(self) -> str:
+        return f"Palette({self.num_colors} colours, space={self.space!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return (
+            isinstance(other, Palette)
+            and self.space == other.space
+            and np.array_equal(self.colors, other.colors)
+        )
+
+    # -- fitting ---------------------------------------------------------------------------------
+
+    @classmethod
+    def fit(
+        cls,
+        images: np.ndarray,
+        k: int,
+        space: Space = "rgb",
+        seed: int = 0,
+        max_pixels: int | None = 200_000,
+    ) -> Palette:
+        """k-means (scikit-learn) on the pixels of uint8 RGB `images`, in RGB or CIELAB.
+
+        `max_pixels` draws a seeded random sample of pixels first (None: use every pixel).
+        """
+        from sklearn.cluster import KMeans
+
+        if space not in SPACES:
+            raise PaletteError(f"unknown palette space {space!r}; use one of {SPACES}")
+        if not MIN_COLORS <= k <= MAX_COLORS:
+            raise PaletteError(f"a palette needs {MIN_COLORS} to {MAX_COLORS} colours, got k={k}")
+        pixels = _as_rgb(images).reshape(-1, 3)
+        rng = np.random.default_rng(seed)
+        if max_pixels is not None and len(pixels) > max_pixels:
+            pixels = pixels[rng.choice(len(pixels), max_pixels, replace=False)]
+        points = _lab(pixels) if space == "lab" else pixels.astype(np.float64)
+        if len(np.unique(pixels, axis=0)) < k:
+            raise PaletteError(f"the images hold fewer than k={k} distinct colours; choose a smaller k")
+        km = KMeans(n_clusters=k, n_init=4, random_state=seed).fit(points)
+        centres = km.cluster_centers_
+        if space == "lab":
+            from skimage.color import lab2rgb
+
+            centres = lab2rgb(centres.reshape(-1, 1, 3)).reshape(-1, 3) * 255
+        # Order colours by luminance so palettes read dark to light in swatches.
+        rgb = np.clip(np.rint(centres), 0, 255).astype(np.uint8)
+        rgb = rgb[np.argsort(rgb.astype(np.float64) @ [0.299, 0.587, 0.114], kind="stable")]
+        return cls(rgb, space)
+
+    # -- quantize / decode -----------------------------------------------------------------------
+
+    def _features(self, rgb: np.ndarray) -> np.ndarray:
+        return _lab(rgb) if self.space == "lab" else rgb.astype(np.float64)
+
+    def nearest_brute_force(self, rgb: np.ndarray) -> np.ndarray:
+        """Reference implementation: argmin of squared Euclidean distance (slow; for tests)."""
+        rgb = _as_rgb(rgb)
+        x = self._features(rgb.reshape(-1, 3))
+        c = self._features(self.colors)
+        d = ((x[:, None, :] - c[None, :, :]) ** 2).sum(-1)
+        return d.argmin(1).astype(np.uint8).reshape(rgb.shape[:-1])
+
+    def _nearest(self, colors: np.ndarray) -> np.ndarray:
+        """Exact nearest palette index for M distinct uint8 colours (M×3)."""
+        out = np.empty(len(colors), np.uint8)
+        chunk = 1 << 14
+        if self.space == "rgb":
+            # |x-c|² = |x|² - 2x·c + |c|²; dropping |x|² keeps the argmin. Every term is an integer
+            # below 2**24, so float32 arithmetic (even fused) is exact and ties match brute force.
+            p = torch.tensor(self.colors, dtype=torch.float32)
+            neg2pt = (-2 * p).T.contiguous()
+            c2 = (p * p).sum(1)
+            x = torch.from_numpy(colors)
+            for i in range(0, len(colors), chunk):
+                d = torch.addmm(c2, x[i : i + chunk].float(), neg2pt)
+                out[i : i + chunk] = d.argmin(1).numpy()
+        else:
+            c = _lab(self.colors)
+            for i in range(0, len(colors), chunk):
+                x = _lab(colors[i : i + chunk])
+                out[i : i + chunk] = ((x[:, None, :] - c[None, :, :]) ** 2).sum(-1).argmin(1)
+        return out
+
+    def quantize(self, rgb: np.ndarray) -> np.ndarray:
+        """Index of the nearest palette colour for each pixel of a uint8 (..., 3) array (uint8)."""
+        rgb = _as_rgb(rgb)
+        keys = _rgb_keys(rgb)
+        if self._lut is None:
+            self._lut = np.zeros(1 << 24, np.uint8)
+            self._known = np.zeros(1 << 24, bool)
+        assert self._known is not None
+        # Solve each distinct colour once and remember it: images repeat colours heavily.
+        missing = keys[~self._known[keys]]
+        if missing.size:
+            mark = np.zeros(1 << 24, bool)
+            mark[missing] = True
+            new = np.flatnonzero(mark).astype(np.uint32)
+            self._lut[new] = self._nearest(_keys_to_rgb(new))
+            self._known[new] = True
+        return self._lut[keys].reshape(rgb.shape[:-1])
+
+    def decode(self, indices: np.ndarray | torch.Tensor) -> np.ndarray:
+        """uint8 RGB (..., 3) for an array of palette indices."""
+        idx = indices.cpu().numpy() if isinstance(indices, torch.Tensor) else np.asarray(indices)
+        if idx.dtype.kind not in "iu":
+            raise PaletteError(f"palette indices must be integers, got dtype {idx.dtype}")
+        if idx.size and (idx.min() < 0 or idx.max() >= self.num_colors):
+            raise PaletteError(
+                f"palette index out of range 0..{self.num_colors - 1} (got {idx.min()}..{idx.max()})"
+            )
+        return self.colors[idx]
+
+    def saturate(self, rgb: np.ndarray) -> np.ndarray:
+        """Each pixel replaced by its nearest palette colour: decode(quantize(rgb))."""
+        return self.decode(self.quantize(rgb))
+
+    # -- files -----------------------------------------------------------------------------------
+
+    def save(self, path: str | os.PathLike) -> None:
+        """Write the colours as a K×3 uint8 .npy file (atomically)."""
+        path = Path(path)
+        tmp = path.with_name(f".{path.name}.tmp")
+        with open(tmp, "wb") as f:
+            np.save(f, self.colors)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike, space: Space = "rgb") -> Palette:
+        """Read a K×3 .npy palette (uint8 0..255 or float 0..1) or a CSC321 object-array palette.
+
+        The CSC321 / original-project format is an object array whose item 0 is a float
+        codebook of k-means centres over pixels divided by 256; it is scaled back by 256.
+        """
+        path = Path(path)
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            raise PaletteError(f"{path}: no such palette file") from None
+        except IsADirectoryError:
+            raise PaletteError(f"{path}: is a folder, not a palette .npy file") from None
+        try:
+            arr = load_npy(data)
+        except Exception as e:  # noqa: BLE001 - any parse failure means the same to the user
+            raise PaletteError(f"{path}: not a readable .npy palette ({e})") from None
+        if arr.dtype.hasobject:
+            arr = _csc321_codebook(arr, str(path))
+        return cls(_check_colors(arr, str(path)), space)
+
+
+def _csc321_codebook(arr: np.ndarray, source: str) -> np.ndarray:
+    """Item 0 of a CSC321 object array: float centres of pixels/256, scaled back to uint8."""
+    first = arr.flat[0] if arr.size else None
+    if not (isinstance(first, np.ndarray) and first.dtype.kind == "f"):
+        raise PaletteError(f"{source}: object array is not a CSC321 palette (item 0 must be a float K×3 codebook)")
+    if not np.isfinite(first).all():
+        raise PaletteError(f"{source}: colours contain NaN or infinity")
+    if first.size and (first.min() < 0 or first.max() > 1):
+        raise PaletteError(f"{source}: CSC321 codebook values must lie in [0, 1]")
+    return np.clip(np.rint(first * 256), 0, 255).astype(np.uint8)
+
+
+def _as_rgb(rgb: np.ndarray) -> np.ndarray:
+    rgb = np.asarray(rgb)
+    if rgb.dtype != np.uint8 or rgb.ndim < 1 or rgb.shape[-1] != 3:
+        raise PaletteError(f"expected uint8 RGB pixels with a last axis of 3, got {rgb.dtype} {rgb.shape}")
+    return rgb
+
+
+def shipped_palettes() -> list[str]:
+    """Names of the palettes colorlib ships (e.g. 'horse32', 'horse32-lab')."""
+    return sorted(SHIPPED)
+
+
+def load_palette(name_or_path: str | os.PathLike, space: Space | None = None) -> Palette:
+    """A shipped palette by name ('horse32', 'cat16', 'horse32-lab', …) or a .npy file by path."""
+    key = str(name_or_path)
+    if key in SHIPPED:
+        filename, shipped_space = SHIPPED[key]
+        for folder in _SHIPPED_DIRS:
+            if (folder / filename).is_file():
+                return Palette.load(folder / filename, space or shipped_space)
+        raise PaletteError(f"shipped palette {key!r} is missing from this installation; reinstall colorlib")
+    if not Path(key).exists():
+        raise PaletteError(
+            f"{key}: neither a palette file nor a shipped palette name ({', '.join(shipped_palettes())})"
+        )
+    return Palette.load(key, space or "rgb")

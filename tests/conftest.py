@@ -1,0 +1,73 @@
+"""Shared fixtures: a tiny CIFAR-format dataset written by the tests, and the real data when present."""
+
+from __future__ import annotations
+
+import os
+import pickle
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from colorlib.data import BATCHES_DIR, CLASSES, TEST_BATCHES, TRAIN_BATCHES
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED = REPO.parent / "shared"
+
+
+def smooth_images(n: int, seed: int) -> np.ndarray:
+    """n colourful 32×32 uint8 images: random smooth gradients, so palettes and models have structure."""
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[0:32, 0:32] / 31.0
+    base = rng.uniform(0, 255, (n, 1, 1, 3))
+    gx, gy = rng.uniform(-120, 120, (2, n, 1, 1, 3))
+    img = base + gx * xx[None, :, :, None] + gy * yy[None, :, :, None]
+    return np.clip(img, 0, 255).astype(np.uint8)
+
+
+def write_batch(path: Path, images: np.ndarray, labels: list[int], bytes_keys: bool) -> None:
+    data = images.transpose(0, 3, 1, 2).reshape(len(images), -1)  # R, G, B planes as in CIFAR-10
+    batch = {"batch_label": "fake", "labels": labels, "data": data, "filenames": [f"{i}.png" for i in labels]}
+    if bytes_keys:  # the original archive is a Python 2 pickle: bytes keys
+        batch = {k.encode(): v for k, v in batch.items()}
+    path.write_bytes(pickle.dumps(batch, protocol=2))
+
+
+@pytest.fixture(scope="session")
+def fake_cifar(tmp_path_factory) -> Path:
+    """A CIFAR-10-layout folder: 4 images per class per train batch (200 train), 6 per class test (60)."""
+    root = tmp_path_factory.mktemp("cifar")
+    folder = root / BATCHES_DIR
+    folder.mkdir()
+    for i, name in enumerate(TRAIN_BATCHES + TEST_BATCHES):
+        per_class = 6 if name in TEST_BATCHES else 4
+        labels = [c for c in range(len(CLASSES)) for _ in range(per_class)]
+        images = smooth_images(len(labels), seed=i)
+        if i == 0:
+            images[0] = images[0, :, :, :1]  # one image that is already greyscale (R=G=B)
+        write_batch(folder / name, images, labels, bytes_keys=i % 2 == 0)
+    (folder / "batches.meta").write_bytes(pickle.dumps({"label_names": list(CLASSES)}))
+    return root
+
+
+def _real_root() -> Path | None:
+    for candidate in (os.environ.get("COLORLIB_DATA"), SHARED / "cifar10"):
+        if candidate and (Path(candidate) / BATCHES_DIR / "test_batch").is_file():
+            return Path(candidate)
+    return None
+
+
+@pytest.fixture(scope="session")
+def real_cifar() -> Path:
+    root = _real_root()
+    if root is None:
+        pytest.skip("CIFAR-10 not found (set COLORLIB_DATA to the folder holding cifar-10-batches-py/)")
+    return root
+
+
+@pytest.fixture(scope="session")
+def seed_reference() -> Path:
+    path = SHARED / "reference" / "seed"
+    if not (path / "checkpoints").is_dir():
+        pytest.skip("the original project's reference files (../shared/reference/seed) are absent")
+    return path

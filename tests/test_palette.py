@@ -1,0 +1,185 @@
+import os
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from colorlib.errors import PaletteError
+from colorlib.palette import Palette, load_palette, shipped_palettes
+
+
+def random_palette(k: int, seed: int, space: str = "rgb") -> Palette:
+    rng = np.random.default_rng(seed)
+    colors = np.unique(rng.integers(0, 256, (k * 2, 3), dtype=np.uint8), axis=0)
+    return Palette(rng.permutation(colors)[:k], space)
+
+
+@pytest.mark.parametrize("space", ["rgb", "lab"])
+@pytest.mark.parametrize("k", [2, 16, 32, 256])
+def test_quantize_equals_brute_force(space, k):
+    palette = random_palette(k, seed=k)
+    palette = Palette(palette.colors, space)
+    pixels = np.random.default_rng(1).integers(0, 256, (40, 50, 3), dtype=np.uint8)
+    idx = palette.quantize(pixels)
+    assert idx.shape == (40, 50) and idx.dtype == np.uint8
+    np.testing.assert_array_equal(idx, palette.nearest_brute_force(pixels))
+    # a second call goes through the cached table and must agree
+    np.testing.assert_array_equal(palette.quantize(pixels[::-1]), idx[::-1])
+
+
+def test_ties_go_to_the_first_colour():
+    # (0,0,0) and (2,0,0) are equally far from (1,0,0): brute force (argmin) picks index 0
+    palette = Palette(np.array([[2, 0, 0], [0, 0, 0], [9, 9, 9]], np.uint8))
+    assert palette.quantize(np.array([[1, 0, 0]], np.uint8)).tolist() == [0]
+    palette = Palette(np.array([[0, 0, 0], [2, 0, 0], [9, 9, 9]], np.uint8))
+    assert palette.quantize(np.array([[1, 0, 0]], np.uint8)).tolist() == [0]
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.integers(2, 40),
+    st.integers(0, 2**32 - 1),
+    st.lists(st.tuples(*[st.integers(0, 255)] * 3), min_size=1, max_size=64),
+)
+def test_property_quantize_is_exact_and_decode_idempotent(k, seed, pixels):
+    palette = random_palette(k, seed)
+    x = np.array(pixels, np.uint8)
+    idx = palette.quantize(x)
+    np.testing.assert_array_equal(idx, palette.nearest_brute_force(x))
+    saturated = palette.decode(idx)
+    np.testing.assert_array_equal(palette.decode(palette.quantize(saturated)), saturated)
+
+
+def test_palette_colours_map_to_themselves():
+    palette = random_palette(32, seed=3)
+    np.testing.assert_array_equal(palette.quantize(palette.colors), np.arange(32))
+
+
+def test_decode_rejects_out_of_range_indices():
+    palette = random_palette(4, seed=0)
+    with pytest.raises(PaletteError, match="out of range"):
+        palette.decode(np.array([0, 4]))
+
+
+def test_quantize_rejects_non_uint8():
+    with pytest.raises(PaletteError, match="uint8"):
+        random_palette(4, 0).quantize(np.zeros((2, 2, 3), np.float32))
+
+
+def test_save_load_round_trip(tmp_path):
+    palette = random_palette(16, seed=5)
+    palette.save(tmp_path / "p.npy")
+    assert Palette.load(tmp_path / "p.npy") == palette
+    assert Palette.load(tmp_path / "p.npy", space="lab").space == "lab"
+    assert not list(tmp_path.glob(".*tmp"))
+
+
+def test_load_float_and_csc321_formats(tmp_path):
+    colors = random_palette(8, seed=2).colors
+    np.save(tmp_path / "float.npy", colors / 255.0)
+    np.testing.assert_array_equal(Palette.load(tmp_path / "float.npy").colors, colors)
+    codebook = np.empty(2, dtype=object)  # CSC321: item 0 is k-means centres over pixels / 256
+    codebook[0], codebook[1] = colors / 256.0, 0.5
+    np.save(tmp_path / "csc321.npy", codebook, allow_pickle=True)
+    np.testing.assert_array_equal(Palette.load(tmp_path / "csc321.npy").colors, colors)
+
+
+def test_reference_palettes_load(seed_reference):
+    for k in (16, 24, 32):
+        path = seed_reference / "palettes" / f"colour_kmeans{k}_cat7.npy"
+        expected = np.load(path, allow_pickle=True, encoding="bytes")[0]
+        palette = Palette.load(path)
+        assert palette.num_colors == k
+        np.testing.assert_allclose(palette.colors / 256.0, expected, atol=0.5 / 256 + 1e-9)
+
+
+@pytest.mark.parametrize(
+    "array, message",
+    [
+        (np.zeros((4, 4), np.uint8), "K×3"),
+        (np.zeros(3, np.uint8), "K×3"),
+        (np.array([[0, 0, 0]], np.uint8), "2 to 256"),
+        (np.arange(257 * 3).reshape(257, 3) % 256, "2 to 256"),
+        (np.array([[0.1, np.nan, 0.2], [0, 0, 0]]), "NaN"),
+        (np.array([[0.1, np.inf, 0.2], [0, 0, 0]]), "NaN"),
+        (np.array([[0.1, 1.5, 0.2], [0, 0, 0]]), r"\[0, 1\]"),
+        (np.array([[0, 300, 0], [0, 0, 0]]), "0..255"),
+        (np.array([[-1, 3, 0], [0, 0, 0]]), "0..255"),
+        (np.array([[1, 2, 3], [4, 5, 6], [1, 2, 3]], np.uint8), "duplicate"),
+        (np.array([["a", "b", "c"], ["d", "e", "f"]]), "numbers"),
+    ],
+)
+def test_bad_palette_files_name_the_file(tmp_path, array, message):
+    path = tmp_path / "bad.npy"
+    np.save(path, array)
+    with pytest.raises(PaletteError, match=message) as info:
+        Palette.load(path)
+    assert str(path) in str(info.value)
+
+
+def test_missing_folder_and_garbage_files(tmp_path):
+    with pytest.raises(PaletteError, match="no such palette file"):
+        Palette.load(tmp_path / "missing.npy")
+    with pytest.raises(PaletteError, match="is a folder"):
+        Palette.load(tmp_path)
+    (tmp_path / "text.npy").write_text("hello")
+    with pytest.raises(PaletteError, match="not a readable"):
+        Palette.load(tmp_path / "text.npy")
+    np.save(tmp_path / "objects.npy", np.array([{"a": 1}, 2], dtype=object), allow_pickle=True)
+    with pytest.raises(PaletteError):
+        Palette.load(tmp_path / "objects.npy")
+
+
+class _Payload:
+    def __init__(self, target):
+        self.target = target
+
+    def __reduce__(self):
+        return (os.system, (f"touch {self.target}",))
+
+
+def test_hostile_pickle_palette_is_refused_without_running_it(tmp_path):
+    target = tmp_path / "pwned"
+    arr = np.empty(1, dtype=object)
+    arr[0] = _Payload(target)
+    np.save(tmp_path / "evil.npy", arr, allow_pickle=True)
+    # sanity: numpy's own loader would run it
+    assert b"system" in (tmp_path / "evil.npy").read_bytes()
+    with pytest.raises(PaletteError, match="refusing"):
+        Palette.load(tmp_path / "evil.npy")
+    assert not target.exists()
+
+
+def test_shipped_palettes():
+    names = shipped_palettes()
+    assert {"horse16", "horse32", "cat16", "cat32", "all16", "all32", "horse16-lab", "horse32-lab"} <= set(names)
+    for name in names:
+        palette = load_palette(name)
+        assert palette.num_colors == int(name.split("-")[0].lstrip("abcdefghijklmnopqrstuvwxyz"))
+        assert palette.space == ("lab" if name.endswith("-lab") else "rgb")
+
+
+def test_load_palette_unknown_name():
+    with pytest.raises(PaletteError, match="horse32"):
+        load_palette("zebra7")
+
+
+@pytest.mark.parametrize("space", ["rgb", "lab"])
+def test_fit_gives_k_distinct_colours_near_the_data(space):
+    rng = np.random.default_rng(0)
+    centres = np.array([[20, 30, 200], [220, 40, 40], [30, 200, 60], [240, 240, 240]])
+    pixels = np.clip(centres[rng.integers(0, 4, 4000)] + rng.normal(0, 4, (4000, 3)), 0, 255).astype(np.uint8)
+    palette = Palette.fit(pixels.reshape(40, 100, 3), 4, space=space)
+    assert palette.num_colors == 4 and palette.space == space
+    # every true centre has a palette colour within a few levels
+    dist = np.abs(palette.colors[:, None, :].astype(int) - centres[None]).max(-1).min(0)
+    assert (dist <= 6).all(), dist
+    assert Palette.fit(pixels.reshape(40, 100, 3), 4, space=space) == palette  # seeded: repeatable
+
+
+def test_fit_rejects_bad_k():
+    with pytest.raises(PaletteError, match="2 to 256"):
+        Palette.fit(np.zeros((2, 2, 3), np.uint8), 1)
+    with pytest.raises(PaletteError, match="fewer than"):
+        Palette.fit(np.zeros((2, 2, 3), np.uint8), 3)
