@@ -1,0 +1,110 @@
+"""Colourise any greyscale (or colour) picture with a trained run, at the picture's own size."""
+
+from __future__ import annotations
+
+import os
+import warnings
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from .data import to_grey
+from .errors import ImageError
+from .models import ColorNet
+from .palette import Palette
+from .runs import Run
+
+ImageLike = str | os.PathLike | Image.Image | np.ndarray
+MAX_PIXELS = 64_000_000  # beyond this colourisation needs tens of GB; pass max_pixels to override
+
+
+def _to_rgb(img: Image.Image) -> np.ndarray:
+    """uint8 RGB of a PIL image in any mode; transparency is composited over white."""
+    if img.mode in ("I;16", "I;16L", "I;16B", "I;16N", "I", "F"):
+        a = np.asarray(img, dtype=np.float64)
+        if img.mode == "F":
+            scale = 1.0 if a.max(initial=0) <= 1.0 else 255.0  # float images: [0,1] or [0,255]
+        else:
+            scale = 255.0 if a.max(initial=0) <= 255 else 65535.0
+        a = np.clip(np.rint(np.nan_to_num(a) / scale * 255), 0, 255).astype(np.uint8)
+        return np.repeat(a[..., None], 3, axis=-1)
+    if img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info):
+        rgba = img.convert("RGBA")
+        white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        return np.asarray(Image.alpha_composite(white, rgba).convert("RGB"))
+    return np.asarray(img.convert("RGB"))
+
+
+def read_image(image: ImageLike) -> np.ndarray:
+    """uint8 RGB H×W×3 from a path, PIL image or array (H×W grey, H×W×3 RGB, H×W×4 RGBA)."""
+    if isinstance(image, np.ndarray):
+        a = image
+        if a.ndim == 2:
+            a = a[..., None]
+        if a.ndim != 3 or a.shape[-1] not in (1, 3, 4):
+            raise ImageError(f"array image must be H×W, H×W×3 or H×W×4, got shape {image.shape}")
+        if a.dtype != np.uint8:
+            if a.dtype.kind == "f" and np.isfinite(a).all() and a.min() >= 0 and a.max() <= 1:
+                a = np.rint(a * 255).astype(np.uint8)
+            else:
+                raise ImageError(f"array image must be uint8, or float in [0, 1]; got {a.dtype}")
+        return np.ascontiguousarray(np.repeat(a, 3, axis=-1) if a.shape[-1] == 1 else a[..., :3])
+    if isinstance(image, Image.Image):
+        return _to_rgb(ImageOps.exif_transpose(image))
+    path = Path(image)
+    if not path.exists():
+        raise ImageError(f"{path}: no such image file")
+    if path.is_dir():
+        raise ImageError(f"{path}: is a folder, not an image")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(path) as img:
+                img.load()
+                return _to_rgb(ImageOps.exif_transpose(img))
+    except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
+        raise ImageError(f"{path}: cannot read as an image ({e})") from None
+    except (OSError, SyntaxError, ValueError) as e:
+        raise ImageError(f"{path}: the image file is damaged or truncated ({e})") from None
+
+
+@torch.no_grad()
+def colorize(
+    run_or_model: Run | ColorNet,
+    image: ImageLike,
+    palette: Palette | None = None,
+    *,
+    return_probs: bool = False,
+    max_pixels: int = MAX_PIXELS,
+) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
+    """Colour `image` with a run (or a model plus its palette); uint8 RGB at the input's size.
+
+    With `return_probs=True` also returns the per-pixel palette probabilities, H×W×K float32.
+    """
+    if isinstance(run_or_model, Run):
+        model, palette = run_or_model.model, palette or run_or_model.palette
+    else:
+        model = run_or_model
+    if palette is None:
+        raise ImageError("colorize needs the model's palette: pass a Run, or palette=...")
+    if palette.num_colors != model.config.num_colors:
+        raise ImageError(f"palette has {palette.num_colors} colours, the model predicts {model.config.num_colors}")
+    rgb = read_image(image)
+    h, w = rgb.shape[:2]
+    if h * w > max_pixels:
+        raise ImageError(
+            f"image is {w}×{h} = {h * w:,} pixels, above max_pixels={max_pixels:,}; resize it or raise max_pixels"
+        )
+    # The network halves the size twice: pad edges to a multiple of 4, crop back afterwards.
+    grey = np.pad(to_grey(rgb), ((0, -h % 4), (0, -w % 4)), mode="edge")
+    device = next(model.parameters()).device
+    was_training = model.training
+    model.eval()
+    logits = model(torch.from_numpy(grey)[None, None].to(device))[0, :, :h, :w].float()
+    model.train(was_training)
+    colored = palette.decode(logits.argmax(0).cpu())
+    if return_probs:
+        return colored, logits.softmax(0).permute(1, 2, 0).cpu().numpy()
+    return colored

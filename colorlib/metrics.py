@@ -1,0 +1,60 @@
+"""How good a colourisation is: per-pixel cross-entropy and pixel accuracy over palette indices."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+def cross_entropy(logits: torch.Tensor, targets: torch.Tensor) -> float:
+    """Mean cross-entropy over every pixel (logits N×K×H×W, targets N×H×W)."""
+    return F.cross_entropy(logits.float(), targets.long()).item()
+
+
+def pixel_accuracy(predicted: torch.Tensor, targets: torch.Tensor) -> float:
+    """Fraction of pixels whose predicted palette index (N×H×W, or logits N×K×H×W) is right."""
+    if predicted.dim() == targets.dim() + 1:
+        predicted = predicted.argmax(1)
+    return (predicted == targets.to(predicted.device)).float().mean().item()
+
+
+@torch.no_grad()
+def evaluate(
+    model: nn.Module,
+    grey: torch.Tensor,
+    targets: torch.Tensor,
+    batch_size: int = 500,
+    device: torch.device | str | None = None,
+) -> dict[str, float | int]:
+    """Cross-entropy and pixel accuracy of `model` (in eval mode) over all pixels of all images."""
+    device = torch.device(device) if device is not None else next(model.parameters()).device
+    was_training = model.training
+    model.eval()
+    ce_sum = torch.zeros((), dtype=torch.float64, device=device)
+    correct = torch.zeros((), dtype=torch.int64, device=device)
+    for i in range(0, len(grey), batch_size):
+        x = grey[i : i + batch_size].to(device)
+        y = targets[i : i + batch_size].to(device).long()
+        logits = model(x).float()
+        ce_sum += F.cross_entropy(logits, y, reduction="sum").double()
+        correct += (logits.argmax(1) == y).sum()
+    model.train(was_training)
+    pixels = targets.numel()
+    return {
+        "cross_entropy": ce_sum.item() / pixels,
+        "pixel_accuracy": correct.item() / pixels,
+        "images": len(grey),
+    }
+
+
+@torch.no_grad()
+def predict(model: nn.Module, grey: torch.Tensor, batch_size: int = 500) -> torch.Tensor:
+    """Most likely palette index per pixel (uint8, on the CPU) for grey images N×1×H×W."""
+    device = next(model.parameters()).device
+    was_training = model.training
+    model.eval()
+    out = [model(grey[i : i + batch_size].to(device)).argmax(1).to(torch.uint8).cpu()
+           for i in range(0, len(grey), batch_size)]  # fmt: skip
+    model.train(was_training)
+    return torch.cat(out)

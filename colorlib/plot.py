@@ -1,0 +1,101 @@
+"""Figures: the original's grey / prediction / palette truth / original grid, loss curves, swatches.
+
+Every function returns a matplotlib Figure built without pyplot, so nothing is shown or kept
+alive behind your back; Jupyter displays a returned Figure, scripts call `fig.savefig(...)`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import torch
+from matplotlib.figure import Figure
+from torchvision.utils import make_grid
+
+from .data import to_grey
+from .palette import Palette
+from .runs import Run
+
+ROWS = ("grey", "prediction", "palette truth", "original")
+
+
+def _grey_rgb(images: np.ndarray) -> np.ndarray:
+    """The model's grey input shown as uint8 RGB."""
+    return np.repeat(np.rint(to_grey(images) * 255).astype(np.uint8)[..., None], 3, axis=-1)
+
+
+def grid_rows(images: np.ndarray, predictions: np.ndarray | torch.Tensor, palette: Palette) -> np.ndarray:
+    """One uint8 image: rows grey / prediction / palette truth / original, one column per image."""
+    rows = [_grey_rgb(images), palette.decode(predictions), palette.saturate(images), images]
+    stacked = torch.from_numpy(np.concatenate(rows)).permute(0, 3, 1, 2)
+    grid = make_grid(stacked, nrow=len(images), padding=1, pad_value=255)
+    return grid.permute(1, 2, 0).numpy()
+
+
+def grid_figure(
+    images: np.ndarray, predictions: np.ndarray | torch.Tensor, palette: Palette, title: str | None = None
+) -> Figure:
+    """The original project's validation figure for uint8 `images` and predicted indices."""
+    grid = grid_rows(images, predictions, palette)
+    fig = Figure(figsize=(1.0 * len(images) + 1.2, 4.6), layout="constrained")
+    ax = fig.add_subplot()
+    ax.imshow(grid, interpolation="nearest")
+    h = images.shape[1] + 1
+    ax.set_yticks([h * (i + 0.5) for i in range(len(ROWS))], ROWS)
+    ax.set_xticks([])
+    ax.tick_params(length=0)
+    for side in ax.spines.values():
+        side.set_visible(False)
+    if title:
+        ax.set_title(title)
+    return fig
+
+
+def snapshot_figure(run: Run, epoch: int = -1) -> Figure:
+    """`grid_figure` of a run's fixed validation images at `epoch` (negative counts from the end)."""
+    snaps = run.snapshots
+    if snaps is None:
+        raise ValueError("this run has no snapshots")
+    epoch = int(snaps.epochs[epoch]) if epoch < 0 else epoch
+    return grid_figure(snaps.images, snaps.at(epoch), run.palette, title=f"{run.name} — epoch {epoch}")
+
+
+def loss_figure(
+    histories: Sequence[dict] | Run | Sequence[Run],
+    labels: Sequence[str] | None = None,
+    marker_epoch: int | None = None,
+    title: str = "Cross-entropy per pixel",
+) -> Figure:
+    """Train (dashed) and validation (solid) loss per epoch for one history or several runs."""
+    if isinstance(histories, Run):
+        histories = [histories]
+    if histories and isinstance(histories[0], dict):
+        histories = [histories]  # a single history: a list of per-epoch dicts
+    series = [h.history if isinstance(h, Run) else h for h in histories]
+    names = labels or [h.name if isinstance(h, Run) else "" for h in histories]
+    fig = Figure(figsize=(6, 3.6), layout="constrained")
+    ax = fig.add_subplot()
+    for i, (hist, name) in enumerate(zip(series, names, strict=True)):
+        epochs = [h["epoch"] for h in hist]
+        color = f"C{i}"
+        ax.plot(epochs, [h["train_loss"] for h in hist], "--", color=color, label=f"{name} train".strip())
+        ax.plot(epochs, [h["val_loss"] for h in hist], "-", color=color, label=f"{name} validation".strip())
+    if marker_epoch is not None:
+        ax.axvline(marker_epoch, color="k", lw=0.8, alpha=0.6)
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("cross-entropy")
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize="small")
+    return fig
+
+
+def swatch_figure(palette: Palette, title: str | None = None) -> Figure:
+    """The palette's colours as a strip of squares, in index order."""
+    fig = Figure(figsize=(min(0.35 * palette.num_colors, 12), 0.8), layout="constrained")
+    ax = fig.add_subplot()
+    ax.imshow(palette.colors[None], interpolation="nearest", aspect="equal")
+    ax.set_axis_off()
+    ax.set_title(title or f"{palette.num_colors} colours ({palette.space})", fontsize="small")
+    return fig

@@ -1,0 +1,248 @@
+"""Training: Adam + per-pixel cross-entropy over palette indices, one atomic commit per epoch.
+
+The whole selection lives in memory as tensors (grey inputs and palette targets computed once),
+and each batch is an index into them: no per-image Dataset/DataLoader work. Each epoch's
+shuffle comes from its own generator seeded by (seed, epoch), so a resumed run replays exactly
+the batches an uninterrupted one would have seen.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import os
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from tqdm.auto import tqdm
+
+from . import runs
+from .data import ColorData, load_cifar10
+from .errors import RunError, TrainingError
+from .metrics import evaluate, predict
+from .models import ColorNet, ModelConfig, pick_device
+from .palette import Palette, load_palette
+from .runs import Run, Snapshots
+
+SCHEDULES = ("constant", "onecycle")
+# Settings that must agree for --resume to continue a run rather than start a different one.
+_RESUME_KEYS = ("arch", "classes", "palette", "palette_space", "batch_size", "lr", "seed", "schedule", "nf",
+                "snapshot_count", "drop_grey", "val_split")  # fmt: skip
+
+
+@dataclass
+class TrainConfig:
+    arch: str = "unet"  # "cnn" or "unet"
+    classes: list[str] = field(default_factory=lambda: ["horse"])
+    palette: str = "horse32"  # a shipped palette name or a .npy path
+    palette_space: str | None = None  # None: the shipped palette's own space, else "rgb"
+    epochs: int = 10
+    batch_size: int = 100
+    lr: float = 1e-3
+    seed: int = 0
+    schedule: str = "constant"  # or "onecycle" (peaks at lr)
+    nf: int = 32
+    snapshot_count: int = 10  # validation images whose predictions are kept every epoch
+    drop_grey: bool = False  # drop images that are already greyscale (R=G=B)
+    val_split: str = "test"  # the original validates on the class's test split
+    device: str = "auto"
+
+    def validate(self) -> None:
+        for name in ("epochs", "batch_size"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or value <= 0:
+                raise TrainingError(f"{name} must be a positive integer, got {value!r}")
+        if not (isinstance(self.lr, (int, float)) and math.isfinite(self.lr) and self.lr > 0):
+            raise TrainingError(f"lr must be a positive number, got {self.lr!r}")
+        if self.schedule not in SCHEDULES:
+            raise TrainingError(f"unknown schedule {self.schedule!r}; use one of {', '.join(SCHEDULES)}")
+        if self.snapshot_count < 0:
+            raise TrainingError(f"snapshot_count must be ≥ 0, got {self.snapshot_count}")
+        ModelConfig(self.arch, 2, self.nf)  # checks arch and nf
+
+
+def load_data(
+    config: TrainConfig, palette: Palette, root: str | os.PathLike | None = None, download: bool = False
+) -> tuple[ColorData, ColorData]:
+    """Training images of the configured classes and their validation split, as tensors."""
+    train_images = load_cifar10(config.classes, "train", root, download, config.drop_grey)
+    val_images = load_cifar10(config.classes, config.val_split, root, download, config.drop_grey)
+    return ColorData.from_images(train_images.images, palette), ColorData.from_images(val_images.images, palette)
+
+
+def _prepare_out(out: Path, config: TrainConfig, resume: bool, force: bool) -> dict | None:
+    """Make `out` ready; return the checkpoint to resume from, if any."""
+    if out.exists() and not out.is_dir():
+        raise RunError(f"{out}: exists and is not a folder; choose another --out")
+    has_run = (out / runs.CONFIG).exists()
+    if out.is_dir() and any(out.iterdir()) and not has_run:
+        raise RunError(f"{out}: folder is not empty and holds no colorlib run; choose an empty or new --out")
+    if has_run and force:
+        for name in (runs.CONFIG, runs.HISTORY, runs.WEIGHTS, runs.SNAPSHOTS, runs.CHECKPOINT, runs.LOSS_FIGURE):
+            (out / name).unlink(missing_ok=True)
+        return None
+    if has_run and not resume:
+        raise RunError(f"{out}: already holds a run; pass --resume to continue it or --force to replace it")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        probe = out / ".write-test"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as e:
+        raise RunError(f"{out}: cannot write the run there ({e.strerror}); choose another --out") from None
+    if not (has_run and (out / runs.CHECKPOINT).exists()):
+        return None
+    previous = runs.read_json(out / runs.CONFIG).get("train", {})
+    changed = [k for k in _RESUME_KEYS if previous.get(k) != asdict(config)[k]]
+    if changed:
+        raise RunError(
+            f"{out}: cannot resume, settings differ from the saved run ({', '.join(changed)}); "
+            "use the same settings or --force to start over"
+        )
+    return runs.read_torch(out / runs.CHECKPOINT)
+
+
+def train(
+    config: TrainConfig,
+    out: str | os.PathLike,
+    *,
+    root: str | os.PathLike | None = None,
+    download: bool = False,
+    resume: bool = False,
+    force: bool = False,
+    progress: bool = True,
+    data: tuple[ColorData, ColorData] | None = None,
+    command: str | None = None,
+) -> Run:
+    """Train a model as `config` says and write the run to `out`; returns the loaded run.
+
+    `data` (train, validation) overrides loading CIFAR-10, e.g. for your own images.
+    """
+    config.validate()
+    out = Path(out)
+    palette = load_palette(config.palette, config.palette_space)
+    train_data, val_data = data if data is not None else load_data(config, palette, root, download)
+    if config.batch_size > len(train_data):
+        raise TrainingError(f"batch_size {config.batch_size} is larger than the {len(train_data)} training images")
+    checkpoint = _prepare_out(out, config, resume, force)
+    device = pick_device(config.device)
+
+    torch.manual_seed(config.seed)
+    model = ColorNet(ModelConfig(config.arch, palette.num_colors, config.nf)).to(device)
+    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
+    steps = math.ceil(len(train_data) / config.batch_size)
+    scheduler = (
+        torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=config.lr, total_steps=config.epochs * steps)
+        if config.schedule == "onecycle"
+        else None
+    )
+    snap_grey = val_data.grey[: config.snapshot_count]
+    history: list[dict] = []
+    predictions: list[torch.Tensor] = []
+    if checkpoint is not None:
+        model.load_state_dict(checkpoint["model"])
+        optimizer.load_state_dict(checkpoint["optimizer"])
+        if scheduler is not None:
+            scheduler.load_state_dict(checkpoint["scheduler"])
+        history = list(checkpoint["history"])
+        predictions = list(checkpoint["predictions"])
+
+    run_config = {
+        "format": runs.FORMAT,
+        "version": runs.VERSION,
+        "model": model.config.to_dict(),
+        "palette": {"name": str(config.palette), "space": palette.space, "colors": palette.colors.tolist()},
+        "train": asdict(config),
+        "data": {"train_images": len(train_data), "val_images": len(val_data)},
+        "command": command,
+    }
+    runs.write_json(out / runs.CONFIG, run_config)
+
+    bar = tqdm(total=config.epochs, initial=len(history), desc=f"{config.arch} {'+'.join(config.classes)}",
+               unit="epoch", disable=not progress, file=sys.stderr)  # fmt: skip
+    try:
+        for epoch in range(len(history), config.epochs):
+            start = time.perf_counter()
+            train_loss = _train_epoch(model, optimizer, scheduler, train_data, config, epoch, device)
+            if not math.isfinite(train_loss):
+                raise TrainingError(
+                    f"training diverged at epoch {epoch} (loss {train_loss}); the run keeps epoch "
+                    f"{epoch - 1}. Lower --lr and resume, or start over with --force"
+                )
+            val = evaluate(model, val_data.grey, val_data.targets)
+            predictions.append(predict(model, snap_grey))
+            history.append({
+                "epoch": epoch,
+                "train_loss": train_loss,
+                "val_loss": val["cross_entropy"],
+                "val_accuracy": val["pixel_accuracy"],
+                "lr": optimizer.param_groups[0]["lr"],
+                "seconds": time.perf_counter() - start,
+            })  # fmt: skip
+            _commit(out, model, optimizer, scheduler, history, predictions, val_data, config)
+            bar.update(1)
+            bar.set_postfix(train=f"{train_loss:.3f}", val=f"{val['cross_entropy']:.3f}")
+    finally:
+        bar.close()
+        if history:
+            _write_figure(out, history)
+    return runs.load_run(out)
+
+
+def _train_epoch(
+    model: ColorNet,
+    optimizer: torch.optim.Optimizer,
+    scheduler: torch.optim.lr_scheduler.LRScheduler | None,
+    data: ColorData,
+    config: TrainConfig,
+    epoch: int,
+    device: torch.device,
+) -> float:
+    """One pass over the data in a (seed, epoch)-determined order; mean loss over all pixels."""
+    model.train()
+    order = torch.randperm(len(data), generator=torch.Generator().manual_seed(config.seed * 1_000_003 + epoch))
+    total = torch.zeros((), dtype=torch.float64, device=device)
+    for i in range(0, len(data), config.batch_size):
+        idx = order[i : i + config.batch_size]
+        x = data.grey[idx].to(device, non_blocking=True)
+        y = data.targets[idx].to(device, non_blocking=True).long()
+        loss = F.cross_entropy(model(x), y)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        if scheduler is not None:
+            scheduler.step()
+        total += loss.detach().double() * len(idx)  # weight by images: every pixel counts once
+    return total.item() / len(data)
+
+
+def _commit(out: Path, model, optimizer, scheduler, history, predictions, val_data, config) -> None:
+    """Write the epoch: exports first, then checkpoint.pt, whose presence marks the epoch done."""
+    stacked = torch.stack(predictions) if predictions else torch.zeros(0, dtype=torch.uint8)
+    state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
+    runs.write_torch(out / runs.WEIGHTS, state)
+    runs.write_json(out / runs.HISTORY, history)
+    Snapshots(
+        epochs=torch.tensor([h["epoch"] for h in history]).numpy(),
+        predictions=stacked.numpy(),
+        images=val_data.images[: config.snapshot_count],
+    ).save(out / runs.SNAPSHOTS)
+    runs.write_torch(out / runs.CHECKPOINT, {
+        "model": state,
+        "optimizer": optimizer.state_dict(),
+        "scheduler": scheduler.state_dict() if scheduler is not None else None,
+        "history": history,
+        "predictions": stacked,
+    })  # fmt: skip
+
+
+def _write_figure(out: Path, history: list[dict]) -> None:
+    from .plot import loss_figure  # matplotlib loads only when a run is written
+
+    buf = io.BytesIO()
+    loss_figure(history).savefig(buf, format="png", dpi=100)
+    runs.atomic_write(out / runs.LOSS_FIGURE, buf.getvalue())
