@@ -31,6 +31,11 @@ def _parser() -> argparse.ArgumentParser:
     fit.add_argument("-o", "--out", required=True, metavar="FILE", help="output .npy file")
     _add_data_args(fit)
     pal.add_parser("list", help="the shipped palette names")
+    err = pal.add_parser("error", help="mean quantisation error of a palette on CIFAR-10 images")
+    err.add_argument("palette", metavar="FILE_OR_NAME")
+    err.add_argument("--classes", nargs="+", default=["horse"], help="class names or indices, or 'all'")
+    err.add_argument("--split", choices=["train", "test"], default="test")
+    _add_data_args(err)
 
     tr = sub.add_parser("train", help="train a model and write a run directory")
     tr.add_argument("--arch", choices=["cnn", "unet"], default="unet")
@@ -80,6 +85,18 @@ def _palette_fit(args: argparse.Namespace) -> None:
     print(f"wrote {out}: {palette.num_colors} colours fitted in {args.space} on {len(images)} images")
 
 
+def _palette_error(args: argparse.Namespace) -> None:
+    from .data import load_cifar10
+    from .metrics import quantization_error
+    from .palette import load_palette
+
+    palette = load_palette(args.palette)
+    images = load_cifar10(args.classes, args.split, args.data, args.download)
+    error = quantization_error(images.images, palette)
+    which = "all classes" if len(images.classes) == 10 else "+".join(images.classes)
+    print(f"{args.palette}: mean RGB error {error:.2f} on {which} {args.split} ({len(images)} images)")
+
+
 def _train(args: argparse.Namespace) -> None:
     from .train import TrainConfig, train
 
@@ -88,7 +105,7 @@ def _train(args: argparse.Namespace) -> None:
         epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, seed=args.seed, schedule=args.schedule,
         nf=args.nf, snapshot_count=args.snapshots, drop_grey=args.drop_grey, device=args.device,
     )  # fmt: skip
-    command = "colorlib " + shlex.join(sys.argv[1:])
+    command = "colorlib " + shlex.join(args.argv)
     run = train(config, args.out, root=args.data, download=args.download, resume=args.resume,
                 force=args.force, progress=not args.quiet, command=command)  # fmt: skip
     last = run.history[-1]
@@ -133,19 +150,23 @@ def _colorize(args: argparse.Namespace) -> None:
         print(f"wrote {target}")
 
 
+def _palette_list(args: argparse.Namespace) -> None:
+    from .palette import shipped_palettes
+
+    print("\n".join(shipped_palettes()))
+
+
 COMMANDS = {"train": _train, "evaluate": _evaluate, "colorize": _colorize}
+PALETTE_COMMANDS = {"fit": _palette_fit, "list": _palette_list, "error": _palette_error}
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
     args = _parser().parse_args(argv)
+    args.argv = argv
     try:
         if args.command == "palette":
-            if args.palette_command == "list":
-                from .palette import shipped_palettes
-
-                print("\n".join(shipped_palettes()))
-            else:
-                _palette_fit(args)
+            PALETTE_COMMANDS[args.palette_command](args)
         else:
             COMMANDS[args.command](args)
     except ColorlibError as e:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+from .palette import Palette
 
 
 def cross_entropy(logits: torch.Tensor, targets: torch.Tensor) -> float:
@@ -58,3 +61,9 @@ def predict(model: nn.Module, grey: torch.Tensor, batch_size: int = 500) -> torc
            for i in range(0, len(grey), batch_size)]  # fmt: skip
     model.train(was_training)
     return torch.cat(out)
+
+
+def quantization_error(images: np.ndarray, palette: Palette) -> float:
+    """Mean Euclidean RGB distance (0–255 scale) between each pixel and its palette colour."""
+    saturated = palette.saturate(images).astype(np.float32)
+    return float(np.sqrt(((images.astype(np.float32) - saturated) ** 2).sum(-1)).mean())

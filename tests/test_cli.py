@@ -1,0 +1,96 @@
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from colorlib.cli import main
+
+
+def run_cli(*args, env=None):
+    """The installed console entry point, in a subprocess, as a user runs it."""
+    cmd = [sys.executable, "-m", "colorlib.cli", *map(str, args)]
+    return subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, **(env or {})}, timeout=300)
+
+
+@pytest.fixture(scope="module")
+def trained(fake_cifar, tmp_path_factory):
+    out = tmp_path_factory.mktemp("cli") / "run"
+    code = main(["train", "--arch", "cnn", "--classes", "horse", "--palette", "horse16", "--epochs", "2",
+                 "--batch-size", "5", "--nf", "8", "--data", str(fake_cifar), "--out", str(out), "--quiet"])  # fmt: skip
+    assert code == 0
+    return out
+
+
+def test_train_records_its_command(trained):
+    config = json.loads((trained / "config.json").read_text())
+    assert config["command"].startswith("colorlib train --arch cnn")
+
+
+def test_evaluate_json(trained, fake_cifar):
+    result = run_cli("evaluate", trained, "--json", "--data", fake_cifar)
+    assert result.returncode == 0, result.stderr
+    figures = json.loads(result.stdout)
+    assert set(figures) == {"cross_entropy", "pixel_accuracy", "images"}
+    assert figures["images"] == 6 and 0 < figures["cross_entropy"] < 10 and 0 <= figures["pixel_accuracy"] <= 1
+    history = json.loads((trained / "history.json").read_text())
+    assert figures["cross_entropy"] == pytest.approx(history[-1]["val_loss"], rel=1e-6)
+    other = json.loads(run_cli("evaluate", trained, "--json", "--classes", "cat", "--data", fake_cifar).stdout)
+    assert other["cross_entropy"] != figures["cross_entropy"]
+
+
+def test_colorize_one_and_many(trained, tmp_path):
+    Image.new("L", (37, 21), 128).save(tmp_path / "a.png")
+    Image.new("RGB", (8, 8), (10, 200, 30)).save(tmp_path / "b.jpg")
+    assert main(["colorize", str(trained), str(tmp_path / "a.png"), "-o", str(tmp_path / "a_out.png")]) == 0
+    assert Image.open(tmp_path / "a_out.png").size == (37, 21)
+    assert main(["colorize", str(trained), str(tmp_path / "a.png"), str(tmp_path / "b.jpg"), "-o", str(tmp_path / "many")]) == 0
+    assert sorted(p.name for p in (tmp_path / "many").iterdir()) == ["a_colorized.png", "b_colorized.png"]
+
+
+def test_palette_fit_and_list(fake_cifar, tmp_path):
+    assert main(["palette", "fit", "--classes", "cat", "--colors", "8", "--data", str(fake_cifar),
+                 "-o", str(tmp_path / "cat8.npy")]) == 0  # fmt: skip
+    assert np.load(tmp_path / "cat8.npy").shape == (8, 3)
+    listed = run_cli("palette", "list")
+    assert listed.returncode == 0 and "horse32" in listed.stdout.split()
+
+
+@pytest.mark.parametrize("args, message", [
+    (["evaluate", "/nonexistent/run"], "no such run directory"),
+    (["colorize", "/nonexistent/run", "x.png", "-o", "y.png"], "no such run directory"),
+    (["train", "--classes", "zebra", "--out", "{tmp}/r"], "unknown CIFAR-10 class 'zebra'"),
+    (["train", "--epochs", "0", "--out", "{tmp}/r"], "epochs must be a positive integer"),
+    (["train", "--palette", "nope", "--out", "{tmp}/r"], "neither a palette file nor a shipped palette"),
+])  # fmt: skip
+def test_errors_are_one_line_with_non_zero_exit(fake_cifar, tmp_path, args, message):
+    args = [a.replace("{tmp}", str(tmp_path)) for a in args]
+    result = run_cli(*args, env={"COLORLIB_DATA": str(fake_cifar)})
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("colorlib: error:") and message in lines[0], result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_debug_shows_the_traceback():
+    result = run_cli("--debug", "evaluate", "/nonexistent/run")
+    assert result.returncode != 0 and "Traceback" in result.stderr and "RunError" in result.stderr
+
+
+def test_missing_data_offline(tmp_path):
+    result = run_cli("evaluate", "/nonexistent", env={"COLORLIB_DATA": str(tmp_path)})
+    assert result.returncode == 1
+    result = run_cli("palette", "fit", "-o", tmp_path / "p.npy", env={"COLORLIB_DATA": str(tmp_path)})
+    assert result.returncode == 1 and "CIFAR-10 not found" in result.stderr and "--download" in result.stderr
+    assert not (tmp_path / "p.npy").exists()
+
+
+def test_colorize_bad_image_writes_nothing(trained, tmp_path):
+    Image.new("L", (8, 8)).save(tmp_path / "good.png")
+    (tmp_path / "bad.png").write_text("nope")
+    result = run_cli("colorize", trained, tmp_path / "good.png", tmp_path / "bad.png", "-o", tmp_path / "out")
+    assert result.returncode == 1 and "bad.png" in result.stderr
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())

@@ -1,0 +1,100 @@
+import numpy as np
+import pytest
+from PIL import Image
+
+from colorlib.colorize import colorize, read_image
+from colorlib.errors import ImageError
+from colorlib.models import build
+from colorlib.palette import load_palette
+from colorlib.runs import Run
+
+
+@pytest.fixture(scope="module")
+def run() -> Run:
+    palette = load_palette("horse16")
+    return Run(build("unet", 16, nf=8).eval(), palette, config={}, history=[])
+
+
+@pytest.mark.parametrize("size", [(1, 1), (1, 7), (3, 3), (5, 9), (31, 33), (64, 48)])
+def test_output_has_the_input_size(run, size):
+    w, h = size
+    rgb = np.random.default_rng(0).integers(0, 256, (h, w, 3), dtype=np.uint8)
+    out = colorize(run, rgb)
+    assert out.shape == (h, w, 3) and out.dtype == np.uint8
+    # every output pixel is a palette colour
+    assert (run.palette.decode(run.palette.quantize(out)) == out).all()
+
+
+def test_probabilities(run):
+    out, probs = colorize(run, np.zeros((10, 6), np.uint8), return_probs=True)
+    assert probs.shape == (10, 6, 16)
+    np.testing.assert_allclose(probs.sum(-1), 1, rtol=1e-5)
+    np.testing.assert_array_equal(run.palette.decode(probs.argmax(-1)), out)
+
+
+def test_colour_is_ignored_only_luma_matters(run):
+    rgb = np.random.default_rng(1).integers(0, 256, (20, 20, 3), dtype=np.uint8)
+    grey = np.asarray(Image.fromarray(rgb).convert("L"))
+    np.testing.assert_array_equal(colorize(run, rgb), colorize(run, grey))
+    np.testing.assert_array_equal(colorize(run, Image.fromarray(rgb)), colorize(run, grey))
+
+
+MODES = ["1", "L", "LA", "P", "RGB", "RGBA", "CMYK", "YCbCr", "I", "I;16", "F"]
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_every_pillow_mode(run, tmp_path, mode):
+    base = Image.fromarray(np.random.default_rng(2).integers(0, 256, (13, 17, 3), dtype=np.uint8))
+    img = base.convert(mode) if mode not in ("I", "I;16", "F") else base.convert("L").convert(mode)
+    out = colorize(run, img)
+    assert out.shape == (13, 17, 3)
+    if mode in ("L", "I", "F", "I;16"):
+        # a grey image in any bit depth gives the same picture as its 8-bit version
+        np.testing.assert_array_equal(out, colorize(run, base.convert("L")))
+
+
+def test_sixteen_bit_values_are_scaled(run):
+    levels = (np.arange(0, 65536, 257, dtype=np.uint16)[:256]).reshape(16, 16)
+    rgb = read_image(Image.fromarray(levels))  # uint16 → mode I;16
+    np.testing.assert_array_equal(rgb[..., 0], np.arange(256).reshape(16, 16))
+
+
+def test_transparency_is_composited_over_white():
+    rgba = np.zeros((2, 2, 4), np.uint8)  # fully transparent black
+    assert (read_image(Image.fromarray(rgba, "RGBA")) == 255).all()
+
+
+def test_exif_orientation_is_applied(tmp_path):
+    img = Image.new("RGB", (40, 20), (200, 10, 10))
+    exif = img.getexif()
+    exif[0x0112] = 6  # rotate 90° clockwise on display
+    img.save(tmp_path / "rotated.jpg", exif=exif)
+    assert read_image(tmp_path / "rotated.jpg").shape == (40, 20, 3)
+
+
+def test_file_errors(run, tmp_path):
+    with pytest.raises(ImageError, match="no such image"):
+        colorize(run, tmp_path / "missing.png")
+    with pytest.raises(ImageError, match="folder"):
+        colorize(run, tmp_path)
+    (tmp_path / "empty.png").write_bytes(b"")
+    with pytest.raises(ImageError, match="empty.png"):
+        colorize(run, tmp_path / "empty.png")
+    (tmp_path / "text.png").write_text("not an image")
+    with pytest.raises(ImageError, match="cannot read"):
+        colorize(run, tmp_path / "text.png")
+    Image.new("RGB", (64, 64), (1, 2, 3)).save(tmp_path / "ok.png")
+    data = (tmp_path / "ok.png").read_bytes()
+    (tmp_path / "cut.png").write_bytes(data[: len(data) // 2])
+    with pytest.raises(ImageError, match="cut.png"):
+        colorize(run, tmp_path / "cut.png")
+
+
+def test_size_limit(run):
+    with pytest.raises(ImageError, match="max_pixels"):
+        colorize(run, np.zeros((100, 100), np.uint8), max_pixels=5000)
+
+
+def test_palette_must_fit_the_model(run):
+    with pytest.raises(ImageError, match="16"):
+        colorize(run.model, np.zeros((4, 4), np.uint8), palette=load_palette("horse32"))

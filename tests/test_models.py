@@ -1,0 +1,105 @@
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from colorlib.data import load_cifar10
+from colorlib.errors import ModelError
+from colorlib.models import ModelConfig, build, load_reference_weights, num_parameters, pick_device
+
+
+@pytest.mark.parametrize(
+    "arch, k, count", [("cnn", 16, 75_913), ("cnn", 32, 76_361), ("unet", 16, 95_353), ("unet", 32, 95_945)]
+)
+def test_parameter_counts_match_the_original(arch, k, count):
+    assert num_parameters(build(arch, k)) == count
+
+
+@pytest.mark.parametrize("arch", ["cnn", "unet"])
+def test_output_shape(arch):
+    model = build(arch, 24, nf=8).eval()
+    assert model(torch.zeros(2, 1, 32, 48)).shape == (2, 24, 32, 48)
+
+
+def test_layer_order_is_conv_bn_relu_resample():
+    model = build("cnn", 16)
+    kinds = [type(m).__name__ for m in model.down1] + [type(m).__name__ for m in model.up1]
+    assert kinds == ["Conv2d", "BatchNorm2d", "ReLU", "MaxPool2d", "Conv2d", "BatchNorm2d", "ReLU", "Upsample"]
+    assert model.up2[0].out_channels == 3 and model.final.in_channels == 3
+    unet = build("unet", 16)
+    assert (unet.up1[0].in_channels, unet.up2[0].in_channels, unet.final.in_channels) == (128, 64, 4)
+
+
+def test_unet_final_layer_sees_the_grey_input():
+    # zero every path except the grey skip into `final`: the output must still depend on the input
+    unet = build("unet", 4).eval()
+    with torch.no_grad():
+        unet.final.weight[:, 1:] = 0
+        x = torch.rand(1, 1, 8, 8)
+        assert not torch.allclose(unet(x), unet(x * 0.5))
+        cnn = build("cnn", 4).eval()
+        cnn.up2[0].weight.zero_()
+        cnn.up2[0].bias.zero_()
+        cnn.up2[1].bias.zero_()
+        assert torch.allclose(cnn(x), cnn(x * 0.5))
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"arch": "resnet"}, "unknown architecture"),
+    ({"num_colors": 1}, "2..256"),
+    ({"nf": 0}, "nf"),
+])  # fmt: skip
+def test_bad_model_configs(kwargs, message):
+    with pytest.raises(ModelError, match=message):
+        ModelConfig(**kwargs)
+
+
+def test_pick_device():
+    assert pick_device("cpu").type == "cpu"
+    assert pick_device("auto").type in ("cpu", "cuda", "mps")
+    with pytest.raises(ModelError, match="unknown device"):
+        pick_device("tpu9")
+
+
+def test_reference_weights_of_other_shape_are_refused():
+    with pytest.raises(ModelError, match="wrong architecture"):
+        load_reference_weights(build("unet", 16), build("cnn", 16).state_dict())
+    partial = dict(list(build("unet", 16).state_dict().items())[:-2])
+    with pytest.raises(ModelError, match="another architecture"):
+        load_reference_weights(build("unet", 16), partial)
+    with pytest.raises(ModelError, match="shape"):
+        load_reference_weights(build("unet", 16), build("unet", 32).state_dict())
+
+
+def _original_preprocessing(images: np.ndarray, codebook: np.ndarray):
+    """The original project's inputs, for comparison only: images scaled to [-1, 1], grey = channel mean
+    divided by the batch maximum, targets = nearest codebook colour to the image in [0, 1]."""
+    x = torch.from_numpy(images).permute(0, 3, 1, 2).float() / 255 * 2 - 1
+    cb = torch.from_numpy(codebook).float()
+    targets = (((x[:, None] + 1) / 2 - cb[None, :, :, None, None]) ** 2).sum(2).argmin(1)
+    return x, targets
+
+
+@pytest.mark.parametrize("arch, k, cls, ce, acc", [
+    ("cnn", 16, "horse", 1.495, 0.408), ("unet", 32, "horse", 1.899, 0.334), ("unet", 16, "cat", 1.150, 0.565),
+])  # fmt: skip
+def test_original_weights_load_and_reproduce_its_scores(seed_reference, real_cifar, arch, k, cls, ce, acc):
+    state = torch.load(seed_reference / "checkpoints" / f"{arch}_{k}_{cls}_e199.pt", weights_only=True)
+    model = load_reference_weights(build(arch, k), state).eval()
+    codebook = np.load(seed_reference / "palettes" / f"colour_kmeans{k}_cat7.npy", allow_pickle=True, encoding="bytes")[0]
+    x, targets = _original_preprocessing(load_cifar10(cls, "test", root=real_cifar).images, codebook)
+    ces, accs = [], []
+    with torch.no_grad():
+        for i in range(0, len(x), 100):
+            batch = x[i : i + 100]
+            logits = model((batch / batch.max()).mean(1, keepdim=True))
+            ces.append(F.cross_entropy(logits, targets[i : i + 100]).item())
+            accs.append((logits.argmax(1) == targets[i : i + 100]).float().mean().item())
+    assert np.mean(ces) == pytest.approx(ce, abs=2e-3)
+    assert np.mean(accs) == pytest.approx(acc, abs=2e-3)
+
+
+def test_all_reference_checkpoints_load(seed_reference):
+    for path in sorted((seed_reference / "checkpoints").glob("*_e199.pt")):
+        arch, k = path.name.split("_")[:2]
+        load_reference_weights(build(arch, int(k)), torch.load(path, weights_only=True))

@@ -1,0 +1,164 @@
+import importlib
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from colorlib.data import ColorData, load_cifar10
+from colorlib.errors import ColorlibError, RunError, TrainingError
+from colorlib.metrics import evaluate
+from colorlib.models import ColorNet, ModelConfig
+from colorlib.palette import load_palette
+from colorlib.runs import load_run
+from colorlib.train import TrainConfig, train
+
+train_module = importlib.import_module("colorlib.train")  # colorlib.train is also the function
+
+
+def small(**overrides) -> TrainConfig:
+    settings = dict(arch="cnn", classes=["horse"], palette="horse16", epochs=3, batch_size=5, lr=3e-3, nf=8,
+                    snapshot_count=4, device="cpu")  # fmt: skip
+    settings.update(overrides)
+    return TrainConfig(**settings)
+
+
+def weights(run) -> dict:
+    return run.model.state_dict()
+
+
+def assert_same_weights(a, b):
+    for key, value in weights(a).items():
+        assert torch.equal(value, weights(b)[key]), key
+
+
+def strip_time(history):
+    return [{k: v for k, v in h.items() if k != "seconds"} for h in history]
+
+
+def test_run_directory_contents(fake_cifar, tmp_path):
+    run = train(small(), tmp_path / "run", root=fake_cifar, progress=False)
+    names = {p.name for p in (tmp_path / "run").iterdir()}
+    assert names == {"config.json", "history.json", "weights.pt", "snapshots.npz", "checkpoint.pt", "loss.png"}
+    config = json.loads((tmp_path / "run" / "config.json").read_text())
+    assert config["model"] == {"arch": "cnn", "num_colors": 16, "nf": 8, "kernel": 3}
+    assert np.array_equal(np.array(config["palette"]["colors"]), load_palette("horse16").colors)
+    assert config["data"] == {"train_images": 20, "val_images": 6}
+    assert [h["epoch"] for h in run.history] == [0, 1, 2]
+    assert set(run.history[0]) == {"epoch", "train_loss", "val_loss", "val_accuracy", "lr", "seconds"}
+    assert run.snapshots.predictions.shape == (3, 4, 32, 32)
+    assert run.snapshots.images.shape == (4, 32, 32, 3)
+    assert not run.model.training
+    torch.load(tmp_path / "run" / "weights.pt", weights_only=True)
+
+
+def test_recorded_validation_figures_reproduce(fake_cifar, tmp_path):
+    run = train(small(), tmp_path / "run", root=fake_cifar, progress=False)
+    palette = load_palette("horse16")
+    val = ColorData.from_images(load_cifar10("horse", "test", root=fake_cifar).images, palette)
+    result = evaluate(load_run(tmp_path / "run").model, val.grey, val.targets)
+    assert result["cross_entropy"] == pytest.approx(run.history[-1]["val_loss"], rel=1e-6)
+    assert result["pixel_accuracy"] == pytest.approx(run.history[-1]["val_accuracy"], rel=1e-6)
+    last = run.snapshots.at(2)
+    expected = run.model(val.grey[:4]).argmax(1).numpy()
+    np.testing.assert_array_equal(last, expected)
+
+
+def test_training_is_deterministic_on_cpu(fake_cifar, tmp_path):
+    a = train(small(), tmp_path / "a", root=fake_cifar, progress=False)
+    b = train(small(), tmp_path / "b", root=fake_cifar, progress=False)
+    assert_same_weights(a, b)
+    assert strip_time(a.history) == strip_time(b.history)
+    c = train(small(seed=1), tmp_path / "c", root=fake_cifar, progress=False)
+    assert not torch.equal(weights(a)["final.weight"], weights(c)["final.weight"])
+
+
+@pytest.mark.parametrize("schedule", ["constant", "onecycle"])
+def test_resume_equals_uninterrupted(fake_cifar, tmp_path, schedule):
+    straight = train(small(epochs=4, schedule=schedule), tmp_path / "straight", root=fake_cifar, progress=False)
+    # an interrupted run: stop after epoch 1 by failing inside epoch 2, then resume
+    calls = {"n": 0}
+    real_epoch = train_module._train_epoch
+
+    def failing_epoch(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise KeyboardInterrupt
+        return real_epoch(*args, **kwargs)
+
+    train_module._train_epoch = failing_epoch
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            train(small(epochs=4, schedule=schedule), tmp_path / "resumed", root=fake_cifar, progress=False)
+    finally:
+        train_module._train_epoch = real_epoch
+    assert len(load_run(tmp_path / "resumed").history) == 2
+    resumed = train(small(epochs=4, schedule=schedule), tmp_path / "resumed", root=fake_cifar, progress=False,
+                    resume=True)  # fmt: skip
+    assert_same_weights(straight, resumed)
+    assert strip_time(straight.history) == strip_time(resumed.history)
+    np.testing.assert_array_equal(straight.snapshots.predictions, resumed.snapshots.predictions)
+
+
+def test_existing_run_is_refused_unless_resume_or_force(fake_cifar, tmp_path):
+    train(small(epochs=1), tmp_path / "run", root=fake_cifar, progress=False)
+    with pytest.raises(RunError, match="--resume.*--force"):
+        train(small(epochs=1), tmp_path / "run", root=fake_cifar, progress=False)
+    with pytest.raises(RunError, match="settings differ.*lr"):
+        train(small(epochs=2, lr=0.5), tmp_path / "run", root=fake_cifar, progress=False, resume=True)
+    run = train(small(epochs=2, seed=3), tmp_path / "run", root=fake_cifar, progress=False, force=True)
+    assert run.config["train"]["seed"] == 3 and len(run.history) == 2
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "notes.txt").write_text("mine")
+    with pytest.raises(RunError, match="not empty"):
+        train(small(epochs=1), tmp_path / "other", root=fake_cifar, progress=False, force=True)
+    assert (tmp_path / "other" / "notes.txt").read_text() == "mine"
+
+
+@pytest.mark.parametrize("overrides, message", [
+    ({"epochs": 0}, "epochs"), ({"batch_size": -1}, "batch_size"), ({"lr": 0.0}, "lr"),
+    ({"lr": float("nan")}, "lr"), ({"schedule": "cosine"}, "schedule"), ({"batch_size": 21}, "larger than"),
+    ({"arch": "vgg"}, "architecture"),
+])  # fmt: skip
+def test_bad_training_arguments(fake_cifar, tmp_path, overrides, message):
+    with pytest.raises(ColorlibError, match=message):
+        train(small(**overrides), tmp_path / "run", root=fake_cifar, progress=False)
+    assert not (tmp_path / "run").exists()
+
+
+def test_divergence_stops_with_the_last_good_epoch_kept(fake_cifar, tmp_path, monkeypatch):
+    real_epoch = train_module._train_epoch
+    calls = {"n": 0}
+
+    def nan_on_third(*args, **kwargs):
+        calls["n"] += 1
+        loss = real_epoch(*args, **kwargs)
+        return float("nan") if calls["n"] == 3 else loss
+
+    monkeypatch.setattr(train_module, "_train_epoch", nan_on_third)
+    with pytest.raises(TrainingError, match="diverged at epoch 2.*keeps epoch 1"):
+        train(small(epochs=4), tmp_path / "run", root=fake_cifar, progress=False)
+    run = load_run(tmp_path / "run")
+    assert [h["epoch"] for h in run.history] == [0, 1]
+    assert all(torch.isfinite(v.float()).all() for v in run.model.state_dict().values())
+
+
+def test_custom_data_can_be_passed_in(fake_cifar, tmp_path):
+    palette = load_palette("horse16")
+    images = load_cifar10("ship", "train", root=fake_cifar).images
+    data = ColorData.from_images(images, palette)
+    run = train(small(classes=["my-photos"], epochs=1), tmp_path / "run", data=(data, data), progress=False)
+    assert run.config["data"]["train_images"] == 20
+
+
+@pytest.mark.data
+def test_two_real_epochs_of_unet_lower_validation_loss(real_cifar, tmp_path):
+    config = TrainConfig(arch="unet", classes=["horse"], palette="horse32", epochs=2, device="cpu")
+    palette = load_palette("horse32")
+    val = ColorData.from_images(load_cifar10("horse", "test", root=real_cifar).images, palette)
+    torch.manual_seed(config.seed)  # the trainer's initial model: same seed, same init
+    initial = evaluate(ColorNet(ModelConfig("unet", 32)), val.grey, val.targets)["cross_entropy"]
+    run = train(config, tmp_path / "run", root=real_cifar, progress=False)
+    losses = [h["val_loss"] for h in run.history]
+    assert losses[1] < losses[0] < initial, (initial, losses)
+    assert run.history[1]["val_accuracy"] > 1 / 32
