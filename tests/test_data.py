@@ -145,3 +145,26 @@ def test_real_cifar10_sizes(real_cifar):
     everything = load_cifar10(None, "test", root=real_cifar)
     assert len(everything) == 10000 and np.bincount(everything.labels).tolist() == [1000] * 10
     assert len(load_cifar10(None, "test", root=real_cifar, drop_grey=True)) == 10000 - 106
+
+
+def test_download_uses_torchvisions_md5_checked_download(fake_cifar, tmp_path, monkeypatch):
+    import torchvision.datasets.utils as tv_utils
+    from torchvision.datasets import CIFAR10
+
+    calls = []
+
+    def fake_download(url, download_root, filename=None, md5=None, **kwargs):
+        calls.append((url, filename, md5))
+        _copy_dataset(fake_cifar, tmp_path / "fetched")
+
+    monkeypatch.setattr(tv_utils, "download_and_extract_archive", fake_download)
+    assert find_root(tmp_path / "fetched", download=True) == tmp_path / "fetched"
+    assert calls == [(CIFAR10.url, CIFAR10.filename, CIFAR10.tgz_md5)]
+    assert len(load_cifar10("cat", "test", root=tmp_path / "fetched")) == 6
+
+    def failing_download(*args, **kwargs):
+        raise RuntimeError("File not found or corrupted.")
+
+    monkeypatch.setattr(tv_utils, "download_and_extract_archive", failing_download)
+    with pytest.raises(DataError, match="downloading CIFAR-10 into .* failed.*corrupted"):
+        find_root(tmp_path / "elsewhere", download=True)

@@ -1,0 +1,34 @@
+import numpy as np
+from matplotlib.figure import Figure
+
+from colorlib.data import to_grey
+from colorlib.palette import load_palette
+from colorlib.plot import grid_figure, grid_rows, loss_figure, swatch_figure
+
+
+def test_grid_rows_are_grey_prediction_truth_original():
+    palette = load_palette("horse16")
+    images = np.random.default_rng(0).integers(0, 256, (3, 32, 32, 3), dtype=np.uint8)
+    predictions = np.random.default_rng(1).integers(0, 16, (3, 32, 32))
+    grid = grid_rows(images, predictions, palette)
+    assert grid.shape == (4 * 33 + 1, 3 * 33 + 1, 3)
+
+    def cell(row, col):
+        return grid[1 + 33 * row : 33 * (row + 1), 1 + 33 * col : 33 * (col + 1)]
+
+    np.testing.assert_array_equal(cell(0, 1)[..., 0], np.rint(to_grey(images[1]) * 255).astype(np.uint8))
+    np.testing.assert_array_equal(cell(1, 2), palette.decode(predictions[2]))
+    np.testing.assert_array_equal(cell(2, 0), palette.saturate(images[0]))
+    np.testing.assert_array_equal(cell(3, 2), images[2])
+
+
+def test_figures_are_returned_not_shown():
+    palette = load_palette("horse32")
+    images = np.zeros((2, 32, 32, 3), np.uint8)
+    assert isinstance(grid_figure(images, np.zeros((2, 32, 32), int), palette, title="t"), Figure)
+    history = [{"epoch": e, "train_loss": 3 - e, "val_loss": 3.2 - e} for e in range(3)]
+    fig = loss_figure([history, history], labels=["cnn", "unet"], marker_epoch=1)
+    lines = fig.axes[0].get_lines()
+    assert len(lines) == 5  # train + validation for two runs, and the epoch marker
+    np.testing.assert_allclose(lines[1].get_ydata(), [3.2, 2.2, 1.2])
+    assert isinstance(swatch_figure(palette), Figure)
