@@ -52,6 +52,8 @@ def _parser() -> argparse.ArgumentParser:
     tr.add_argument("--snapshots", type=int, default=10, help="validation images kept every epoch")
     tr.add_argument("--drop-grey", action="store_true", help="drop images that are already greyscale")
     tr.add_argument("--device", default="auto", help="auto (cuda, mps, cpu), cpu, cuda, cuda:N or mps")
+    tr.add_argument("--precision", choices=["auto", "bf16", "fp32"], default="auto",
+                    help="auto: bf16 autocast where the hardware runs it natively, else fp32")  # fmt: skip
     tr.add_argument("--out", required=True, metavar="RUN_DIR")
     tr.add_argument("--resume", action="store_true", help="continue the run in RUN_DIR")
     tr.add_argument("--force", action="store_true", help="replace the run in RUN_DIR")
@@ -104,6 +106,7 @@ def _train(args: argparse.Namespace) -> None:
         arch=args.arch, classes=list(args.classes), palette=args.palette, palette_space=args.palette_space,
         epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, seed=args.seed, schedule=args.schedule,
         nf=args.nf, snapshot_count=args.snapshots, drop_grey=args.drop_grey, device=args.device,
+        precision=args.precision,
     )  # fmt: skip
     command = "colorlib " + shlex.join(args.argv)
     run = train(config, args.out, root=args.data, download=args.download, resume=args.resume,

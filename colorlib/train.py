@@ -4,6 +4,10 @@ The whole selection lives in memory as tensors (grey inputs and palette targets 
 and each batch is an index into them: no per-image Dataset/DataLoader work. Each epoch's
 shuffle comes from its own generator seeded by (seed, epoch), so a resumed run replays exactly
 the batches an uninterrupted one would have seen.
+
+Fast by default where it keeps accuracy: channels_last activations and bf16 autocast on hardware
+that runs bf16 natively (`precision="fp32"` switches it off). Under `torchrun` the same code runs
+data-parallel (DistributedDataParallel over gloo on CPU, nccl on GPU).
 """
 
 from __future__ import annotations
@@ -17,7 +21,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import torch
+import torch.distributed as dist
 import torch.nn.functional as F
+from torch.nn.parallel import DistributedDataParallel
 from tqdm.auto import tqdm
 
 from . import runs
@@ -29,9 +35,10 @@ from .palette import Palette, load_palette
 from .runs import Run, Snapshots
 
 SCHEDULES = ("constant", "onecycle")
+PRECISIONS = ("auto", "bf16", "fp32")
 # Settings that must agree for --resume to continue a run rather than start a different one.
 _RESUME_KEYS = ("arch", "classes", "palette", "palette_space", "batch_size", "lr", "seed", "schedule", "nf",
-                "snapshot_count", "drop_grey", "val_split")  # fmt: skip
+                "snapshot_count", "drop_grey", "val_split", "precision", "channels_last")  # fmt: skip
 
 
 @dataclass
@@ -50,6 +57,8 @@ class TrainConfig:
     drop_grey: bool = False  # drop images that are already greyscale (R=G=B)
     val_split: str = "test"  # the original validates on the class's test split
     device: str = "auto"
+    precision: str = "auto"  # "auto": bf16 autocast where the hardware has it, else fp32; or "bf16", "fp32"
+    channels_last: bool = True  # NHWC activations: faster convolutions on CPU and GPU
 
     def validate(self) -> None:
         for name in ("epochs", "batch_size"):
@@ -60,6 +69,8 @@ class TrainConfig:
             raise TrainingError(f"lr must be a positive number, got {self.lr!r}")
         if self.schedule not in SCHEDULES:
             raise TrainingError(f"unknown schedule {self.schedule!r}; use one of {', '.join(SCHEDULES)}")
+        if self.precision not in PRECISIONS:
+            raise TrainingError(f"unknown precision {self.precision!r}; use one of {', '.join(PRECISIONS)}")
         if self.snapshot_count < 0:
             raise TrainingError(f"snapshot_count must be ≥ 0, got {self.snapshot_count}")
         ModelConfig(self.arch, 2, self.nf)  # checks arch and nf
@@ -106,6 +117,34 @@ def _prepare_out(out: Path, config: TrainConfig, resume: bool, force: bool) -> d
     return runs.read_torch(out / runs.CHECKPOINT)
 
 
+def autocast_dtype(precision: str, device: torch.device) -> torch.dtype | None:
+    """The autocast dtype for `precision` on `device`: bf16 where the hardware runs it natively."""
+    if precision == "fp32":
+        return None
+    if precision == "bf16":
+        return torch.bfloat16
+    if device.type == "cuda":
+        return torch.bfloat16 if torch.cuda.is_bf16_supported() else None
+    if device.type == "cpu":  # native bf16 only: emulated bf16 is slower than fp32
+        native = getattr(torch.cpu, "_is_avx512_bf16_supported", lambda: False)()
+        amx = getattr(torch.cpu, "_is_amx_tile_supported", lambda: False)()
+        return torch.bfloat16 if native or amx else None
+    return None  # MPS: fp32
+
+
+def _distributed(device: torch.device) -> tuple[int, int, torch.device]:
+    """(rank, world size, device) under torchrun; (0, 1, device) otherwise."""
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world <= 1:
+        return 0, 1, device
+    if device.type == "cuda":
+        device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
+        torch.cuda.set_device(device)
+    if not dist.is_initialized():
+        dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
+    return dist.get_rank(), dist.get_world_size(), device
+
+
 def train(
     config: TrainConfig,
     out: str | os.PathLike,
@@ -120,7 +159,8 @@ def train(
 ) -> Run:
     """Train a model as `config` says and write the run to `out`; returns the loaded run.
 
-    `data` (train, validation) overrides loading CIFAR-10, e.g. for your own images.
+    `data` (train, validation) overrides loading CIFAR-10, e.g. for your own images. Under
+    `torchrun` each process trains on its share of every batch and only rank 0 writes.
     """
     config.validate()
     out = Path(out)
@@ -128,11 +168,20 @@ def train(
     train_data, val_data = data if data is not None else load_data(config, palette, root, download)
     if config.batch_size > len(train_data):
         raise TrainingError(f"batch_size {config.batch_size} is larger than the {len(train_data)} training images")
-    checkpoint = _prepare_out(out, config, resume, force)
-    device = pick_device(config.device)
+    rank, world, device = _distributed(pick_device(config.device))
+    if config.batch_size % world:
+        raise TrainingError(f"batch_size {config.batch_size} must divide evenly over {world} processes")
+    checkpoint = _prepare_out(out, config, resume, force) if rank == 0 else None
+    if world > 1:  # the others wait until rank 0 has prepared the folder, then read the same checkpoint
+        dist.barrier()
+        if rank and resume and (out / runs.CHECKPOINT).exists():
+            checkpoint = runs.read_torch(out / runs.CHECKPOINT)
+    amp = autocast_dtype(config.precision, device)
 
     torch.manual_seed(config.seed)
     model = ColorNet(ModelConfig(config.arch, palette.num_colors, config.nf)).to(device)
+    if config.channels_last:
+        model = model.to(memory_format=torch.channels_last)
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
     steps = math.ceil(len(train_data) / config.batch_size)
     scheduler = (
@@ -150,6 +199,7 @@ def train(
             scheduler.load_state_dict(checkpoint["scheduler"])
         history = list(checkpoint["history"])
         predictions = list(checkpoint["predictions"])
+    net = DistributedDataParallel(model) if world > 1 else model
 
     run_config = {
         "format": runs.FORMAT,
@@ -158,16 +208,19 @@ def train(
         "palette": {"name": str(config.palette), "space": palette.space, "colors": palette.colors.tolist()},
         "train": asdict(config),
         "data": {"train_images": len(train_data), "val_images": len(val_data)},
+        "runtime": {"device": device.type, "autocast": str(amp).replace("torch.", "") if amp else None,
+                    "processes": world, "torch": torch.__version__},  # fmt: skip
         "command": command,
     }
-    runs.write_json(out / runs.CONFIG, run_config)
+    if rank == 0:
+        runs.write_json(out / runs.CONFIG, run_config)
 
     bar = tqdm(total=config.epochs, initial=len(history), desc=f"{config.arch} {'+'.join(config.classes)}",
-               unit="epoch", disable=not progress, file=sys.stderr)  # fmt: skip
+               unit="epoch", disable=not progress or rank != 0, file=sys.stderr)  # fmt: skip
     try:
         for epoch in range(len(history), config.epochs):
             start = time.perf_counter()
-            train_loss = _train_epoch(model, optimizer, scheduler, train_data, config, epoch, device)
+            train_loss = _train_epoch(net, optimizer, scheduler, train_data, config, epoch, device, amp)
             if not math.isfinite(train_loss):
                 raise TrainingError(
                     f"training diverged at epoch {epoch} (loss {train_loss}); the run keeps epoch "
@@ -183,40 +236,53 @@ def train(
                 "lr": optimizer.param_groups[0]["lr"],
                 "seconds": time.perf_counter() - start,
             })  # fmt: skip
-            _commit(out, model, optimizer, scheduler, history, predictions, val_data, config)
+            if rank == 0:
+                _commit(out, model, optimizer, scheduler, history, predictions, val_data, config)
             bar.update(1)
             bar.set_postfix(train=f"{train_loss:.3f}", val=f"{val['cross_entropy']:.3f}")
     finally:
         bar.close()
-        if history:
+        if history and rank == 0:
             _write_figure(out, history)
+    if world > 1:
+        dist.barrier()  # every rank returns the run rank 0 finished writing
     return runs.load_run(out)
 
 
 def _train_epoch(
-    model: ColorNet,
+    net: torch.nn.Module,
     optimizer: torch.optim.Optimizer,
     scheduler: torch.optim.lr_scheduler.LRScheduler | None,
     data: ColorData,
     config: TrainConfig,
     epoch: int,
     device: torch.device,
+    amp: torch.dtype | None,
 ) -> float:
     """One pass over the data in a (seed, epoch)-determined order; mean loss over all pixels."""
-    model.train()
+    net.train()
+    rank, world = (dist.get_rank(), dist.get_world_size()) if dist.is_initialized() else (0, 1)
     order = torch.randperm(len(data), generator=torch.Generator().manual_seed(config.seed * 1_000_003 + epoch))
+    memory_format = torch.channels_last if config.channels_last else torch.contiguous_format
     total = torch.zeros((), dtype=torch.float64, device=device)
     for i in range(0, len(data), config.batch_size):
-        idx = order[i : i + config.batch_size]
-        x = data.grey[idx].to(device, non_blocking=True)
+        idx = order[i : i + config.batch_size][rank::world]  # this process's share of the global batch
+        x = data.grey[idx].to(device, non_blocking=True).contiguous(memory_format=memory_format)
         y = data.targets[idx].to(device, non_blocking=True).long()
-        loss = F.cross_entropy(model(x), y)
+        with torch.autocast(device.type, dtype=amp or torch.float32, enabled=amp is not None):
+            logits = net(x)
+        # Cross-entropy over the colour axis of an N·H·W × K view: for channels_last logits that
+        # view is contiguous, so nothing is copied or transposed (a 4-D loss would copy).
+        flat = logits.permute(0, 2, 3, 1).reshape(-1, logits.shape[1]).float()
+        loss = F.cross_entropy(flat, y.reshape(-1))
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
         if scheduler is not None:
             scheduler.step()
         total += loss.detach().double() * len(idx)  # weight by images: every pixel counts once
+    if world > 1:
+        dist.all_reduce(total)
     return total.item() / len(data)
 
 

@@ -118,7 +118,7 @@ def test_existing_run_is_refused_unless_resume_or_force(fake_cifar, tmp_path):
 @pytest.mark.parametrize("overrides, message", [
     ({"epochs": 0}, "epochs"), ({"batch_size": -1}, "batch_size"), ({"lr": 0.0}, "lr"),
     ({"lr": float("nan")}, "lr"), ({"schedule": "cosine"}, "schedule"), ({"batch_size": 21}, "larger than"),
-    ({"arch": "vgg"}, "architecture"),
+    ({"arch": "vgg"}, "architecture"), ({"precision": "fp16"}, "precision"),
 ])  # fmt: skip
 def test_bad_training_arguments(fake_cifar, tmp_path, overrides, message):
     with pytest.raises(ColorlibError, match=message):
@@ -162,3 +162,19 @@ def test_two_real_epochs_of_unet_lower_validation_loss(real_cifar, tmp_path):
     losses = [h["val_loss"] for h in run.history]
     assert losses[1] < losses[0] < initial, (initial, losses)
     assert run.history[1]["val_accuracy"] > 1 / 32
+
+
+def test_precision_choices():
+    cpu = torch.device("cpu")
+    assert train_module.autocast_dtype("fp32", cpu) is None
+    assert train_module.autocast_dtype("bf16", cpu) is torch.bfloat16
+    assert train_module.autocast_dtype("auto", torch.device("mps")) is None
+    assert train_module.autocast_dtype("auto", cpu) in (None, torch.bfloat16)
+
+
+def test_fp32_switch_is_recorded(fake_cifar, tmp_path):
+    run = train(small(epochs=1, precision="fp32"), tmp_path / "run", root=fake_cifar, progress=False)
+    assert run.config["runtime"]["autocast"] is None and run.config["train"]["precision"] == "fp32"
+    fast = train(small(epochs=1), tmp_path / "fast", root=fake_cifar, progress=False)
+    expected = train_module.autocast_dtype("auto", torch.device("cpu"))
+    assert fast.config["runtime"]["autocast"] == (str(expected).replace("torch.", "") if expected else None)

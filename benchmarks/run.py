@@ -1,0 +1,294 @@
+"""colorlib's speed, measured side by side on this machine: one command, one table.
+
+    python benchmarks/run.py                    # everything (about 6 minutes on 2 CPU cores)
+    python benchmarks/run.py --only train flops # some sections: train, accuracy, flops, quantize, colorize, ttq
+
+Every case runs in its own process, so "peak MB" is that case's own peak resident memory (it
+includes the ~0.3 GB that importing PyTorch costs). Times are medians over --repeats runs.
+Needs CIFAR-10 (COLORLIB_DATA or --data).
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing as mp
+import os
+import platform
+import resource
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+ARCHS, COLORS = ("cnn", "unet"), (16, 32)
+TARGET_CE = 1.899  # the original project's final UNet K=32 horse test cross-entropy
+
+
+def _child(fn, args, queue):
+    result = fn(*args)
+    queue.put((result, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024))
+
+
+def isolated(fn, *args):
+    """Run fn(*args) in a fresh process; return (result, peak resident MB of that process)."""
+    ctx = mp.get_context("spawn")
+    queue = ctx.Queue()
+    proc = ctx.Process(target=_child, args=(fn, args, queue))
+    proc.start()
+    result = queue.get()
+    proc.join()
+    return result
+
+
+# -- training: original-style baseline vs colorlib ----------------------------------------------
+
+
+def baseline_epoch_seconds(arch: str, k: int, data_root: str | None, epochs: int) -> list[float]:
+    """The original project's loop: fp32, a DataLoader over per-image tensors, palette targets
+    recomputed for every batch by brute force, a 4-D cross-entropy; train then validate."""
+    import torch
+    import torch.nn.functional as F
+    from torch.utils.data import DataLoader, TensorDataset
+
+    from colorlib.data import load_cifar10
+    from colorlib.models import build
+    from colorlib.palette import load_palette
+
+    torch.manual_seed(0)
+    palette = load_palette(f"horse{k}")
+    train = torch.from_numpy(load_cifar10("horse", "train", data_root).images)
+    val = torch.from_numpy(load_cifar10("horse", "test", data_root).images)
+    model = build(arch, k)
+    opt = torch.optim.Adam(model.parameters(), lr=1e-4)
+
+    def batch(rgb):
+        grey = rgb.float().mean(-1, keepdim=True).permute(0, 3, 1, 2) / 255  # the original's channel mean
+        targets = torch.from_numpy(palette.nearest_brute_force(rgb.numpy()).astype("int64"))
+        return grey, targets
+
+    times = []
+    for _ in range(epochs):
+        start = time.perf_counter()
+        model.train()
+        for (rgb,) in DataLoader(TensorDataset(train), batch_size=100, shuffle=True):
+            grey, targets = batch(rgb)
+            loss = F.cross_entropy(model(grey), targets)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+        model.eval()
+        with torch.no_grad():
+            for (rgb,) in DataLoader(TensorDataset(val), batch_size=100):
+                grey, targets = batch(rgb)
+                F.cross_entropy(model(grey), targets)
+        times.append(time.perf_counter() - start)
+    return times
+
+
+def colorlib_history(arch: str, k: int, data_root: str | None, epochs: int, **overrides) -> list[dict]:
+    from colorlib.train import TrainConfig, train
+
+    config = TrainConfig(arch=arch, palette=f"horse{k}", epochs=epochs, **overrides)
+    with tempfile.TemporaryDirectory() as out:
+        return train(config, Path(out) / "run", root=data_root, progress=False).history
+
+
+def section_train(args) -> None:
+    print("\n## Training: one epoch = 5,000 horse train images (batch 100) + 1,000 validation images")
+    print(f"{'arch':<5} {'K':>3} {'method':<26} {'epoch s':>8} {'img/s':>7} {'peak MB':>8} {'speed-up':>9}")
+    for arch in ARCHS:
+        for k in COLORS:
+            times, peak_b = isolated(baseline_epoch_seconds, arch, k, args.data, args.repeats)
+            base = statistics.median(times)
+            print(f"{arch:<5} {k:>3} {'original-style fp32':<26} {base:8.2f} {5000 / base:7.0f} {peak_b:8.0f} {'1.0×':>9}")
+            hist, peak_c = isolated(colorlib_history, arch, k, args.data, args.repeats + 1)
+            fast = statistics.median(h["seconds"] for h in hist[1:])  # epoch 0 includes warm-up
+            print(f"{arch:<5} {k:>3} {'colorlib defaults':<26} {fast:8.2f} {5000 / fast:7.0f} {peak_c:8.0f} "
+                  f"{base / fast:8.1f}×")  # fmt: skip
+
+
+def section_accuracy(args) -> None:
+    epochs = 10
+    print(f"\n## Accuracy: unet K=32 horse, seed 0, {epochs} epochs, lr 1e-3 — fast defaults vs fp32")
+    print(f"{'precision':<22} {'final val CE':>12} {'pixel acc':>10} {'epoch s':>8}")
+    results = {}
+    for precision in ("auto", "fp32"):
+        hist, _ = isolated(colorlib_history, "unet", 32, args.data, epochs, precision=precision)
+        results[precision] = hist[-1]["val_loss"]
+        secs = statistics.median(h["seconds"] for h in hist[1:])
+        label = "defaults (bf16 auto)" if precision == "auto" else "fp32"
+        print(f"{label:<22} {hist[-1]['val_loss']:12.4f} {hist[-1]['val_accuracy']:10.4f} {secs:8.2f}")
+    diff = abs(results["auto"] - results["fp32"]) / results["fp32"] * 100
+    print(f"relative difference in final validation CE: {diff:.2f}% (target: within 1%)")
+
+
+# -- achieved FLOP rate against a matmul in the same dtype ---------------------------------------
+
+
+def step_rates(arch: str, k: int, steps: int) -> dict:
+    import torch
+    import torch.nn.functional as F
+    from torch.utils.flop_counter import FlopCounterMode
+
+    from colorlib.models import build
+    from colorlib.train import autocast_dtype
+
+    out = {}
+    x = torch.rand(100, 1, 32, 32).contiguous(memory_format=torch.channels_last)
+    y = torch.randint(0, k, (100 * 32 * 32,))
+    amp = autocast_dtype("auto", torch.device("cpu"))
+    for name, dtype in (("fp32", None), ("bf16", amp)):
+        if name == "bf16" and dtype is None:
+            continue
+        torch.manual_seed(0)
+        model = build(arch, k).to(memory_format=torch.channels_last)
+        opt = torch.optim.Adam(model.parameters(), 1e-3)
+
+        def step(model=model, opt=opt, dtype=dtype):
+            with torch.autocast("cpu", dtype=dtype or torch.float32, enabled=dtype is not None):
+                logits = model(x)
+            loss = F.cross_entropy(logits.permute(0, 2, 3, 1).reshape(-1, k).float(), y)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+
+        with FlopCounterMode(display=False) as counter:
+            step()
+        for _ in range(3):
+            step()
+        rates = []
+        for _ in range(3):
+            start = time.perf_counter()
+            for _ in range(steps):
+                step()
+            rates.append(steps * 100 / (time.perf_counter() - start))
+        out[name] = (counter.get_total_flops() / 100, statistics.median(rates))
+    return out
+
+
+def matmul_gflops(dtype_name: str) -> float:
+    import torch
+
+    dtype = {"fp32": torch.float32, "bf16": torch.bfloat16}[dtype_name]
+    a, b = torch.randn(2048, 2048, dtype=dtype), torch.randn(2048, 2048, dtype=dtype)
+    for _ in range(2):
+        a @ b
+    times = []
+    for _ in range(5):
+        start = time.perf_counter()
+        a @ b
+        times.append(time.perf_counter() - start)
+    return 2 * 2048**3 / statistics.median(times) / 1e9
+
+
+def section_flops(args) -> None:
+    print("\n## Achieved FLOP rate of a training step (batch 100) vs a 2048² matmul in the same dtype")
+    print(f"{'arch':<5} {'K':>3} {'dtype':<5} {'MFLOP/img':>10} {'img/s':>7} {'GFLOP/s':>8} {'matmul':>8} {'fraction':>9}")
+    peak = {}
+    for arch in ARCHS:
+        for k in COLORS:
+            rates, _ = isolated(step_rates, arch, k, 10)
+            for dtype, (flops, ips) in rates.items():
+                if dtype not in peak:
+                    peak[dtype], _ = isolated(matmul_gflops, dtype)
+                achieved = flops * ips / 1e9
+                print(f"{arch:<5} {k:>3} {dtype:<5} {flops / 1e6:10.1f} {ips:7.0f} {achieved:8.1f} {peak[dtype]:8.1f} "
+                      f"{achieved / peak[dtype]:8.0%}")  # fmt: skip
+
+
+# -- quantisation and colourisation -----------------------------------------------------------------
+
+
+def section_quantize(args) -> None:
+    from quantize import main as quantize_main
+
+    print("\n## Exact palette quantisation")
+    sys.argv = [sys.argv[0], "--repeats", str(max(args.repeats, 3))]
+    quantize_main()
+
+
+def colorize_latency(size: int, repeats: int) -> float:
+    import numpy as np
+    import torch
+
+    from colorlib.colorize import colorize
+    from colorlib.models import build
+    from colorlib.palette import load_palette
+
+    torch.manual_seed(0)
+    model = build("unet", 32).eval()
+    image = np.random.default_rng(0).integers(0, 256, (size, size, 3), dtype=np.uint8)
+    palette = load_palette("horse32")
+    colorize(model, image[:64, :64], palette)
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        colorize(model, image, palette)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def section_colorize(args) -> None:
+    print("\n## colorize latency (UNet, K=32, one RGB image, CPU)")
+    print(f"{'size':<10} {'seconds':>8} {'Mpx/s':>7} {'peak MB':>8}")
+    for size in (256, 1024, 2048):
+        seconds, peak = isolated(colorize_latency, size, max(args.repeats, 3))
+        print(f"{f'{size}²':<10} {seconds:8.3f} {size * size / seconds / 1e6:7.2f} {peak:8.0f}")
+
+
+# -- time to quality -------------------------------------------------------------------------------
+
+
+def section_ttq(args) -> None:
+    print(f"\n## Time to quality: UNet K=32 horse to validation CE ≤ {TARGET_CE} (the original's final, ~30 min)")
+    print(f"{'recipe':<44} {'epochs':>6} {'seconds':>8} {'best CE':>8}")
+    recipes = [
+        ("original: lr 1e-4 constant, 15 epochs", dict(lr=1e-4, epochs=15)),
+        ("colorlib: lr 1e-2 one-cycle, 15 epochs", dict(lr=1e-2, epochs=15, schedule="onecycle")),
+    ]
+    for name, overrides in recipes:
+        epochs = overrides.pop("epochs")
+        hist, _ = isolated(colorlib_history, "unet", 32, args.data, epochs, **overrides)
+        elapsed, reached = 0.0, None
+        for h in hist:
+            elapsed += h["seconds"]
+            if reached is None and h["val_loss"] <= TARGET_CE:
+                reached = (h["epoch"] + 1, elapsed)
+        best = min(h["val_loss"] for h in hist)
+        if reached:
+            print(f"{name:<44} {reached[0]:6d} {reached[1]:8.1f} {best:8.3f}")
+        else:
+            print(f"{name:<44} {'not in':>6} {f'{elapsed:.0f}':>8} {best:8.3f}")
+
+
+SECTIONS = {"train": section_train, "accuracy": section_accuracy, "flops": section_flops,
+            "quantize": section_quantize, "colorize": section_colorize, "ttq": section_ttq}  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=2, help="timed repeats (median) per case")
+    parser.add_argument("--data", help="folder holding cifar-10-batches-py/ (default: $COLORLIB_DATA)")
+    parser.add_argument("--only", nargs="+", choices=list(SECTIONS), default=list(SECTIONS))
+    args = parser.parse_args()
+    import torch
+
+    from colorlib.train import autocast_dtype
+
+    cpu = platform.processor() or platform.machine()
+    try:
+        cpu = next(line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    amp = autocast_dtype("auto", torch.device("cpu"))
+    print(f"# colorlib benchmarks — {cpu}, {os.cpu_count()} cores, torch {torch.__version__}, "
+          f"{torch.get_num_threads()} threads, CPU autocast: {amp or 'none (fp32)'}")  # fmt: skip
+    for name in args.only:
+        SECTIONS[name](args)
+
+
+if __name__ == "__main__":
+    main()
