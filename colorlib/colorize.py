@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import warnings
 from pathlib import Path
@@ -12,11 +13,11 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from .data import to_grey
 from .errors import ImageError
-from .models import ColorNet
+from .models import ColorNet, autocast_dtype
 from .palette import Palette
 from .runs import Run
 
-ImageLike = str | os.PathLike | Image.Image | np.ndarray
+ImageLike = str | os.PathLike | Image.Image | np.ndarray | bytes
 MAX_PIXELS = 64_000_000  # beyond this colourisation needs tens of GB; pass max_pixels to override
 
 
@@ -38,7 +39,7 @@ def _to_rgb(img: Image.Image) -> np.ndarray:
 
 
 def read_image(image: ImageLike) -> np.ndarray:
-    """uint8 RGB H×W×3 from a path, PIL image or array (H×W grey, H×W×3 RGB, H×W×4 RGBA)."""
+    """uint8 RGB H×W×3 from a path, file bytes, PIL image or array (H×W, H×W×3 RGB, H×W×4 RGBA)."""
     if isinstance(image, np.ndarray):
         a = image
         if a.ndim == 2:
@@ -53,21 +54,28 @@ def read_image(image: ImageLike) -> np.ndarray:
         return np.ascontiguousarray(np.repeat(a, 3, axis=-1) if a.shape[-1] == 1 else a[..., :3])
     if isinstance(image, Image.Image):
         return _to_rgb(ImageOps.exif_transpose(image))
+    if isinstance(image, (bytes, bytearray, memoryview)):
+        return _open(io.BytesIO(bytes(image)), "uploaded image")
     path = Path(image)
     if not path.exists():
         raise ImageError(f"{path}: no such image file")
     if path.is_dir():
         raise ImageError(f"{path}: is a folder, not an image")
+    return _open(path, str(path))
+
+
+def _open(source: Path | io.BytesIO, name: str) -> np.ndarray:
+    """Decode an image file fully (so damage shows now), applying its EXIF orientation."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(path) as img:
+            with Image.open(source) as img:
                 img.load()
                 return _to_rgb(ImageOps.exif_transpose(img))
     except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
-        raise ImageError(f"{path}: cannot read as an image ({e})") from None
+        raise ImageError(f"{name}: cannot read as an image ({e})") from None
     except (OSError, SyntaxError, ValueError) as e:
-        raise ImageError(f"{path}: the image file is damaged or truncated ({e})") from None
+        raise ImageError(f"{name}: the image file is damaged or truncated ({e})") from None
 
 
 @torch.no_grad()
@@ -78,10 +86,13 @@ def colorize(
     *,
     return_probs: bool = False,
     max_pixels: int = MAX_PIXELS,
+    precision: str = "auto",
 ) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
     """Colour `image` with a run (or a model plus its palette); uint8 RGB at the input's size.
 
     With `return_probs=True` also returns the per-pixel palette probabilities, H×W×K float32.
+    `precision="auto"` runs in bf16 where the hardware does natively (about 2.5× faster on such
+    CPUs); "fp32" switches that off.
     """
     if isinstance(run_or_model, Run):
         model, palette = run_or_model.model, palette or run_or_model.palette
@@ -100,9 +111,12 @@ def colorize(
     # The network halves the size twice: pad edges to a multiple of 4, crop back afterwards.
     grey = np.pad(to_grey(rgb), ((0, -h % 4), (0, -w % 4)), mode="edge")
     device = next(model.parameters()).device
+    amp = autocast_dtype(precision, device)
+    x = torch.from_numpy(grey)[None, None].to(device).contiguous(memory_format=torch.channels_last)
     was_training = model.training
     model.eval()
-    logits = model(torch.from_numpy(grey)[None, None].to(device))[0, :, :h, :w].float()
+    with torch.autocast(device.type, dtype=amp or torch.float32, enabled=amp is not None):
+        logits = model(x)[0, :, :h, :w].float()
     model.train(was_training)
     colored = palette.decode(logits.argmax(0).cpu())
     if return_probs:

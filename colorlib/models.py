@@ -128,3 +128,38 @@ def pick_device(name: str | torch.device = "auto") -> torch.device:
     if torch.backends.mps.is_available():
         return torch.device("mps")
     return torch.device("cpu")
+
+
+def summary(model: ColorNet, size: int = 32) -> list[tuple[str, str, tuple[int, ...], int]]:
+    """(block, layers, output shape, parameters) for each block, for a 1×1×size×size input."""
+    rows: list[tuple[str, str, tuple[int, ...], int]] = []
+    hooks = []
+    for name, block in model.named_children():
+        layers = " → ".join(type(m).__name__ for m in block) if isinstance(block, nn.Sequential) else type(block).__name__
+        params = sum(p.numel() for p in block.parameters())
+        hooks.append(block.register_forward_hook(
+            lambda _m, _i, out, name=name, layers=layers, params=params: rows.append((name, layers, tuple(out.shape), params))
+        ))  # fmt: skip
+    was_training = model.training
+    model.eval()
+    with torch.no_grad():
+        model(torch.zeros(1, 1, size, size, device=next(model.parameters()).device))
+    model.train(was_training)
+    for h in hooks:
+        h.remove()
+    return rows
+
+
+def autocast_dtype(precision: str, device: torch.device) -> torch.dtype | None:
+    """The autocast dtype for `precision` on `device`: bf16 where the hardware runs it natively."""
+    if precision == "fp32":
+        return None
+    if precision == "bf16":
+        return torch.bfloat16
+    if device.type == "cuda":
+        return torch.bfloat16 if torch.cuda.is_bf16_supported() else None
+    if device.type == "cpu":  # native bf16 only: emulated bf16 is slower than fp32
+        native = getattr(torch.cpu, "_is_avx512_bf16_supported", lambda: False)()
+        amx = getattr(torch.cpu, "_is_amx_tile_supported", lambda: False)()
+        return torch.bfloat16 if native or amx else None
+    return None  # MPS: fp32

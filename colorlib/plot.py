@@ -6,7 +6,7 @@ alive behind your back; Jupyter displays a returned Figure, scripts call `fig.sa
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import torch
@@ -20,29 +20,28 @@ from .runs import Run
 ROWS = ("grey", "prediction", "palette truth", "original")
 
 
-def _grey_rgb(images: np.ndarray) -> np.ndarray:
+def image_grid(rows: Sequence[np.ndarray]) -> np.ndarray:
+    """Rows of uint8 images (each n×H×W×3) tiled into one uint8 image with 1-pixel white gaps."""
+    stacked = torch.from_numpy(np.concatenate(rows)).permute(0, 3, 1, 2)
+    grid = make_grid(stacked, nrow=len(rows[0]), padding=1, pad_value=255)
+    return grid.permute(1, 2, 0).numpy()
+
+
+def grey_rgb(images: np.ndarray) -> np.ndarray:
     """The model's grey input shown as uint8 RGB."""
     return np.repeat(np.rint(to_grey(images) * 255).astype(np.uint8)[..., None], 3, axis=-1)
 
 
-def grid_rows(images: np.ndarray, predictions: np.ndarray | torch.Tensor, palette: Palette) -> np.ndarray:
-    """One uint8 image: rows grey / prediction / palette truth / original, one column per image."""
-    rows = [_grey_rgb(images), palette.decode(predictions), palette.saturate(images), images]
-    stacked = torch.from_numpy(np.concatenate(rows)).permute(0, 3, 1, 2)
-    grid = make_grid(stacked, nrow=len(images), padding=1, pad_value=255)
-    return grid.permute(1, 2, 0).numpy()
-
-
-def grid_figure(
-    images: np.ndarray, predictions: np.ndarray | torch.Tensor, palette: Palette, title: str | None = None
-) -> Figure:
-    """The original project's validation figure for uint8 `images` and predicted indices."""
-    grid = grid_rows(images, predictions, palette)
-    fig = Figure(figsize=(1.0 * len(images) + 1.2, 4.6), layout="constrained")
+def rows_figure(rows: Mapping[str, np.ndarray], title: str | None = None, scale: float = 1.0) -> Figure:
+    """Labelled rows of uint8 images (each n×H×W×3, all the same n and size) in one figure."""
+    first = next(iter(rows.values()))
+    grid = image_grid(list(rows.values()))
+    width = scale * (grid.shape[1] / 33 + 1.4)
+    fig = Figure(figsize=(width, scale * (grid.shape[0] / 33 + (0.4 if title else 0.1))), layout="constrained")
     ax = fig.add_subplot()
     ax.imshow(grid, interpolation="nearest")
-    h = images.shape[1] + 1
-    ax.set_yticks([h * (i + 0.5) for i in range(len(ROWS))], ROWS)
+    h = first.shape[1] + 1
+    ax.set_yticks([h * (i + 0.5) for i in range(len(rows))], list(rows))
     ax.set_xticks([])
     ax.tick_params(length=0)
     for side in ax.spines.values():
@@ -50,6 +49,14 @@ def grid_figure(
     if title:
         ax.set_title(title)
     return fig
+
+
+def grid_figure(
+    images: np.ndarray, predictions: np.ndarray | torch.Tensor, palette: Palette, title: str | None = None
+) -> Figure:
+    """The original project's validation figure: grey / prediction / palette truth / original."""
+    rows = [grey_rgb(images), palette.decode(predictions), palette.saturate(images), images]
+    return rows_figure(dict(zip(ROWS, rows, strict=True)), title)
 
 
 def snapshot_figure(run: Run, epoch: int = -1) -> Figure:
@@ -98,4 +105,33 @@ def swatch_figure(palette: Palette, title: str | None = None) -> Figure:
     ax.imshow(palette.colors[None], interpolation="nearest", aspect="equal")
     ax.set_axis_off()
     ax.set_title(title or f"{palette.num_colors} colours ({palette.space})", fontsize="small")
+    return fig
+
+
+def frequency_figure(palette: Palette, indices: np.ndarray, title: str | None = None) -> Figure:
+    """How often each palette colour occurs in `indices`, as bars painted in that colour."""
+    counts = np.bincount(np.asarray(indices).reshape(-1), minlength=palette.num_colors)
+    share = counts / max(counts.sum(), 1)
+    fig = Figure(figsize=(max(4.0, 0.25 * palette.num_colors), 2.6), layout="constrained")
+    ax = fig.add_subplot()
+    ax.bar(np.arange(palette.num_colors), share, color=palette.colors / 255, edgecolor="0.6", linewidth=0.5)
+    ax.set_xlabel("palette index")
+    ax.set_ylabel("share of pixels")
+    ax.set_title(title or "How often each colour occurs")
+    return fig
+
+
+def compare_figure(images: Mapping[str, np.ndarray], title: str | None = None, width: float = 12.0) -> Figure:
+    """Pictures of any size side by side, each titled; 2-D arrays in [0, 1] are shown grey."""
+    fig = Figure(figsize=(width, width / len(images) * 0.9), layout="constrained")
+    axes = fig.subplots(1, len(images), squeeze=False)[0]
+    for ax, (label, image) in zip(axes, images.items(), strict=True):
+        if image.ndim == 2:
+            ax.imshow(image, cmap="gray", vmin=0, vmax=1)
+        else:
+            ax.imshow(image)
+        ax.set_title(label, fontsize="medium")
+        ax.set_axis_off()
+    if title:
+        fig.suptitle(title)
     return fig

@@ -30,7 +30,7 @@ from . import runs
 from .data import ColorData, load_cifar10
 from .errors import RunError, TrainingError
 from .metrics import evaluate, predict
-from .models import ColorNet, ModelConfig, pick_device
+from .models import ColorNet, ModelConfig, autocast_dtype, pick_device
 from .palette import Palette, load_palette
 from .runs import Run, Snapshots
 
@@ -115,21 +115,6 @@ def _prepare_out(out: Path, config: TrainConfig, resume: bool, force: bool) -> d
             "use the same settings or --force to start over"
         )
     return runs.read_torch(out / runs.CHECKPOINT)
-
-
-def autocast_dtype(precision: str, device: torch.device) -> torch.dtype | None:
-    """The autocast dtype for `precision` on `device`: bf16 where the hardware runs it natively."""
-    if precision == "fp32":
-        return None
-    if precision == "bf16":
-        return torch.bfloat16
-    if device.type == "cuda":
-        return torch.bfloat16 if torch.cuda.is_bf16_supported() else None
-    if device.type == "cpu":  # native bf16 only: emulated bf16 is slower than fp32
-        native = getattr(torch.cpu, "_is_avx512_bf16_supported", lambda: False)()
-        amx = getattr(torch.cpu, "_is_amx_tile_supported", lambda: False)()
-        return torch.bfloat16 if native or amx else None
-    return None  # MPS: fp32
 
 
 def _distributed(device: torch.device) -> tuple[int, int, torch.device]:

@@ -103,3 +103,15 @@ def test_all_reference_checkpoints_load(seed_reference):
     for path in sorted((seed_reference / "checkpoints").glob("*_e199.pt")):
         arch, k = path.name.split("_")[:2]
         load_reference_weights(build(arch, int(k)), torch.load(path, weights_only=True))
+
+
+def test_summary_lists_every_block_with_shapes_and_parameters():
+    from colorlib.models import summary
+
+    model = build("unet", 32)
+    rows = summary(model)
+    assert [r[0] for r in rows] == ["down1", "down2", "refactor", "up1", "up2", "final"]
+    assert [r[2] for r in rows] == [(1, 32, 16, 16), (1, 64, 8, 8), (1, 64, 8, 8), (1, 32, 16, 16), (1, 3, 32, 32),
+                                    (1, 32, 32, 32)]  # fmt: skip
+    assert sum(r[3] for r in rows) == num_parameters(model) == 95_945
+    assert rows[0][1] == "Conv2d → BatchNorm2d → ReLU → MaxPool2d"

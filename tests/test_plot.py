@@ -3,14 +3,14 @@ from matplotlib.figure import Figure
 
 from colorlib.data import to_grey
 from colorlib.palette import load_palette
-from colorlib.plot import grid_figure, grid_rows, loss_figure, swatch_figure
+from colorlib.plot import frequency_figure, grey_rgb, grid_figure, image_grid, loss_figure, swatch_figure
 
 
 def test_grid_rows_are_grey_prediction_truth_original():
     palette = load_palette("horse16")
     images = np.random.default_rng(0).integers(0, 256, (3, 32, 32, 3), dtype=np.uint8)
     predictions = np.random.default_rng(1).integers(0, 16, (3, 32, 32))
-    grid = grid_rows(images, predictions, palette)
+    grid = image_grid([grey_rgb(images), palette.decode(predictions), palette.saturate(images), images])
     assert grid.shape == (4 * 33 + 1, 3 * 33 + 1, 3)
 
     def cell(row, col):
@@ -32,3 +32,5 @@ def test_figures_are_returned_not_shown():
     assert len(lines) == 5  # train + validation for two runs, and the epoch marker
     np.testing.assert_allclose(lines[1].get_ydata(), [3.2, 2.2, 1.2])
     assert isinstance(swatch_figure(palette), Figure)
+    bars = frequency_figure(palette, np.array([0, 0, 1, 31])).axes[0].patches
+    assert [round(b.get_height(), 2) for b in bars[:3]] == [0.5, 0.25, 0.0] and len(bars) == 32

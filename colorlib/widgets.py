@@ -1,0 +1,128 @@
+"""Notebook widgets: CNN vs UNet over every epoch, and colourising an uploaded picture.
+
+The comparison is built from frames rendered up front and switched in the browser with
+`jslink`, so the slider and pickers keep working in a static render of a saved notebook (no
+kernel needed). The upload view needs a live kernel, as it runs the models.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+from collections.abc import Mapping, Sequence
+
+import ipywidgets as W
+import numpy as np
+from PIL import Image
+
+from .colorize import colorize, read_image
+from .errors import ColorlibError
+from .plot import grey_rgb, image_grid, loss_figure
+from .runs import Run
+
+LABEL_STYLE = "width:110px;text-align:right;padding-right:8px;font-size:13px;vertical-align:middle"
+
+
+def png_tag(rgb: np.ndarray, scale: int = 3, alt: str = "") -> str:
+    """An <img> holding `rgb` as an inline PNG, enlarged `scale`× with crisp (pixelated) edges."""
+    buf = io.BytesIO()
+    Image.fromarray(rgb).save(buf, format="PNG", optimize=True)
+    data = base64.b64encode(buf.getvalue()).decode()
+    h, w = rgb.shape[:2]
+    return (f'<img alt="{alt}" src="data:image/png;base64,{data}" '
+            f'style="width:{w * scale}px;height:{h * scale}px;image-rendering:pixelated;max-width:none">')  # fmt: skip
+
+
+def _rows(rows: Sequence[tuple[str, np.ndarray]], scale: int) -> W.HTML:
+    """A table of labelled image rows (each n×H×W×3), one HTML widget."""
+    cells = "".join(
+        f'<tr><td style="{LABEL_STYLE}">{label}</td><td>{png_tag(image_grid([images]), scale, label)}</td></tr>'
+        for label, images in rows
+    )
+    return W.HTML(f'<table style="border-collapse:collapse">{cells}</table>')
+
+
+def _figure_tag(fig, dpi: int = 70) -> str:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi)
+    return f'<img src="data:image/png;base64,{base64.b64encode(buf.getvalue()).decode()}">'
+
+
+def _run_key(run: Run) -> tuple[str, str, int]:
+    cls = "+".join(run.config["train"]["classes"])
+    return run.model.config.arch, cls, run.palette.num_colors
+
+
+def compare_epochs(runs: Sequence[Run], scale: int = 3, images: int = 10) -> W.VBox:
+    """Epoch slider, class and palette-size pickers, CNN and UNet predictions side by side.
+
+    `runs` holds a `cnn` and a `unet` run for each (class, palette size); rows show the grey
+    input, both predictions at the chosen epoch, the palette truth and the original, and the
+    loss curves of both architectures with a marker at that epoch.
+    """
+    by_key = {_run_key(r): r for r in runs}
+    classes = sorted({c for _, c, _ in by_key}, key=lambda c: (c != "horse", c))
+    sizes = sorted({k for _, _, k in by_key})
+    missing = [(a, c, k) for a in ("cnn", "unet") for c in classes for k in sizes if (a, c, k) not in by_key]
+    if missing:
+        raise ColorlibError(f"compare_epochs needs a cnn and a unet run for every class and size; missing {missing}")
+    epochs = min(len(r.history) for r in runs)
+    slider = W.IntSlider(0, min=0, max=epochs - 1, description="epoch", continuous_update=True,
+                         layout=W.Layout(width="520px"))  # fmt: skip
+    class_picker = W.ToggleButtons(options=classes, description="class")
+    size_picker = W.ToggleButtons(options=[f"{k} colours" for k in sizes], description="palette")
+
+    def combo(cls: str, k: int) -> W.VBox:
+        cnn, unet = by_key["cnn", cls, k], by_key["unet", cls, k]
+        originals = cnn.snapshots.images[:images]
+        frames, losses = [], []
+        for e in range(epochs):
+            frames.append(_rows([("CNN", cnn.palette.decode(cnn.snapshots.at(e)[:images])),
+                                 ("UNet", unet.palette.decode(unet.snapshots.at(e)[:images]))], scale))  # fmt: skip
+            fig = loss_figure([cnn.history[:epochs], unet.history[:epochs]], labels=["CNN", "UNet"], marker_epoch=e,
+                              title=f"{cls}, {k} colours")  # fmt: skip
+            losses.append(W.HTML(_figure_tag(fig)))
+        frame_stack, loss_stack = W.Stack(frames, selected_index=0), W.Stack(losses, selected_index=0)
+        W.jslink((slider, "value"), (frame_stack, "selected_index"))
+        W.jslink((slider, "value"), (loss_stack, "selected_index"))
+        top = _rows([("grey input", grey_rgb(originals))], scale)
+        bottom = _rows([("palette truth", cnn.palette.saturate(originals)), ("original", originals)], scale)
+        return W.VBox([top, frame_stack, bottom, loss_stack])
+
+    per_class = []
+    for cls in classes:
+        stack = W.Stack([combo(cls, k) for k in sizes], selected_index=0)
+        W.jslink((size_picker, "index"), (stack, "selected_index"))
+        per_class.append(stack)
+    outer = W.Stack(per_class, selected_index=0)
+    W.jslink((class_picker, "index"), (outer, "selected_index"))
+    return W.VBox([W.HBox([class_picker, size_picker]), slider, outer])
+
+
+def upload_colorizer(runs: Mapping[str, Run], scale: int = 1, max_side: int = 1024) -> W.VBox:
+    """A FileUpload: the picture you upload, its grey version, and each run's colourisation."""
+    upload = W.FileUpload(accept="image/*", multiple=False, description="Upload image")
+    result = W.HTML("<i>Choose a picture: it is coloured by each model at its own size.</i>")
+
+    def show(change) -> None:
+        files = change["new"]
+        if not files:
+            return
+        item = files[0]
+        try:
+            rgb = read_image(bytes(item["content"]))
+        except ColorlibError as e:
+            result.value = f'<b style="color:#b00">{e}</b>'
+            return
+        if max(rgb.shape[:2]) > max_side:  # keep the page light: show at most max_side pixels
+            img = Image.fromarray(rgb)
+            img.thumbnail((max_side, max_side))
+            rgb = np.asarray(img)
+        cells = [("original", rgb), ("grey input", grey_rgb(rgb))]
+        cells += [(name, colorize(run, rgb)) for name, run in runs.items()]
+        row = "".join(f'<td style="text-align:center;padding:4px"><div>{label}</div>{png_tag(im, scale, label)}</td>'
+                      for label, im in cells)  # fmt: skip
+        result.value = f'<div class="colorlib-upload-result"><b>{item["name"]}</b><table><tr>{row}</tr></table></div>'
+
+    upload.observe(show, names="value")
+    return W.VBox([upload, result])
