@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import torch
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 from torchvision.utils import make_grid
 
 from .data import to_grey
@@ -91,6 +92,7 @@ def loss_figure(
     if marker_epoch is not None:
         ax.axvline(marker_epoch, color="k", lw=0.8, alpha=0.6)
     ax.set_xlabel("epoch")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_ylabel("cross-entropy")
     ax.set_title(title)
     ax.grid(alpha=0.3)

@@ -11,23 +11,38 @@ import base64
 import io
 from collections.abc import Mapping, Sequence
 
-import ipywidgets as W
 import numpy as np
 from PIL import Image
 
 from .colorize import colorize, read_image
 from .errors import ColorlibError
+
+try:
+    import ipywidgets as W
+except ImportError:  # pragma: no cover - depends on the installation
+    raise ColorlibError("colorlib.widgets needs ipywidgets: pip install 'colorlib[notebooks]'") from None
 from .plot import grey_rgb, image_grid, loss_figure
 from .runs import Run
 
 LABEL_STYLE = "width:110px;text-align:right;padding-right:8px;font-size:13px;vertical-align:middle"
 
 
+def _png(rgb: np.ndarray) -> bytes:
+    """Lossless PNG bytes; images with at most 256 colours (palette outputs) are stored indexed."""
+    colours, index = np.unique(rgb.reshape(-1, 3), axis=0, return_inverse=True)
+    if len(colours) <= 256:
+        img = Image.fromarray(index.reshape(rgb.shape[:2]).astype(np.uint8), mode="P")
+        img.putpalette(colours.astype(np.uint8).reshape(-1).tolist())
+    else:
+        img = Image.fromarray(rgb)
+    buf = io.BytesIO()
+    img.save(buf, format="PNG", optimize=True)
+    return buf.getvalue()
+
+
 def png_tag(rgb: np.ndarray, scale: int = 3, alt: str = "") -> str:
     """An <img> holding `rgb` as an inline PNG, enlarged `scale`× with crisp (pixelated) edges."""
-    buf = io.BytesIO()
-    Image.fromarray(rgb).save(buf, format="PNG", optimize=True)
-    data = base64.b64encode(buf.getvalue()).decode()
+    data = base64.b64encode(_png(rgb)).decode()
     h, w = rgb.shape[:2]
     return (f'<img alt="{alt}" src="data:image/png;base64,{data}" '
             f'style="width:{w * scale}px;height:{h * scale}px;image-rendering:pixelated;max-width:none">')  # fmt: skip
@@ -42,10 +57,32 @@ def _rows(rows: Sequence[tuple[str, np.ndarray]], scale: int) -> W.HTML:
     return W.HTML(f'<table style="border-collapse:collapse">{cells}</table>')
 
 
-def _figure_tag(fig, dpi: int = 70) -> str:
+def _loss_with_marker(histories: list[list[dict]], labels: list[str], title: str, epochs: int, dpi: int = 70):
+    """One loss-curve image plus, per epoch, a tiny transparent overlay holding the epoch marker.
+
+    Rendering the figure once and moving only a 2-pixel line keeps a saved notebook small.
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    fig = loss_figure(histories, labels=labels, title=title)
+    fig.set_dpi(dpi)
+    FigureCanvasAgg(fig).draw()  # lay the figure out, so data → pixel positions are final
+    ax = fig.axes[0]
+    width, height = fig.canvas.get_width_height()
+    box = ax.get_window_extent()
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi)
-    return f'<img src="data:image/png;base64,{base64.b64encode(buf.getvalue()).decode()}">'
+    image = W.HTML(f'<img src="data:image/png;base64,{base64.b64encode(buf.getvalue()).decode()}" '
+                   f'style="width:{width}px;height:{height}px">', layout=W.Layout(grid_area="plot"))  # fmt: skip
+    markers = []
+    for e in range(epochs):
+        x = ax.transData.transform((e, 0))[0]
+        markers.append(W.HTML(
+            f'<div style="position:relative;width:{width}px;height:{height}px;pointer-events:none">'
+            f'<div style="position:absolute;left:{x - 1:.1f}px;top:{height - box.y1:.1f}px;height:{box.height:.1f}px;'
+            f'border-left:2px solid #222;opacity:0.7"></div></div>'
+        ))  # fmt: skip
+    return image, markers
 
 
 def _run_key(run: Run) -> tuple[str, str, int]:
@@ -75,19 +112,20 @@ def compare_epochs(runs: Sequence[Run], scale: int = 3, images: int = 10) -> W.V
     def combo(cls: str, k: int) -> W.VBox:
         cnn, unet = by_key["cnn", cls, k], by_key["unet", cls, k]
         originals = cnn.snapshots.images[:images]
-        frames, losses = [], []
-        for e in range(epochs):
-            frames.append(_rows([("CNN", cnn.palette.decode(cnn.snapshots.at(e)[:images])),
-                                 ("UNet", unet.palette.decode(unet.snapshots.at(e)[:images]))], scale))  # fmt: skip
-            fig = loss_figure([cnn.history[:epochs], unet.history[:epochs]], labels=["CNN", "UNet"], marker_epoch=e,
-                              title=f"{cls}, {k} colours")  # fmt: skip
-            losses.append(W.HTML(_figure_tag(fig)))
-        frame_stack, loss_stack = W.Stack(frames, selected_index=0), W.Stack(losses, selected_index=0)
+        frames = [_rows([("CNN", cnn.palette.decode(cnn.snapshots.at(e)[:images])),
+                         ("UNet", unet.palette.decode(unet.snapshots.at(e)[:images]))], scale)
+                  for e in range(epochs)]  # fmt: skip
+        plot_image, markers = _loss_with_marker([cnn.history[:epochs], unet.history[:epochs]], ["CNN", "UNet"],
+                                                f"{cls}, {k} colours", epochs)  # fmt: skip
+        frame_stack = W.Stack(frames, selected_index=0)
+        marker_stack = W.Stack(markers, selected_index=0, layout=W.Layout(grid_area="plot"))
         W.jslink((slider, "value"), (frame_stack, "selected_index"))
-        W.jslink((slider, "value"), (loss_stack, "selected_index"))
+        W.jslink((slider, "value"), (marker_stack, "selected_index"))
+        # the marker overlay shares the plot's grid cell, so it is drawn on top of the curves
+        losses = W.GridBox([plot_image, marker_stack], layout=W.Layout(grid_template_areas='"plot"'))
         top = _rows([("grey input", grey_rgb(originals))], scale)
         bottom = _rows([("palette truth", cnn.palette.saturate(originals)), ("original", originals)], scale)
-        return W.VBox([top, frame_stack, bottom, loss_stack])
+        return W.VBox([top, frame_stack, bottom, losses])
 
     per_class = []
     for cls in classes:

@@ -1,13 +1,14 @@
 import io
 
-import ipywidgets as W
 import numpy as np
 import pytest
 from PIL import Image
 
-from colorlib.errors import ColorlibError
-from colorlib.train import TrainConfig, train
-from colorlib.widgets import compare_epochs, upload_colorizer
+W = pytest.importorskip("ipywidgets")
+
+from colorlib.errors import ColorlibError  # noqa: E402
+from colorlib.train import TrainConfig, train  # noqa: E402
+from colorlib.widgets import compare_epochs, upload_colorizer  # noqa: E402
 
 
 @pytest.fixture(scope="module")

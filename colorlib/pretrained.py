@@ -1,0 +1,42 @@
+"""The original project's eight experiments, trained with colorlib and shipped inside the package.
+
+    run = colorlib.pretrained("unet", "horse", 32)   # a Run: model (eval), palette, history, snapshots
+
+{cnn, unet} × {horse, cat} × {16, 32 colours}, all with the shipped horse palettes (the original
+recipe, so horse and cat results compare), validated on each class's CIFAR-10 test split. How
+each was trained: colorlib/pretrained/README.md.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .errors import RunError
+from .runs import Run, load_run
+
+FOLDER = Path(__file__).parent / "pretrained"
+ARCHS, CLASSES, COLORS = ("cnn", "unet"), ("horse", "cat"), (16, 32)
+
+# The original project's published epoch-199 weights, scored on each class's CIFAR-10 test split
+# with its own preprocessing: (cross-entropy, pixel accuracy). tests/test_models.py recomputes them.
+ORIGINAL_SCORES: dict[tuple[str, str, int], tuple[float, float]] = {
+    ("cnn", "horse", 16): (1.495, 0.408), ("cnn", "horse", 32): (2.027, 0.283),
+    ("cnn", "cat", 16): (1.250, 0.532), ("cnn", "cat", 32): (1.857, 0.352),
+    ("unet", "horse", 16): (1.261, 0.514), ("unet", "horse", 32): (1.899, 0.334),
+    ("unet", "cat", 16): (1.150, 0.565), ("unet", "cat", 32): (1.753, 0.378),
+}  # fmt: skip
+
+
+def pretrained_names() -> list[str]:
+    """Names of the shipped runs, e.g. 'unet_horse32'."""
+    return sorted(p.name for p in FOLDER.iterdir() if (p / "config.json").is_file())
+
+
+def pretrained(arch: str = "unet", cls: str = "horse", colors: int = 32) -> Run:
+    """A shipped run by architecture, CIFAR-10 class and palette size."""
+    name = f"{arch}_{cls}{colors}"
+    if not (FOLDER / name / "config.json").is_file():
+        raise RunError(
+            f"no shipped run {name!r}: choose arch from {ARCHS}, class from {CLASSES}, colours from {COLORS}"
+        )
+    return load_run(FOLDER / name)
