@@ -24,7 +24,8 @@ except ImportError:  # pragma: no cover - depends on the installation
 from .plot import grey_rgb, image_grid, loss_figure
 from .runs import Run
 
-LABEL_STYLE = "width:110px;text-align:right;padding-right:8px;font-size:13px;vertical-align:middle"
+LABEL_STYLE = ("width:100px;min-width:100px;max-width:100px;white-space:nowrap;text-align:right;padding:0 8px 0 0;"
+               "font-size:13px;vertical-align:middle")
 
 
 def _png(rgb: np.ndarray) -> bytes:
@@ -40,21 +41,21 @@ def _png(rgb: np.ndarray) -> bytes:
     return buf.getvalue()
 
 
-def png_tag(rgb: np.ndarray, scale: int = 3, alt: str = "") -> str:
+def png_tag(rgb: np.ndarray, scale: float = 3, alt: str = "") -> str:
     """An <img> holding `rgb` as an inline PNG, enlarged `scale`× with crisp (pixelated) edges."""
     data = base64.b64encode(_png(rgb)).decode()
     h, w = rgb.shape[:2]
     return (f'<img alt="{alt}" src="data:image/png;base64,{data}" '
-            f'style="width:{w * scale}px;height:{h * scale}px;image-rendering:pixelated;max-width:none">')  # fmt: skip
+            f'style="width:{w * scale:g}px;height:{h * scale:g}px;image-rendering:pixelated;max-width:none">')  # fmt: skip
 
 
-def _rows(rows: Sequence[tuple[str, np.ndarray]], scale: int) -> W.HTML:
+def _rows(rows: Sequence[tuple[str, np.ndarray]], scale: float) -> W.HTML:
     """A table of labelled image rows (each n×H×W×3), one HTML widget."""
     cells = "".join(
         f'<tr><td style="{LABEL_STYLE}">{label}</td><td>{png_tag(image_grid([images]), scale, label)}</td></tr>'
         for label, images in rows
     )
-    return W.HTML(f'<table style="border-collapse:collapse">{cells}</table>')
+    return W.HTML(f'<table style="border-collapse:collapse;margin:0">{cells}</table>')
 
 
 def _loss_with_marker(histories: list[list[dict]], labels: list[str], title: str, epochs: int, dpi: int = 70):
@@ -90,7 +91,7 @@ def _run_key(run: Run) -> tuple[str, str, int]:
     return run.model.config.arch, cls, run.palette.num_colors
 
 
-def compare_epochs(runs: Sequence[Run], scale: int = 3, images: int = 10) -> W.VBox:
+def compare_epochs(runs: Sequence[Run], scale: float = 2.5, images: int = 10) -> W.VBox:
     """Epoch slider, class and palette-size pickers, CNN and UNet predictions side by side.
 
     `runs` holds a `cnn` and a `unet` run for each (class, palette size); rows show the grey
@@ -137,7 +138,7 @@ def compare_epochs(runs: Sequence[Run], scale: int = 3, images: int = 10) -> W.V
     return W.VBox([W.HBox([class_picker, size_picker]), slider, outer])
 
 
-def upload_colorizer(runs: Mapping[str, Run], scale: int = 1, max_side: int = 1024) -> W.VBox:
+def upload_colorizer(runs: Mapping[str, Run], max_side: int = 1024) -> W.VBox:
     """A FileUpload: the picture you upload, its grey version, and each run's colourisation."""
     upload = W.FileUpload(accept="image/*", multiple=False, description="Upload image")
     result = W.HTML("<i>Choose a picture: it is coloured by each model at its own size.</i>")
@@ -156,6 +157,7 @@ def upload_colorizer(runs: Mapping[str, Run], scale: int = 1, max_side: int = 10
             img = Image.fromarray(rgb)
             img.thumbnail((max_side, max_side))
             rgb = np.asarray(img)
+        scale = max(1, 160 // max(rgb.shape[:2]))  # enlarge tiny pictures so they can be seen
         cells = [("original", rgb), ("grey input", grey_rgb(rgb))]
         cells += [(name, colorize(run, rgb)) for name, run in runs.items()]
         row = "".join(f'<td style="text-align:center;padding:4px"><div>{label}</div>{png_tag(im, scale, label)}</td>'

@@ -1,0 +1,221 @@
+"""A reader's view: real JupyterLab in headless Chromium runs the notebooks and uses their widgets.
+
+Needs Chromium (Debian's `chromium`, or CHROMIUM=/path) and the `playwright` Python package;
+skipped when either is missing, or with `-m "not browser"`. Screenshots go to test-artifacts/.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+pytestmark = pytest.mark.browser
+sync_api = pytest.importorskip("playwright.sync_api")
+
+REPO = Path(__file__).resolve().parent.parent
+ARTIFACTS = REPO / "test-artifacts"
+CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync"]  # fmt: skip
+if CHROMIUM is None:
+    pytest.skip("Chromium not found (apt-get install chromium, or set CHROMIUM)", allow_module_level=True)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    """A JupyterLab server on 127.0.0.1 over a copy of notebooks/, stopped in every case."""
+    root = tmp_path_factory.mktemp("lab")
+    for nb in (REPO / "notebooks").glob("*.ipynb"):
+        shutil.copy(nb, root / nb.name)
+    port, token = _free_port(), secrets.token_hex(16)
+    cmd = [sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
+           f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}", "--allow-root",
+           "--LabApp.news_url=", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]  # fmt: skip
+    log = open(root / "server.log", "w")
+    env = {**os.environ, "JUPYTER_CONFIG_DIR": str(root / "config")}
+    server = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        for _ in range(120):
+            try:
+                urllib.request.urlopen(f"{url}/api/status?token={token}", timeout=2)
+                break
+            except OSError:
+                if server.poll() is not None:
+                    raise RuntimeError((root / "server.log").read_text()[-2000:]) from None
+                time.sleep(0.5)
+        yield url, token, root
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_api.sync_playwright() as p:
+        # Playwright gives every launch a fresh, empty profile (user data dir) of its own.
+        b = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        yield b
+        b.close()
+
+
+def _shot(page, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+IDLE = "Python 3 (ipykernel) | Idle"
+
+
+def _run_all(page) -> None:
+    """Run every cell through JupyterLab's own Run menu, then wait until the kernel is idle again."""
+    page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
+    page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('.jp-InputArea-prompt')].every(p => !p.textContent.includes('*'))"
+        " && [...document.querySelectorAll('.jp-InputArea-prompt')].some(p => /[0-9]/.test(p.textContent))",
+        timeout=240_000, polling=500,
+    )
+    page.get_by_text(IDLE).first.wait_for(timeout=240_000)
+
+
+def _open(page, url: str, token: str, name: str) -> None:
+    page.goto(f"{url}/lab/tree/{name}?token={token}")
+    page.wait_for_selector(".jp-Notebook", timeout=120_000)
+    page.get_by_text(IDLE).first.wait_for(timeout=120_000)  # the kernel has started
+    page.keyboard.press("Escape")
+
+
+def _visible_frame_srcs(page) -> list[str]:
+    """The sources of the CNN/UNet frame images currently shown."""
+    return page.eval_on_selector_all(
+        "img[alt='CNN'], img[alt='UNet']",
+        "els => els.filter(e => e.offsetParent !== null).map(e => e.src)",
+    )
+
+
+def _no_errors(page) -> None:
+    errors = page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']").all_inner_texts()
+    errors = [e for e in errors if "Traceback" in e or "Error" in e]
+    assert not errors, errors[:2]
+
+
+def test_comparison_notebook_slider_and_picker_in_jupyterlab(lab, browser):
+    url, token, _ = lab
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    _open(page, url, token, "04_compare_cnn_unet.ipynb")
+    _run_all(page)
+    page.wait_for_selector(".widget-slider", timeout=60_000)
+    page.wait_for_timeout(1000)
+    _no_errors(page)
+    slider = page.locator(".widget-slider").first
+    slider.scroll_into_view_if_needed()
+    before_frames = _visible_frame_srcs(page)
+    before_label = page.locator(".widget-readout").first.inner_text()
+    assert len(before_frames) == 2, before_frames
+    _shot(page, "04-before")
+    handle = slider.locator(".noUi-handle")
+    handle.focus()
+    for _ in range(10):
+        page.keyboard.press("ArrowRight")
+    page.wait_for_timeout(500)
+    after_label = page.locator(".widget-readout").first.inner_text()
+    after_frames = _visible_frame_srcs(page)
+    assert (before_label, after_label) == ("0", "10")
+    assert len(after_frames) == 2 and after_frames != before_frames
+    page.get_by_role("button", name="cat").first.click()  # ToggleButtons render as buttons
+    page.wait_for_timeout(500)
+    cat_frames = _visible_frame_srcs(page)
+    assert len(cat_frames) == 2 and cat_frames != after_frames
+    _shot(page, "04-after")
+    page.close()
+
+
+def test_upload_colourises_a_picture(lab, browser):
+    url, token, root = lab
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    _open(page, url, token, "05_colorize_your_own.ipynb")
+    _run_all(page)
+    _no_errors(page)
+    picture = root / "mine.png"
+    rgb = np.zeros((48, 64, 3), np.uint8)
+    rgb[:, :, 1] = np.linspace(0, 255, 64, dtype=np.uint8)
+    Image.fromarray(rgb).save(picture)
+    with page.expect_file_chooser() as chooser:  # the reader clicks the widget and picks a file
+        page.locator(".jupyter-widgets button", has_text="Upload image").last.click()
+    chooser.value.set_files(str(picture))
+    result = page.locator(".colorlib-upload-result")
+    result.wait_for(timeout=60_000)
+    images = result.locator("img")
+    assert images.count() == 4  # original, grey input, horse model, cat model
+    src = images.nth(2).get_attribute("src")
+    coloured = np.asarray(Image.open(io.BytesIO(__import__("base64").b64decode(src.split(",", 1)[1]))).convert("RGB"))
+    assert coloured.shape[:2] == (48, 64)
+    _shot(page, "05-upload")
+    page.close()
+
+
+def _widget_js() -> Path:
+    """Local copies of the widget renderer a static HTML page loads from a CDN (npm packages
+    @jupyter-widgets/html-manager and requirejs); .ci/run installs them and sets COLORLIB_WIDGET_JS."""
+    modules = Path(os.environ.get("COLORLIB_WIDGET_JS", REPO / ".cache" / "widget-js" / "node_modules"))
+    if not (modules / "@jupyter-widgets" / "html-manager" / "dist" / "embed-amd.js").is_file():
+        pytest.skip("the widget renderer JS is not installed (see .ci/run: npm install @jupyter-widgets/html-manager)")
+    return modules
+
+
+def test_static_render_slider_switches_epochs_without_a_kernel(browser, tmp_path):
+    modules = _widget_js()
+    notebook = REPO / "notebooks" / "04_compare_cnn_unet.ipynb"
+    subprocess.run([sys.executable, "-m", "jupyter", "nbconvert", "--to", "html", str(notebook), "--output-dir",
+                    str(tmp_path)], check=True, capture_output=True, timeout=300)  # fmt: skip
+    dist = modules / "@jupyter-widgets" / "html-manager" / "dist"
+
+    def offline(route) -> None:
+        # This machine has no internet: answer the page's CDN requests from the local npm copies.
+        url = route.request.url.split("?")[0]
+        if "@jupyter-widgets/html-manager" in url:
+            route.fulfill(path=str(dist / url.rsplit("/", 1)[1]))
+        elif url.endswith(("require.min.js", "require.js")):
+            route.fulfill(path=str(modules / "requirejs" / "require.js"))
+        else:
+            route.abort()
+
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.route("http*://**/*", offline)
+    page.goto((tmp_path / "04_compare_cnn_unet.html").as_uri())
+    page.wait_for_selector(".widget-slider", timeout=60_000)
+    page.wait_for_timeout(1000)
+    before_frames, before_label = _visible_frame_srcs(page), page.locator(".widget-readout").first.inner_text()
+    assert len(before_frames) == 2 and before_label == "0"
+    page.locator(".widget-slider .noUi-handle").first.focus()
+    for _ in range(29):
+        page.keyboard.press("ArrowRight")
+    page.wait_for_timeout(500)
+    assert page.locator(".widget-readout").first.inner_text() == "29"
+    after_frames = _visible_frame_srcs(page)
+    assert len(after_frames) == 2 and after_frames != before_frames
+    _shot(page, "04-static-html")
+    page.close()
