@@ -212,27 +212,23 @@ def section_quantize(args) -> None:
 
 def colorize_latency(size: int, repeats: int) -> float:
     import numpy as np
-    import torch
 
     from colorlib.colorize import colorize
-    from colorlib.models import build
-    from colorlib.palette import load_palette
+    from colorlib.pretrained import pretrained
 
-    torch.manual_seed(0)
-    model = build("unet", 32).eval()
+    run = pretrained("unet", "horse", 32)
     image = np.random.default_rng(0).integers(0, 256, (size, size, 3), dtype=np.uint8)
-    palette = load_palette("horse32")
-    colorize(model, image[:64, :64], palette)
+    colorize(run, image[:64, :64])
     times = []
     for _ in range(repeats):
         start = time.perf_counter()
-        colorize(model, image, palette)
+        colorize(run, image)
         times.append(time.perf_counter() - start)
     return statistics.median(times)
 
 
 def section_colorize(args) -> None:
-    print("\n## colorize latency (UNet, K=32, one RGB image, CPU)")
+    print("\n## colorize latency (the shipped UNet K=32 horse run, one RGB image, CPU)")
     print(f"{'size':<10} {'seconds':>8} {'Mpx/s':>7} {'peak MB':>8}")
     for size in (256, 1024, 2048):
         seconds, peak = isolated(colorize_latency, size, max(args.repeats, 3))

@@ -116,9 +116,9 @@ def colorize(
     was_training = model.training
     model.eval()
     with torch.autocast(device.type, dtype=amp or torch.float32, enabled=amp is not None):
-        logits = model(x)[0, :, :h, :w].float()
+        logits = model(x)[0, :, :h, :w]
     model.train(was_training)
-    colored = palette.decode(logits.argmax(0).cpu())
+    colored = palette.decode(logits.argmax(0).cpu())  # argmax needs no fp32 copy of the logits
     if return_probs:
-        return colored, logits.softmax(0).permute(1, 2, 0).cpu().numpy()
+        return colored, logits.float().softmax(0).permute(1, 2, 0).cpu().numpy()
     return colored
