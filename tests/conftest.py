@@ -50,6 +50,23 @@ def fake_cifar(tmp_path_factory) -> Path:
     return root
 
 
+class HostilePayload:
+    """Unpickling this runs a shell command that creates `target`: a stand-in for malicious code."""
+
+    def __init__(self, target: Path):
+        self.target = target
+
+    def __reduce__(self):
+        return (os.system, (f"touch {self.target}",))
+
+
+@pytest.fixture
+def hostile(tmp_path):
+    """(payload, target): a pickle payload and the file it would create if it ever ran."""
+    target = tmp_path / "pwned"
+    return HostilePayload(target), target
+
+
 def _real_root() -> Path | None:
     for candidate in (os.environ.get("COLORLIB_DATA"), SHARED / "cifar10"):
         if candidate and (Path(candidate) / BATCHES_DIR / "test_batch").is_file():

@@ -1,4 +1,3 @@
-import os
 import pickle
 
 import numpy as np
@@ -83,25 +82,17 @@ def test_default_root_is_a_user_cache(monkeypatch, tmp_path):
         find_root()
 
 
-class _Payload:
-    def __init__(self, target):
-        self.target = target
-
-    def __reduce__(self):
-        return (os.system, (f"touch {self.target}",))
-
-
 def _copy_dataset(src, dst):
     (dst / BATCHES_DIR).mkdir(parents=True)
     for f in (src / BATCHES_DIR).iterdir():
         (dst / BATCHES_DIR / f.name).write_bytes(f.read_bytes())
 
 
-def test_hostile_batch_is_refused_without_running_code(fake_cifar, tmp_path):
+def test_hostile_batch_is_refused_without_running_code(fake_cifar, tmp_path, hostile):
     root = tmp_path / "evil"
     _copy_dataset(fake_cifar, root)
-    target = tmp_path / "pwned"
-    (root / BATCHES_DIR / "test_batch").write_bytes(pickle.dumps({"data": _Payload(target)}))
+    payload, target = hostile
+    (root / BATCHES_DIR / "test_batch").write_bytes(pickle.dumps({"data": payload}))
     with pytest.raises(DataError, match="refusing to load global"):
         load_cifar10("cat", "test", root=root)
     assert not target.exists()

@@ -1,5 +1,3 @@
-import os
-
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -131,18 +129,10 @@ def test_missing_folder_and_garbage_files(tmp_path):
         Palette.load(tmp_path / "objects.npy")
 
 
-class _Payload:
-    def __init__(self, target):
-        self.target = target
-
-    def __reduce__(self):
-        return (os.system, (f"touch {self.target}",))
-
-
-def test_hostile_pickle_palette_is_refused_without_running_it(tmp_path):
-    target = tmp_path / "pwned"
+def test_hostile_pickle_palette_is_refused_without_running_it(tmp_path, hostile):
+    payload, target = hostile
     arr = np.empty(1, dtype=object)
-    arr[0] = _Payload(target)
+    arr[0] = payload
     np.save(tmp_path / "evil.npy", arr, allow_pickle=True)
     # sanity: numpy's own loader would run it
     assert b"system" in (tmp_path / "evil.npy").read_bytes()

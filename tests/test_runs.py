@@ -1,5 +1,4 @@
 import json
-import os
 import shutil
 
 import pytest
@@ -83,17 +82,9 @@ def test_truncated_and_foreign_weights(copy):
         load_run(copy)
 
 
-class _Payload:
-    def __init__(self, target):
-        self.target = target
-
-    def __reduce__(self):
-        return (os.system, (f"touch {self.target}",))
-
-
-def test_checkpoint_that_would_run_code_is_refused(copy, tmp_path):
-    target = tmp_path / "pwned"
-    torch.save({"w": _Payload(target)}, copy / "weights.pt")
+def test_checkpoint_that_would_run_code_is_refused(copy, hostile):
+    payload, target = hostile
+    torch.save({"w": payload}, copy / "weights.pt")
     with pytest.raises(RunError, match="unsafe"):
         load_run(copy)
     assert not target.exists()
