@@ -102,7 +102,8 @@ def _run_all(page) -> None:
 
 
 def _open(page, url: str, token: str, name: str) -> None:
-    page.goto(f"{url}/lab/tree/{name}?token={token}")
+    # A workspace of its own, reset: otherwise JupyterLab reopens the previous test's notebook too.
+    page.goto(f"{url}/lab/workspaces/{Path(name).stem}/tree/{name}?token={token}&reset")
     page.wait_for_selector(".jp-Notebook", timeout=120_000)
     page.get_by_text(IDLE).first.wait_for(timeout=120_000)  # the kernel has started
     page.keyboard.press("Escape")
@@ -163,6 +164,7 @@ def test_upload_colourises_a_picture(lab, browser):
     rgb = np.zeros((48, 64, 3), np.uint8)
     rgb[:, :, 1] = np.linspace(0, 255, 64, dtype=np.uint8)
     Image.fromarray(rgb).save(picture)
+    page.locator(".widget-upload").last.wait_for(timeout=60_000)
     with page.expect_file_chooser() as chooser:  # the reader clicks the widget and picks a file
         page.locator(".jupyter-widgets button", has_text="Upload image").last.click()
     chooser.value.set_files(str(picture))
