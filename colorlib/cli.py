@@ -178,7 +178,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"colorlib: error: {e}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        print("colorlib: interrupted", file=sys.stderr)
+        hint = "; the run keeps its last completed epoch: continue it with --resume" if args.command == "train" else ""
+        print(f"colorlib: interrupted{hint}", file=sys.stderr)
         return 130
     except Exception as e:  # noqa: BLE001 - a one-line message beats a traceback for users
         if args.debug:

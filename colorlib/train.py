@@ -90,6 +90,9 @@ def _prepare_out(out: Path, config: TrainConfig, resume: bool, force: bool) -> d
     if out.exists() and not out.is_dir():
         raise RunError(f"{out}: exists and is not a folder; choose another --out")
     has_run = (out / runs.CONFIG).exists()
+    if out.is_dir():
+        for leftover in out.glob(".*.tmp"):  # half-written files of a run killed mid-save
+            leftover.unlink()
     if out.is_dir() and any(out.iterdir()) and not has_run:
         raise RunError(f"{out}: folder is not empty and holds no colorlib run; choose an empty or new --out")
     if has_run and force:
