@@ -70,12 +70,21 @@ def _open(source: Path | io.BytesIO, name: str) -> np.ndarray:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(source) as img:
+                frames = getattr(img, "n_frames", 1)
                 img.load()
-                return _to_rgb(ImageOps.exif_transpose(img))
-    except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
+                rgb = _to_rgb(ImageOps.exif_transpose(img))
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
+        raise ImageError(
+            f"{name}: refused as a possible decompression bomb ({e}); if you trust the file, raise "
+            "PIL.Image.MAX_IMAGE_PIXELS"
+        ) from None
+    except UnidentifiedImageError as e:
         raise ImageError(f"{name}: cannot read as an image ({e})") from None
     except (OSError, SyntaxError, ValueError) as e:
         raise ImageError(f"{name}: the image file is damaged or truncated ({e})") from None
+    if frames > 1:
+        warnings.warn(f"{name} has {frames} frames (an animation); colourising the first", stacklevel=3)
+    return rgb
 
 
 @torch.no_grad()

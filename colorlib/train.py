@@ -225,7 +225,14 @@ def train(
                 "seconds": time.perf_counter() - start,
             })  # fmt: skip
             if rank == 0:
-                _commit(out, model, optimizer, scheduler, history, predictions, val_data, config)
+                try:
+                    _commit(out, model, optimizer, scheduler, history, predictions, val_data, config)
+                except OSError as e:  # disk full, permissions: the previous epoch's files are untouched
+                    history.pop()
+                    raise RunError(
+                        f"{out}: saving epoch {epoch} failed ({e.strerror or e}); the run keeps epoch {epoch - 1}. "
+                        "Free space or fix permissions, then --resume"
+                    ) from None
             bar.update(1)
             bar.set_postfix(train=f"{train_loss:.3f}", val=f"{val['cross_entropy']:.3f}")
     finally:

@@ -98,3 +98,18 @@ def test_size_limit(run):
 def test_palette_must_fit_the_model(run):
     with pytest.raises(ImageError, match="16"):
         colorize(run.model, np.zeros((4, 4), np.uint8), palette=load_palette("horse32"))
+
+
+def test_animated_gif_uses_the_first_frame_and_says_so(run, tmp_path):
+    frames = [Image.new("L", (9, 7), v) for v in (0, 255)]
+    frames[0].save(tmp_path / "anim.gif", save_all=True, append_images=frames[1:])
+    with pytest.warns(UserWarning, match="2 frames"):
+        rgb = read_image(tmp_path / "anim.gif")
+    assert rgb.shape == (7, 9, 3) and (rgb == 0).all()
+
+
+def test_decompression_bomb_is_refused_clearly(tmp_path, monkeypatch):
+    Image.new("L", (200, 200)).save(tmp_path / "big.png")
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1000)  # 40,000 px is now "too many"
+    with pytest.raises(ImageError, match="decompression bomb.*MAX_IMAGE_PIXELS"):
+        read_image(tmp_path / "big.png")

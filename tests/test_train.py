@@ -178,3 +178,26 @@ def test_fp32_switch_is_recorded(fake_cifar, tmp_path):
     fast = train(small(epochs=1), tmp_path / "fast", root=fake_cifar, progress=False)
     expected = train_module.autocast_dtype("auto", torch.device("cpu"))
     assert fast.config["runtime"]["autocast"] == (str(expected).replace("torch.", "") if expected else None)
+
+
+def test_a_failing_save_keeps_the_previous_epoch(fake_cifar, tmp_path, monkeypatch):
+    import colorlib.runs as runs_module
+
+    real_write = runs_module.atomic_write
+    calls = {"n": 0}
+
+    def disk_full_on_second_epoch(path, data):
+        if path.name == "weights.pt":
+            calls["n"] += 1
+            if calls["n"] == 2:
+                raise OSError(28, "No space left on device")
+        return real_write(path, data)
+
+    monkeypatch.setattr(runs_module, "atomic_write", disk_full_on_second_epoch)
+    with pytest.raises(RunError, match="saving epoch 1 failed.*No space left.*keeps epoch 0"):
+        train(small(epochs=3), tmp_path / "run", root=fake_cifar, progress=False)
+    monkeypatch.setattr(runs_module, "atomic_write", real_write)
+    run = load_run(tmp_path / "run")
+    assert [h["epoch"] for h in run.history] == [0]
+    resumed = train(small(epochs=3), tmp_path / "run", root=fake_cifar, progress=False, resume=True)
+    assert [h["epoch"] for h in resumed.history] == [0, 1, 2]
