@@ -15,6 +15,7 @@ from matplotlib.ticker import MaxNLocator
 from torchvision.utils import make_grid
 
 from .data import to_grey
+from .errors import RunError
 from .palette import Palette
 from .runs import Run
 
@@ -64,7 +65,7 @@ def snapshot_figure(run: Run, epoch: int = -1) -> Figure:
     """`grid_figure` of a run's fixed validation images at `epoch` (negative counts from the end)."""
     snaps = run.snapshots
     if snaps is None:
-        raise ValueError("this run has no snapshots")
+        raise RunError(f"{run.name}: this run has no snapshots.npz to show")
     epoch = int(snaps.epochs[epoch]) if epoch < 0 else epoch
     return grid_figure(snaps.images, snaps.at(epoch), run.palette, title=f"{run.name} — epoch {epoch}")
 

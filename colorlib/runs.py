@@ -22,7 +22,6 @@ from typing import Any
 import numpy as np
 import torch
 
-from .data import to_grey
 from .errors import ColorlibError, RunError
 from .models import ColorNet, ModelConfig
 from .palette import Palette
@@ -94,10 +93,6 @@ class Snapshots:
     predictions: np.ndarray  # uint8 palette indices
     images: np.ndarray  # the n original uint8 RGB images n × H × W × 3
 
-    @property
-    def grey(self) -> np.ndarray:
-        return to_grey(self.images)
-
     def at(self, epoch: int) -> np.ndarray:
         """Predictions after `epoch` (0-based)."""
         rows = np.flatnonzero(self.epochs == epoch)
@@ -133,10 +128,6 @@ class Run:
     @property
     def name(self) -> str:
         return self.path.name if self.path else f"{self.config['model']['arch']}"
-
-    def metric(self, key: str) -> np.ndarray:
-        """One history column over epochs, e.g. run.metric('val_loss')."""
-        return np.array([h[key] for h in self.history])
 
 
 def model_from_config(config: dict) -> tuple[ColorNet, Palette]:
