@@ -5,9 +5,12 @@ A run directory holds
     history.json     per-epoch train/validation loss, validation pixel accuracy, seconds
     weights.pt       the model's state_dict (loads with torch.load(..., weights_only=True))
     snapshots.npz    predicted palette indices of a fixed set of validation images, every epoch
-    checkpoint.pt    optimizer state etc. for `train(..., resume=True)`; written last each epoch
+    checkpoint.pt    model, optimizer, history and snapshots together, for `train(..., resume=True)`
     loss.png         the loss curves
 Every file is replaced atomically (temp file, fsync, rename), so a crash never leaves a torn file.
+Each epoch writes checkpoint.pt first, then the exports; a crash between the two leaves the
+exports behind it, so `load_run` then loads the checkpoint instead, and resuming rewrites the
+exports from it.
 """
 
 from __future__ import annotations
@@ -15,6 +18,8 @@ from __future__ import annotations
 import io
 import json
 import os
+import pickle
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -72,8 +77,19 @@ def read_torch(path: Path) -> Any:
         raise RunError(f"{path}: missing; the run is incomplete (train it again or resume it)")
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as e:  # noqa: BLE001 - truncated, foreign or hostile files all end here
-        raise RunError(f"{path}: unreadable or unsafe checkpoint ({str(e).splitlines()[0]})") from None
+    except pickle.UnpicklingError as e:  # weights_only refused a global: loading would run code
+        # torch's first line suggests weights_only=False; the useful line names what was refused
+        refused = [line for line in str(e).splitlines() if re.search(r"GLOBAL|[Uu]nsupported", line)]
+        detail = refused[0].strip().rstrip(".") if refused else "a pickle opcode weights_only=True does not allow"
+        raise RunError(
+            f"{path}: unsafe, refused: loading it would run code or build foreign objects ({detail}); "
+            "use runs only from a source you trust"
+        ) from None
+    except Exception as e:  # noqa: BLE001 - truncated or foreign files end here
+        raise RunError(
+            f"{path}: unreadable, truncated or not a PyTorch file ({str(e).splitlines()[0].split('. ')[0]}); "
+            "copy the run again or train it again"
+        ) from None
 
 
 def read_json(path: Path) -> Any:
@@ -104,6 +120,11 @@ class Snapshots:
         buf = io.BytesIO()
         np.savez_compressed(buf, epochs=self.epochs, predictions=self.predictions, images=self.images)
         atomic_write(path, buf.getvalue())
+
+    @classmethod
+    def from_checkpoint(cls, checkpoint: dict) -> Snapshots:
+        epochs = np.array([h["epoch"] for h in checkpoint["history"]], dtype=np.int64)
+        return cls(epochs, checkpoint["predictions"].numpy(), checkpoint["snapshot_images"].numpy())
 
     @classmethod
     def load(cls, path: Path) -> Snapshots:
@@ -161,8 +182,22 @@ def load_weights(model: ColorNet, path: Path) -> None:
     try:
         model.load_state_dict(state)
     except (RuntimeError, TypeError, AttributeError) as e:
-        first = str(e).splitlines()[0]
-        raise RunError(f"{path}: weights do not fit the {model.config.arch} model in config.json ({first})") from None
+        lines = [line.strip() for line in str(e).splitlines() if line.strip()]
+        detail = lines[1] if len(lines) > 1 else lines[0]  # the first mismatch, not "Error(s) in loading …"
+        raise RunError(f"{path}: weights do not fit the {model.config.arch} model in config.json ({detail})") from None
+
+
+def _exports_match(checkpoint: Any, history: list, snapshots: Snapshots | None, path: Path) -> bool:
+    """Whether weights.pt, history.json and snapshots.npz were all written from this checkpoint."""
+    if not isinstance(checkpoint, dict) or "history" not in checkpoint:
+        raise RunError(f"{path / CHECKPOINT}: not a colorlib checkpoint")
+    epochs = [h["epoch"] for h in checkpoint["history"]]
+    return (
+        (path / WEIGHTS).exists()
+        and history == checkpoint["history"]
+        and snapshots is not None
+        and snapshots.epochs.tolist() == epochs
+    )
 
 
 def load_run(path: str | os.PathLike, device: str | torch.device = "cpu") -> Run:
@@ -173,10 +208,23 @@ def load_run(path: str | os.PathLike, device: str | torch.device = "cpu") -> Run
     config = read_json(path / CONFIG)
     if not isinstance(config, dict):
         raise RunError(f"{path / CONFIG}: expected a JSON object")
-    model, palette = model_from_config(config)
-    load_weights(model, path / WEIGHTS)
+    try:
+        model, palette = model_from_config(config)
+    except RunError as e:
+        raise RunError(f"{path}: {e}") from None
     history = read_json(path / HISTORY) if (path / HISTORY).exists() else []
     snapshots = Snapshots.load(path / SNAPSHOTS) if (path / SNAPSHOTS).exists() else None
+    checkpoint = read_torch(path / CHECKPOINT) if (path / CHECKPOINT).exists() else None
+    if checkpoint is not None and not _exports_match(checkpoint, history, snapshots, path):
+        # killed between checkpoint.pt and the exports: the checkpoint holds the latest whole epoch
+        try:
+            model.load_state_dict(checkpoint["model"])
+            history, snapshots = list(checkpoint["history"]), Snapshots.from_checkpoint(checkpoint)
+        except (KeyError, TypeError, RuntimeError, AttributeError) as e:
+            first = str(e).splitlines()[0]
+            raise RunError(f"{path / CHECKPOINT}: does not fit the run in config.json ({first})") from None
+    else:
+        load_weights(model, path / WEIGHTS)
     # channels_last: the layout convolutions run fastest in (same weights, about 1.7× faster inference)
     model = model.to(device, memory_format=torch.channels_last).eval()
     return Run(model, palette, config, history, snapshots, path)

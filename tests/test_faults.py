@@ -33,6 +33,12 @@ def _assert_readable(out) -> None:
             torch.load(out / name, weights_only=True)
     if (out / "snapshots.npz").exists():
         np.load(out / "snapshots.npz")["predictions"]
+    if (out / "checkpoint.pt").exists():  # a kill between checkpoint and exports still loads as one epoch
+        checkpoint = torch.load(out / "checkpoint.pt", weights_only=True)
+        run = load_run(out)
+        assert run.history == checkpoint["history"] and len(run.snapshots.epochs) == len(run.history)
+        for key, value in checkpoint["model"].items():
+            assert torch.equal(value, run.model.state_dict()[key]), key
 
 
 def _epochs_done(out) -> int:
