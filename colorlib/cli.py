@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import shlex
 import sys
@@ -14,6 +15,13 @@ from .errors import ColorlibError
 def _add_data_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data", metavar="DIR", help="folder holding cifar-10-batches-py/ (default: $COLORLIB_DATA, else the cache)")
     p.add_argument("--download", action="store_true", help="download CIFAR-10 (md5-checked) if it is missing")
+
+
+def _add_decoding_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--decoding", choices=["argmax", "annealed-mean"], default="argmax",
+                   help="argmax: each pixel its most likely palette colour; annealed-mean: the expected colour")  # fmt: skip
+    p.add_argument("--temperature", type=float, default=0.38, metavar="T",
+                   help="annealed-mean temperature (0.38 as Zhang et al.; → 0 is argmax, 1 the plain mean)")  # fmt: skip
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -54,23 +62,40 @@ def _parser() -> argparse.ArgumentParser:
     tr.add_argument("--device", default="auto", help="auto (cuda, mps, cpu), cpu, cuda, cuda:N or mps")
     tr.add_argument("--precision", choices=["auto", "bf16", "fp32"], default="auto",
                     help="auto: bf16 autocast where the hardware runs it natively, else fp32")  # fmt: skip
+    tr.add_argument("--rebalance", type=float, metavar="LAMBDA",
+                    help="weight rare colours up as Zhang et al. 2016 (0..1; they use 0.5); default off")  # fmt: skip
     tr.add_argument("--out", required=True, metavar="RUN_DIR")
     tr.add_argument("--resume", action="store_true", help="continue the run in RUN_DIR")
     tr.add_argument("--force", action="store_true", help="replace the run in RUN_DIR")
     tr.add_argument("--quiet", action="store_true", help="no progress bar")
     _add_data_args(tr)
 
-    ev = sub.add_parser("evaluate", help="cross-entropy and pixel accuracy of a run")
+    ev = sub.add_parser("evaluate", help="every metric of a run: cross-entropy, accuracies, PSNR, SSIM, ΔE2000, colourfulness")
     ev.add_argument("run", metavar="RUN_DIR")
     ev.add_argument("--classes", nargs="+", help="classes to evaluate on (default: the run's)")
     ev.add_argument("--split", choices=["train", "test"], default="test")
+    ev.add_argument("--references", action="store_true", help="also the grey-baseline and palette-oracle rows")
     ev.add_argument("--json", action="store_true", help="print JSON")
+    _add_decoding_args(ev)
     _add_data_args(ev)
+
+    cc = sub.add_parser("cross-class", help="runs (rows) evaluated on each class's images (columns)")
+    cc.add_argument("runs", nargs="+", metavar="RUN_DIR")
+    cc.add_argument("--classes", nargs="+", default=["all"], help="classes to evaluate on (default: all ten)")
+    cc.add_argument("--split", choices=["train", "test"], default="test")
+    cc.add_argument("--metric", choices=["cross_entropy", "pixel_accuracy"], default="cross_entropy")
+    cc.add_argument("--figure", metavar="FILE", help="also save the heatmap (.png, .svg, .pdf)")
+    cc.add_argument("--json", action="store_true", help="print JSON")
+    _add_data_args(cc)
 
     co = sub.add_parser("colorize", help="colourise image files with a run")
     co.add_argument("run", metavar="RUN_DIR")
     co.add_argument("images", nargs="+", metavar="IMAGE")
     co.add_argument("-o", "--out", required=True, help="output file (one image) or folder (several)")
+    _add_decoding_args(co)
+    co.add_argument("--max-pixels", type=int, metavar="N",
+                    help="refuse images of more than N pixels (default: colorlib.colorize.MAX_PIXELS, 64 million); "
+                         "also lets Pillow open images up to N pixels")  # fmt: skip
     return parser
 
 
@@ -106,7 +131,7 @@ def _train(args: argparse.Namespace) -> None:
         arch=args.arch, classes=list(args.classes), palette=args.palette, palette_space=args.palette_space,
         epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, seed=args.seed, schedule=args.schedule,
         nf=args.nf, snapshot_count=args.snapshots, drop_grey=args.drop_grey, device=args.device,
-        precision=args.precision,
+        precision=args.precision, rebalance=args.rebalance,
     )  # fmt: skip
     command = "colorlib " + shlex.join(args.argv)
     run = train(config, args.out, root=args.data, download=args.download, resume=args.resume,
@@ -117,39 +142,114 @@ def _train(args: argparse.Namespace) -> None:
 
 
 def _evaluate(args: argparse.Namespace) -> None:
-    from .data import ColorData, load_cifar10
-    from .metrics import evaluate
+    from .data import load_cifar10
+    from .metrics import reference_scores, score
+    from .palette import check_decoding
     from .runs import load_run
 
+    check_decoding(args.decoding, args.temperature)
     run = load_run(args.run)
     train_cfg = run.config.get("train", {})
     classes = args.classes or train_cfg.get("classes")
     images = load_cifar10(classes, args.split, args.data, args.download, train_cfg.get("drop_grey", False))
-    data = ColorData.from_images(images.images, run.palette)
-    result = evaluate(run.model, data.grey, data.targets)
+    rows = {str(run.path): score(run.model, run.palette, images.images, args.decoding, args.temperature)}
+    if args.references:
+        rows.update(reference_scores(images.images, run.palette))
     if args.json:
-        print(json.dumps(result))
-    else:
-        print(f"{run.path} on {'+'.join(images.classes)} ({args.split}, {result['images']} images): "
-              f"cross-entropy {result['cross_entropy']:.4f}, pixel accuracy {result['pixel_accuracy']:.4f}")  # fmt: skip
+        print(json.dumps(rows[str(run.path)] if len(rows) == 1 else rows))
+        return
+    print(f"on {'+'.join(images.classes)} ({args.split}, {len(images)} images), {args.decoding} decoding"
+          + (f" at T={args.temperature:g}" if args.decoding == "annealed-mean" else ""))  # fmt: skip
+    print(_table(rows))
+
+
+COLUMNS = {"cross_entropy": "CE", "pixel_accuracy": "pixel acc", "balanced_accuracy": "balanced acc", "psnr": "PSNR",
+           "ssim": "SSIM", "delta_e": "ΔE2000", "colourfulness": "colourful", "colourfulness_truth": "(truth)"}  # fmt: skip
+
+
+def _table(rows: dict[str, dict]) -> str:
+    """A plain-text table: one row per name, one column per metric."""
+    width = max(len(name) for name in rows)
+    lines = [" ".join([" " * width] + [f"{c:>12}" for c in COLUMNS.values()])]
+    for name, row in rows.items():
+        cells = ["—" if row.get(k) is None else f"{row[k]:.4f}" for k in COLUMNS]
+        lines.append(" ".join([f"{name:<{width}}"] + [f"{c:>12}" for c in cells]))
+    return "\n".join(lines)
+
+
+def _cross_class(args: argparse.Namespace) -> None:
+    from .data import CLASSES, class_indices, load_cifar10
+    from .metrics import cross_class_matrix
+    from .runs import load_run
+
+    if args.figure and Path(args.figure).suffix.lower() not in (".png", ".svg", ".pdf"):
+        raise ColorlibError(f"{args.figure}: --figure must end in .png, .svg or .pdf")
+    if args.figure and not Path(args.figure).parent.is_dir():
+        raise ColorlibError(f"{Path(args.figure).parent}: folder does not exist; create it or choose another --figure")
+    names = [Path(p).name for p in args.runs]
+    names = names if len(set(names)) == len(names) else list(args.runs)  # same folder names: show whole paths
+    runs = {name: load_run(p) for name, p in zip(names, args.runs, strict=True)}
+    classes = [CLASSES[i] for i in class_indices(args.classes)]
+    images = {c: load_cifar10(c, args.split, args.data, args.download).images for c in classes}
+    matrix = cross_class_matrix({n: (r.model, r.palette) for n, r in runs.items()}, images, args.metric)
+    if args.figure:
+        from .plot import heatmap_figure
+
+        heatmap_figure(matrix, list(runs), classes, f"{args.metric} on each class's {args.split} split").savefig(args.figure)
+    if args.json:
+        print(json.dumps({"metric": args.metric, "runs": list(runs), "classes": classes, "values": matrix.tolist()}))
+        return
+    width = max(len(n) for n in runs)
+    print(" ".join([" " * width] + [f"{c[:10]:>10}" for c in classes]))
+    for name, row in zip(runs, matrix, strict=True):
+        print(" ".join([f"{name:<{width}}"] + [f"{v:>10.4f}" for v in row]))
 
 
 def _colorize(args: argparse.Namespace) -> None:
     from PIL import Image
 
-    from .colorize import colorize, read_image
-    from .runs import load_run
+    from .colorize import MAX_PIXELS, colorize, read_image
+    from .errors import ImageError
+    from .runs import atomic_write, load_run
 
+    max_pixels = MAX_PIXELS if args.max_pixels is None else args.max_pixels
+    if max_pixels < 1:
+        raise ImageError(f"--max-pixels must be a positive number of pixels, got {max_pixels}")
     run = load_run(args.run)
     out = Path(args.out)
     several = len(args.images) > 1 or out.is_dir()
+    if several and out.exists() and not out.is_dir():
+        raise ImageError(f"{out}: is a file; with several images -o must be a folder")
+    if not several:
+        if not out.parent.is_dir():
+            raise ImageError(f"{out.parent}: folder does not exist; create it or choose another -o")
+        if Image.registered_extensions().get(out.suffix.lower()) not in Image.SAVE:
+            raise ImageError(f"{out}: unknown image format {out.suffix!r}; name the output .png, .jpg, .tif, ...")
+    # Read and size-check every input first, so one bad file stops the command before anything is written.
+    bomb_limit = Image.MAX_IMAGE_PIXELS
+    if args.max_pixels is not None and bomb_limit is not None:
+        Image.MAX_IMAGE_PIXELS = max(bomb_limit, args.max_pixels)
+    try:
+        images = [(Path(p), read_image(p)) for p in args.images]
+    finally:
+        Image.MAX_IMAGE_PIXELS = bomb_limit
+    for path, rgb in images:
+        h, w = rgb.shape[:2]
+        if h * w > max_pixels:
+            raise ImageError(
+                f"{path}: {w}×{h} = {h * w:,} pixels, above the limit of {max_pixels:,}; resize it or pass a larger --max-pixels"
+            )
     if several:
         out.mkdir(parents=True, exist_ok=True)
-    # Read every input first, so one bad file stops the command before anything is written.
-    images = [(Path(p), read_image(p)) for p in args.images]
     for path, rgb in images:
         target = out / f"{path.stem}_colorized.png" if several else out
-        Image.fromarray(colorize(run, rgb)).save(target)
+        colored = colorize(run, rgb, max_pixels=max_pixels, decoding=args.decoding, temperature=args.temperature)
+        encoded = io.BytesIO()
+        Image.fromarray(colored).save(encoded, Image.registered_extensions()[target.suffix.lower()])
+        try:
+            atomic_write(target, encoded.getvalue())  # never a torn output file
+        except OSError as e:
+            raise ImageError(f"{target}: cannot write the output ({e.strerror or e}); choose another -o") from None
         print(f"wrote {target}")
 
 
@@ -159,7 +259,7 @@ def _palette_list(args: argparse.Namespace) -> None:
     print("\n".join(shipped_palettes()))
 
 
-COMMANDS = {"train": _train, "evaluate": _evaluate, "colorize": _colorize}
+COMMANDS = {"train": _train, "evaluate": _evaluate, "colorize": _colorize, "cross-class": _cross_class}
 PALETTE_COMMANDS = {"fit": _palette_fit, "list": _palette_list, "error": _palette_error}
 
 

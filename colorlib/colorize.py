@@ -14,7 +14,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from .data import to_grey
 from .errors import ImageError
 from .models import ColorNet, autocast_dtype
-from .palette import Palette
+from .palette import TEMPERATURE, Palette, check_decoding
 from .runs import Run
 
 ImageLike = str | os.PathLike | Image.Image | np.ndarray | bytes
@@ -76,7 +76,7 @@ def _open(source: Path | io.BytesIO, name: str) -> np.ndarray:
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
         raise ImageError(
             f"{name}: refused as a possible decompression bomb ({e}); if you trust the file, raise "
-            "PIL.Image.MAX_IMAGE_PIXELS"
+            "PIL.Image.MAX_IMAGE_PIXELS (colorlib colorize: --max-pixels)"
         ) from None
     except UnidentifiedImageError as e:
         raise ImageError(f"{name}: cannot read as an image ({e})") from None
@@ -96,9 +96,13 @@ def colorize(
     return_probs: bool = False,
     max_pixels: int = MAX_PIXELS,
     precision: str = "auto",
+    decoding: str = "argmax",
+    temperature: float = TEMPERATURE,
 ) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
     """Colour `image` with a run (or a model plus its palette); uint8 RGB at the input's size.
 
+    `decoding="argmax"` paints each pixel its most likely palette colour (the original's choice);
+    "annealed-mean" paints the expected colour at `temperature` (see `Palette.decode_logits`).
     With `return_probs=True` also returns the per-pixel palette probabilities, H×W×K float32.
     `precision="auto"` runs in bf16 where the hardware does natively (about 2.5× faster on such
     CPUs); "fp32" switches that off.
@@ -111,6 +115,7 @@ def colorize(
         raise ImageError("colorize needs the model's palette: pass a Run, or palette=...")
     if palette.num_colors != model.config.num_colors:
         raise ImageError(f"palette has {palette.num_colors} colours, the model predicts {model.config.num_colors}")
+    check_decoding(decoding, temperature)
     rgb = read_image(image)
     h, w = rgb.shape[:2]
     if h * w > max_pixels:
@@ -127,7 +132,7 @@ def colorize(
     with torch.autocast(device.type, dtype=amp or torch.float32, enabled=amp is not None):
         logits = model(x)[0, :, :h, :w]
     model.train(was_training)
-    colored = palette.decode(logits.argmax(0).cpu())  # argmax needs no fp32 copy of the logits
+    colored = palette.decode_logits(logits.permute(1, 2, 0), decoding, temperature)
     if return_probs:
         return colored, logits.float().softmax(0).permute(1, 2, 0).cpu().numpy()
     return colored

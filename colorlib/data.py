@@ -35,6 +35,11 @@ def to_grey(rgb: np.ndarray) -> np.ndarray:
     return luma.astype(np.float32) / np.float32(255)
 
 
+def grey_rgb(rgb: np.ndarray) -> np.ndarray:
+    """The model's grey input as uint8 RGB (R = G = B = luma): the "no colour" picture."""
+    return np.repeat(np.rint(to_grey(rgb) * 255).astype(np.uint8)[..., None], 3, axis=-1)
+
+
 def default_root() -> Path:
     """Where CIFAR-10 is looked for: $COLORLIB_DATA, else the per-user cache folder."""
     env = os.environ.get("COLORLIB_DATA")
@@ -154,11 +159,17 @@ def load_cifar10(
         images.append(x[keep])
         labels.append(y[keep])
     x, y = np.ascontiguousarray(np.concatenate(images)), np.concatenate(labels)
+    names = [CLASSES[i] for i in wanted]
+    if len(x) == 0:
+        raise DataError(f"the selection {names} ({split}) holds no images in {folder}; choose other classes")
     if drop_grey:
         colour = ~((x[..., 0] == x[..., 1]) & (x[..., 1] == x[..., 2])).all(axis=(1, 2))
+        if not colour.any():
+            raise DataError(
+                f"the selection {names} ({split}) holds only greyscale images ({len(x)}), and drop_grey "
+                "(--drop-grey) drops them all; keep them or choose other classes"
+            )
         x, y = x[colour], y[colour]
-    if len(x) == 0:
-        raise DataError(f"the selection {[CLASSES[i] for i in wanted]} ({split}) holds no images")
     return Images(x, y, [CLASSES[i] for i in wanted], split)
 
 

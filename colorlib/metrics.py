@@ -1,13 +1,20 @@
-"""How good a colourisation is: per-pixel cross-entropy and pixel accuracy over palette indices."""
+"""How good a colourisation is: over palette indices (cross-entropy, pixel and balanced accuracy)
+and over the pictures themselves (PSNR, SSIM, CIEDE2000, colourfulness), with two reference rows:
+the grey input (no colour at all) and the palette oracle (the best any palette classifier can do).
+"""
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .palette import Palette
+from .data import ColorData, grey_rgb
+from .errors import ColorlibError
+from .palette import TEMPERATURE, Palette, check_decoding
 
 
 def cross_entropy(logits: torch.Tensor, targets: torch.Tensor) -> float:
@@ -68,3 +75,120 @@ def quantization_error(images: np.ndarray, palette: Palette) -> float:
     """Mean Euclidean RGB distance (0–255 scale) between each pixel and its palette colour."""
     saturated = palette.saturate(images).astype(np.float32)
     return float(np.sqrt(((images.astype(np.float32) - saturated) ** 2).sum(-1)).mean())
+
+
+def balanced_accuracy(predicted: np.ndarray | torch.Tensor, targets: np.ndarray | torch.Tensor, num_colors: int) -> float:
+    """Mean over palette colours of the fraction of that colour's pixels predicted right.
+
+    Colours absent from `targets` are left out. Unlike pixel accuracy, a model that paints
+    everything the commonest colour scores about 1/K here.
+    """
+    p = torch.as_tensor(np.asarray(predicted)).reshape(-1).long()
+    t = torch.as_tensor(np.asarray(targets)).reshape(-1).long()
+    total = torch.bincount(t, minlength=num_colors).double()
+    hits = torch.bincount(t[p == t], minlength=num_colors).double()
+    present = total > 0
+    return (hits[present] / total[present]).mean().item()
+
+
+def colourfulness(images: np.ndarray) -> float:
+    """Hasler & Süsstrunk (2003) colourfulness of uint8 RGB images (..., H, W, 3), averaged over images.
+
+    rg = R − G, yb = (R + G)/2 − B, M = √(σ_rg² + σ_yb²) + 0.3·√(μ_rg² + μ_yb²); grey pictures score 0.
+    """
+    x = np.asarray(images, dtype=np.float64).reshape(-1, *np.shape(images)[-3:])
+    r, g, b = x[..., 0], x[..., 1], x[..., 2]
+    rg, yb = r - g, 0.5 * (r + g) - b
+    sigma = np.sqrt(rg.var(axis=(1, 2)) + yb.var(axis=(1, 2)))
+    mu = np.sqrt(rg.mean(axis=(1, 2)) ** 2 + yb.mean(axis=(1, 2)) ** 2)
+    return float((sigma + 0.3 * mu).mean())
+
+
+def image_scores(predicted: np.ndarray, truth: np.ndarray) -> dict[str, float]:
+    """PSNR (dB), SSIM and mean CIEDE2000 ΔE of uint8 RGB pictures N×H×W×3 against the originals.
+
+    PSNR is over all pixels together (a picture that is already grey would give a grey prediction
+    infinite PSNR on its own); SSIM is per picture over the colour channels, then averaged.
+    """
+    from skimage.color import deltaE_ciede2000, rgb2lab
+    from skimage.metrics import peak_signal_noise_ratio, structural_similarity
+
+    predicted, truth = np.asarray(predicted), np.asarray(truth)
+    if predicted.shape != truth.shape or predicted.dtype != np.uint8 or truth.dtype != np.uint8 or predicted.ndim != 4:
+        raise ColorlibError(f"image_scores needs two uint8 N×H×W×3 arrays of one shape, got {predicted.shape} and {truth.shape}")
+    with np.errstate(divide="ignore"):  # identical sets have infinite PSNR
+        psnr = peak_signal_noise_ratio(truth, predicted, data_range=255)
+    side = min(truth.shape[1:3])
+    win = min(7, side if side % 2 else side - 1)  # SSIM's window is odd and fits the picture
+    ssim = [structural_similarity(t, p, data_range=255, channel_axis=-1, win_size=win)
+            for p, t in zip(predicted, truth, strict=True)] if win >= 3 else [np.nan]  # fmt: skip
+    delta_e = deltaE_ciede2000(rgb2lab(truth), rgb2lab(predicted))
+    return {"psnr": float(np.mean(psnr)), "ssim": float(np.mean(ssim)), "delta_e": float(delta_e.mean())}
+
+
+@torch.no_grad()
+def score(
+    model: nn.Module,
+    palette: Palette,
+    images: np.ndarray,
+    decoding: str = "argmax",
+    temperature: float = TEMPERATURE,
+    batch_size: int = 100,
+) -> dict[str, float | int | None]:
+    """Every measure of `model` colourising uint8 RGB `images` (N×H×W×3, sides divisible by 4).
+
+    Accuracies compare the decoded picture snapped back to the palette with the palette truth,
+    so argmax and annealed-mean decoding are judged alike; cross-entropy is of the logits.
+    """
+    check_decoding(decoding, temperature)
+    data = ColorData.from_images(images, palette)
+    device = next(model.parameters()).device
+    was_training = model.training
+    model.eval()
+    ce_sum, decoded = 0.0, []
+    for i in range(0, len(data), batch_size):
+        logits = model(data.grey[i : i + batch_size].to(device)).float()
+        y = data.targets[i : i + batch_size].to(device).long()
+        ce_sum += F.cross_entropy(logits, y, reduction="sum").item()
+        decoded.append(palette.decode_logits(logits.permute(0, 2, 3, 1), decoding, temperature))
+    model.train(was_training)
+    predicted = np.concatenate(decoded)
+    return {"cross_entropy": ce_sum / data.targets.numel(), **_picture_scores(predicted, data, palette)}
+
+
+def _picture_scores(predicted: np.ndarray, data: ColorData, palette: Palette) -> dict[str, float | int]:
+    indices = palette.quantize(predicted)
+    return {
+        "pixel_accuracy": (torch.from_numpy(indices) == data.targets).double().mean().item(),
+        "balanced_accuracy": balanced_accuracy(indices, data.targets, palette.num_colors),
+        **image_scores(predicted, data.images),
+        "colourfulness": colourfulness(predicted),
+        "colourfulness_truth": colourfulness(data.images),
+        "images": len(data),
+    }
+
+
+def reference_scores(images: np.ndarray, palette: Palette) -> dict[str, dict[str, float | int | None]]:
+    """The two rows every results table needs: the grey input as the answer, and the palette oracle."""
+    data = ColorData.from_images(images, palette)
+    return {
+        "grey baseline": {"cross_entropy": None, **_picture_scores(grey_rgb(data.images), data, palette)},
+        "palette oracle": {"cross_entropy": None, **_picture_scores(palette.saturate(data.images), data, palette)},
+    }
+
+
+def cross_class_matrix(
+    models: Mapping[str, tuple[nn.Module, Palette]],
+    images: Mapping[str, np.ndarray],
+    metric: str = "cross_entropy",
+) -> np.ndarray:
+    """`metric` of every model (rows) on every class's images (columns): who generalises to what."""
+    if metric not in ("cross_entropy", "pixel_accuracy"):
+        raise ColorlibError(f"cross_class_matrix measures cross_entropy or pixel_accuracy, not {metric!r}")
+    out = np.empty((len(models), len(images)))
+    for i, (model, palette) in enumerate(models.values()):
+        for j, pictures in enumerate(images.values()):
+            data = ColorData.from_images(pictures, palette)
+            out[i, j] = evaluate(model, data.grey, data.targets)[metric]
+    return out
+

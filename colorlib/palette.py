@@ -8,6 +8,7 @@ pixels and palette indices.
 
 from __future__ import annotations
 
+import math
 import os
 from pathlib import Path
 from typing import Literal
@@ -20,6 +21,8 @@ from .unpickle import load_npy
 
 Space = Literal["rgb", "lab"]
 SPACES: tuple[str, ...] = ("rgb", "lab")
+DECODINGS: tuple[str, ...] = ("argmax", "annealed-mean")
+TEMPERATURE = 0.38  # Zhang, Isola & Efros (2016): vivid yet spatially consistent
 MIN_COLORS, MAX_COLORS = 2, 256
 
 # Shipped palettes live in palettes/ at the repository root; wheels carry them as colorlib/palettes.
@@ -102,6 +105,11 @@ class Palette:
     @property
     def num_colors(self) -> int:
         return len(self.colors)
+
+    @property
+    def lab_colors(self) -> np.ndarray:
+        """The colours in CIELAB (D65), K×3 float64."""
+        return _lab(self.colors)
 
     def __repr__(self) -> str:
         return f"Palette({self.num_colors} colours, space={self.space!r})"
@@ -215,6 +223,29 @@ class Palette:
             )
         return self.colors[idx]
 
+    def decode_logits(
+        self, logits: torch.Tensor, decoding: str = "argmax", temperature: float = TEMPERATURE
+    ) -> np.ndarray:
+        """uint8 RGB (..., 3) from per-pixel logits (..., K): the most likely colour, or the annealed mean.
+
+        The annealed mean is the expected colour under softmax(logits / T), averaged in the palette's
+        own space (RGB or CIELAB): T → 0 is argmax, T = 1 the plain mean; colours become continuous.
+        """
+        if logits.shape[-1] != self.num_colors:
+            raise PaletteError(f"logits have {logits.shape[-1]} classes but the palette has {self.num_colors} colours")
+        check_decoding(decoding, temperature)
+        if decoding == "argmax":
+            return self.decode(logits.argmax(-1))
+        probs = (logits.float() / temperature).softmax(-1)
+        if self.space == "rgb":
+            mean = (probs @ torch.from_numpy(self.colors.astype(np.float32)).to(probs.device)).cpu().numpy()
+        else:
+            from skimage.color import lab2rgb
+
+            lab = (probs.double() @ torch.from_numpy(self.lab_colors).to(probs.device)).cpu().numpy()
+            mean = lab2rgb(lab.reshape(-1, 1, 3)).reshape(lab.shape) * 255
+        return np.clip(np.rint(mean), 0, 255).astype(np.uint8)
+
     def saturate(self, rgb: np.ndarray) -> np.ndarray:
         """Each pixel replaced by its nearest palette colour: decode(quantize(rgb))."""
         return self.decode(self.quantize(rgb))
@@ -252,6 +283,14 @@ class Palette:
         if arr.dtype.hasobject:
             arr = _csc321_codebook(arr, str(path))
         return cls(_check_colors(arr, str(path)), space)
+
+
+def check_decoding(decoding: str, temperature: float) -> None:
+    """Raise a PaletteError unless `decoding` is known and `temperature` is a positive number."""
+    if decoding not in DECODINGS:
+        raise PaletteError(f"unknown decoding {decoding!r}; use one of {', '.join(DECODINGS)}")
+    if not (isinstance(temperature, (int, float)) and math.isfinite(temperature) and temperature > 0):
+        raise PaletteError(f"temperature must be a positive number (Zhang et al. use 0.38), got {temperature!r}")
 
 
 def _csc321_codebook(arr: np.ndarray, source: str) -> np.ndarray:

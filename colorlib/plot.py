@@ -14,7 +14,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 from torchvision.utils import make_grid
 
-from .data import to_grey
+from .data import grey_rgb
 from .errors import RunError
 from .palette import Palette
 from .runs import Run
@@ -27,11 +27,6 @@ def image_grid(rows: Sequence[np.ndarray]) -> np.ndarray:
     stacked = torch.from_numpy(np.concatenate(rows)).permute(0, 3, 1, 2)
     grid = make_grid(stacked, nrow=len(rows[0]), padding=1, pad_value=255)
     return grid.permute(1, 2, 0).numpy()
-
-
-def grey_rgb(images: np.ndarray) -> np.ndarray:
-    """The model's grey input shown as uint8 RGB."""
-    return np.repeat(np.rint(to_grey(images) * 255).astype(np.uint8)[..., None], 3, axis=-1)
 
 
 def rows_figure(rows: Mapping[str, np.ndarray], title: str | None = None, scale: float = 1.0) -> Figure:
@@ -137,4 +132,23 @@ def compare_figure(images: Mapping[str, np.ndarray], title: str | None = None, w
         ax.set_axis_off()
     if title:
         fig.suptitle(title)
+    return fig
+
+
+def heatmap_figure(
+    values: np.ndarray, rows: Sequence[str], columns: Sequence[str], title: str | None = None, fmt: str = "{:.2f}"
+) -> Figure:
+    """A matrix (e.g. runs × classes) as a labelled heatmap with each value written in its cell."""
+    values = np.asarray(values, dtype=float)
+    fig = Figure(figsize=(1.0 + 0.75 * len(columns), 0.8 + 0.45 * len(rows)), layout="constrained")
+    ax = fig.add_subplot()
+    image = ax.imshow(values, cmap="viridis_r", aspect="auto")
+    ax.set_xticks(range(len(columns)), columns, rotation=45, ha="right")
+    ax.set_yticks(range(len(rows)), rows)
+    middle = np.nanmean(values)
+    for (i, j), v in np.ndenumerate(values):
+        ax.text(j, i, fmt.format(v), ha="center", va="center", fontsize=8, color="white" if v > middle else "black")
+    fig.colorbar(image, ax=ax, shrink=0.8)
+    if title:
+        ax.set_title(title)
     return fig

@@ -15,11 +15,16 @@ from __future__ import annotations
 import io
 import math
 import os
+import signal
 import sys
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+import numpy as np
 import torch
 import torch.distributed as dist
 import torch.nn.functional as F
@@ -35,10 +40,11 @@ from .palette import Palette, load_palette
 from .runs import Run, Snapshots
 
 SCHEDULES = ("constant", "onecycle")
+RUN_FILES = (runs.CONFIG, runs.HISTORY, runs.WEIGHTS, runs.SNAPSHOTS, runs.CHECKPOINT, runs.LOSS_FIGURE)
 PRECISIONS = ("auto", "bf16", "fp32")
 # Settings that must agree for --resume to continue a run rather than start a different one.
 _RESUME_KEYS = ("arch", "classes", "palette", "palette_space", "batch_size", "lr", "seed", "schedule", "nf",
-                "snapshot_count", "drop_grey", "val_split", "precision", "channels_last")  # fmt: skip
+                "snapshot_count", "drop_grey", "val_split", "precision", "channels_last", "rebalance")  # fmt: skip
 
 
 @dataclass
@@ -59,6 +65,7 @@ class TrainConfig:
     device: str = "auto"
     precision: str = "auto"  # "auto": bf16 autocast where the hardware has it, else fp32; or "bf16", "fp32"
     channels_last: bool = True  # NHWC activations: faster convolutions on CPU and GPU
+    rebalance: float | None = None  # λ of Zhang et al.'s class rebalancing (0.5 in the paper); None: plain CE
 
     def validate(self) -> None:
         for name in ("epochs", "batch_size"):
@@ -73,7 +80,26 @@ class TrainConfig:
             raise TrainingError(f"unknown precision {self.precision!r}; use one of {', '.join(PRECISIONS)}")
         if self.snapshot_count < 0:
             raise TrainingError(f"snapshot_count must be ≥ 0, got {self.snapshot_count}")
+        if self.rebalance is not None and not (isinstance(self.rebalance, (int, float)) and 0 <= self.rebalance <= 1):
+            raise TrainingError(f"rebalance λ must lie in [0, 1] (0.5 in Zhang et al.), got {self.rebalance!r}")
         ModelConfig(self.arch, 2, self.nf)  # checks arch and nf
+
+
+def rebalance_weights(targets: torch.Tensor, palette: Palette, lam: float = 0.5, sigma: float = 5.0) -> torch.Tensor:
+    """Per-colour loss weights ∝ ((1−λ)·p̃ + λ/K)⁻¹ with E_p̃[w] = 1 (Zhang, Isola & Efros 2016).
+
+    p̃ is the colour frequency of `targets`, smoothed over the palette by a Gaussian (σ in CIELAB
+    units) of the distance between colours, so near-identical colours share their counts.
+    """
+    k = palette.num_colors
+    p = torch.bincount(targets.reshape(-1).long(), minlength=k).double()
+    p /= p.sum()
+    lab = torch.from_numpy(palette.lab_colors)
+    kernel = torch.exp(-torch.cdist(lab, lab).square() / (2 * sigma**2))  # K×K, symmetric
+    smooth = kernel @ p
+    smooth /= smooth.sum()
+    weights = 1 / ((1 - lam) * smooth + lam / k)
+    return (weights / (smooth * weights).sum()).float()
 
 
 def load_data(
@@ -90,17 +116,25 @@ def _prepare_out(out: Path, config: TrainConfig, resume: bool, force: bool) -> d
     if out.exists() and not out.is_dir():
         raise RunError(f"{out}: exists and is not a folder; choose another --out")
     has_run = (out / runs.CONFIG).exists()
-    if out.is_dir():
-        for leftover in out.glob(".*.tmp"):  # half-written files of a run killed mid-save
-            leftover.unlink()
-    if out.is_dir() and any(out.iterdir()) and not has_run:
+    ours = {f".{name}.tmp" for name in RUN_FILES} | {".write-test"}  # what a run killed at start-up leaves
+    if out.is_dir() and any(p.name not in ours for p in out.iterdir()) and not has_run:
         raise RunError(f"{out}: folder is not empty and holds no colorlib run; choose an empty or new --out")
-    if has_run and force:
-        for name in (runs.CONFIG, runs.HISTORY, runs.WEIGHTS, runs.SNAPSHOTS, runs.CHECKPOINT, runs.LOSS_FIGURE):
-            (out / name).unlink(missing_ok=True)
-        return None
-    if has_run and not resume:
+    if has_run and not (resume or force):
         raise RunError(f"{out}: already holds a run; pass --resume to continue it or --force to replace it")
+    if has_run and resume and not force:
+        previous = runs.read_json(out / runs.CONFIG)
+        previous = previous.get("train", {}) if isinstance(previous, dict) else {}
+        changed = [k for k in _RESUME_KEYS if previous.get(k) != asdict(config)[k]]
+        if changed:
+            raise RunError(
+                f"{out}: cannot resume, settings differ from the saved run ({', '.join(changed)}); "
+                "use the same settings or --force to start over"
+            )
+        if (out / runs.HISTORY).exists() and not (out / runs.CHECKPOINT).exists():
+            raise RunError(
+                f"{out}: the run has no checkpoint.pt (it was finished and exported), so it cannot be resumed; "
+                "use --force to train it again or choose a new --out"
+            )
     try:
         out.mkdir(parents=True, exist_ok=True)
         probe = out / ".write-test"
@@ -108,15 +142,14 @@ def _prepare_out(out: Path, config: TrainConfig, resume: bool, force: bool) -> d
         probe.unlink()
     except OSError as e:
         raise RunError(f"{out}: cannot write the run there ({e.strerror}); choose another --out") from None
+    for name in RUN_FILES:  # half-written files of a run killed mid-save
+        (out / f".{name}.tmp").unlink(missing_ok=True)
+    if has_run and force:
+        for name in RUN_FILES:
+            (out / name).unlink(missing_ok=True)
+        return None
     if not (has_run and (out / runs.CHECKPOINT).exists()):
         return None
-    previous = runs.read_json(out / runs.CONFIG).get("train", {})
-    changed = [k for k in _RESUME_KEYS if previous.get(k) != asdict(config)[k]]
-    if changed:
-        raise RunError(
-            f"{out}: cannot resume, settings differ from the saved run ({', '.join(changed)}); "
-            "use the same settings or --force to start over"
-        )
     return runs.read_torch(out / runs.CHECKPOINT)
 
 
@@ -165,6 +198,7 @@ def train(
         if rank and resume and (out / runs.CHECKPOINT).exists():
             checkpoint = runs.read_torch(out / runs.CHECKPOINT)
     amp = autocast_dtype(config.precision, device)
+    weights = None if config.rebalance is None else rebalance_weights(train_data.targets, palette, config.rebalance)
 
     torch.manual_seed(config.seed)
     model = ColorNet(ModelConfig(config.arch, palette.num_colors, config.nf)).to(device)
@@ -178,6 +212,7 @@ def train(
         else None
     )
     snap_grey = val_data.grey[: config.snapshot_count]
+    snap_images = val_data.images[: config.snapshot_count]
     history: list[dict] = []
     predictions: list[torch.Tensor] = []
     if checkpoint is not None:
@@ -187,6 +222,9 @@ def train(
             scheduler.load_state_dict(checkpoint["scheduler"])
         history = list(checkpoint["history"])
         predictions = list(checkpoint["predictions"])
+        if rank == 0:  # a kill between checkpoint and exports left the exports an epoch behind
+            checkpoint.setdefault("snapshot_images", torch.from_numpy(snap_images))
+            _save_exports(out, checkpoint)
     net = DistributedDataParallel(model) if world > 1 else model
 
     run_config = {
@@ -198,17 +236,19 @@ def train(
         "data": {"train_images": len(train_data), "val_images": len(val_data)},
         "runtime": {"device": device.type, "autocast": str(amp).replace("torch.", "") if amp else None,
                     "processes": world, "torch": torch.__version__},  # fmt: skip
+        "rebalance": None if weights is None else {"lambda": config.rebalance, "sigma": 5.0, "weights": weights.tolist()},
         "command": command,
     }
     if rank == 0:
         runs.write_json(out / runs.CONFIG, run_config)
 
+    saved = list(history)  # the epochs on disk, for the loss figure
     bar = tqdm(total=config.epochs, initial=len(history), desc=f"{config.arch} {'+'.join(config.classes)}",
                unit="epoch", disable=not progress or rank != 0, file=sys.stderr)  # fmt: skip
     try:
         for epoch in range(len(history), config.epochs):
             start = time.perf_counter()
-            train_loss = _train_epoch(net, optimizer, scheduler, train_data, config, epoch, device, amp)
+            train_loss = _train_epoch(net, optimizer, scheduler, train_data, config, epoch, device, amp, weights)
             if not math.isfinite(train_loss):
                 raise TrainingError(
                     f"training diverged at epoch {epoch} (loss {train_loss}); the run keeps epoch "
@@ -225,20 +265,17 @@ def train(
                 "seconds": time.perf_counter() - start,
             })  # fmt: skip
             if rank == 0:
-                try:
-                    _commit(out, model, optimizer, scheduler, history, predictions, val_data, config)
-                except OSError as e:  # disk full, permissions: the previous epoch's files are untouched
-                    history.pop()
-                    raise RunError(
-                        f"{out}: saving epoch {epoch} failed ({e.strerror or e}); the run keeps epoch {epoch - 1}. "
-                        "Free space or fix permissions, then --resume"
-                    ) from None
+                with _hold_interrupts():  # Ctrl-C during a save lands after it
+                    state = _checkpoint(model, optimizer, scheduler, history, predictions, snap_images)
+                    _save_checkpoint(out, state)
+                    saved = state["history"]
+                    _save_exports(out, state)
             bar.update(1)
             bar.set_postfix(train=f"{train_loss:.3f}", val=f"{val['cross_entropy']:.3f}")
     finally:
         bar.close()
-        if history and rank == 0:
-            _write_figure(out, history)
+        if saved and rank == 0:
+            _write_figure(out, saved)
     if world > 1:
         dist.barrier()  # every rank returns the run rank 0 finished writing
     return runs.load_run(out)
@@ -253,8 +290,10 @@ def _train_epoch(
     epoch: int,
     device: torch.device,
     amp: torch.dtype | None,
+    weights: torch.Tensor | None = None,
 ) -> float:
     """One pass over the data in a (seed, epoch)-determined order; mean loss over all pixels."""
+    weights = weights.to(device) if weights is not None else None
     net.train()
     rank, world = (dist.get_rank(), dist.get_world_size()) if dist.is_initialized() else (0, 1)
     order = torch.randperm(len(data), generator=torch.Generator().manual_seed(config.seed * 1_000_003 + epoch))
@@ -269,7 +308,10 @@ def _train_epoch(
         # Cross-entropy over the colour axis of an N·H·W × K view: for channels_last logits that
         # view is contiguous, so nothing is copied or transposed (a 4-D loss would copy).
         flat = logits.permute(0, 2, 3, 1).reshape(-1, logits.shape[1]).float()
-        loss = F.cross_entropy(flat, y.reshape(-1))
+        if weights is None:
+            loss = F.cross_entropy(flat, y.reshape(-1))
+        else:  # mean of w[target]·CE over pixels (PyTorch's weighted "mean" would divide by Σw instead)
+            loss = F.cross_entropy(flat, y.reshape(-1), weight=weights, reduction="sum") / y.numel()
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
@@ -281,24 +323,63 @@ def _train_epoch(
     return total.item() / len(data)
 
 
-def _commit(out: Path, model, optimizer, scheduler, history, predictions, val_data, config) -> None:
-    """Write the epoch: exports first, then checkpoint.pt, whose presence marks the epoch done."""
-    stacked = torch.stack(predictions) if predictions else torch.zeros(0, dtype=torch.uint8)
-    state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
-    runs.write_torch(out / runs.WEIGHTS, state)
-    runs.write_json(out / runs.HISTORY, history)
-    Snapshots(
-        epochs=torch.tensor([h["epoch"] for h in history]).numpy(),
-        predictions=stacked.numpy(),
-        images=val_data.images[: config.snapshot_count],
-    ).save(out / runs.SNAPSHOTS)
-    runs.write_torch(out / runs.CHECKPOINT, {
-        "model": state,
+def _checkpoint(model, optimizer, scheduler, history, predictions, snapshot_images) -> dict:
+    """Everything an epoch leaves behind, as tensors and plain containers (loads with weights_only)."""
+    return {
+        "model": {k: v.detach().cpu() for k, v in model.state_dict().items()},
         "optimizer": optimizer.state_dict(),
         "scheduler": scheduler.state_dict() if scheduler is not None else None,
-        "history": history,
-        "predictions": stacked,
-    })  # fmt: skip
+        "history": list(history),
+        "predictions": torch.stack(predictions) if predictions else torch.zeros(0, dtype=torch.uint8),
+        "snapshot_images": torch.from_numpy(np.ascontiguousarray(snapshot_images)),
+    }
+
+
+def _export(out: Path, checkpoint: dict) -> None:
+    """The run's portable files (weights, history, snapshots), all taken from one checkpoint."""
+    runs.write_torch(out / runs.WEIGHTS, checkpoint["model"])
+    runs.write_json(out / runs.HISTORY, checkpoint["history"])
+    Snapshots.from_checkpoint(checkpoint).save(out / runs.SNAPSHOTS)
+
+
+def _save_checkpoint(out: Path, checkpoint: dict) -> None:
+    """Save an epoch's checkpoint.pt (written before the exports: once it is on disk the epoch is done)."""
+    epoch = checkpoint["history"][-1]["epoch"]
+    try:
+        runs.write_torch(out / runs.CHECKPOINT, checkpoint)
+    except OSError as e:  # disk full, permissions: the previous epoch's files are untouched
+        raise RunError(
+            f"{out}: saving epoch {epoch} failed ({e.strerror or e}); the run keeps epoch {epoch - 1}. "
+            "Free space or fix permissions, then --resume"
+        ) from None
+
+
+def _save_exports(out: Path, checkpoint: dict) -> None:
+    """Rewrite the exports from a saved checkpoint; a failure leaves them one epoch behind it."""
+    epoch = checkpoint["history"][-1]["epoch"]
+    try:
+        _export(out, checkpoint)
+    except OSError as e:
+        raise RunError(
+            f"{out}: epoch {epoch} is saved in checkpoint.pt but writing weights.pt/history.json/snapshots.npz "
+            f"failed ({e.strerror or e}); free space or fix permissions, then --resume rewrites them"
+        ) from None
+
+
+@contextmanager
+def _hold_interrupts() -> Iterator[None]:
+    """Delay Ctrl-C until the block is done, so an interrupted run stops after saving, not halfway."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: caught.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if caught:
+        raise KeyboardInterrupt
 
 
 def _write_figure(out: Path, history: list[dict]) -> None:

@@ -1,8 +1,8 @@
-"""Notebook widgets: CNN vs UNet over every epoch, and colourising an uploaded picture.
+"""Notebook widgets: CNN vs UNet over every epoch, decoding temperatures, and colourising an upload.
 
-The comparison is built from frames rendered up front and switched in the browser with
-`jslink`, so the slider and pickers keep working in a static render of a saved notebook (no
-kernel needed). The upload view needs a live kernel, as it runs the models.
+The comparison and the temperature explorer are built from frames rendered up front and switched
+in the browser with `jslink`, so their sliders and pickers keep working in a static render of a
+saved notebook (no kernel needed). The upload view needs a live kernel, as it runs the models.
 """
 
 from __future__ import annotations
@@ -21,7 +21,8 @@ try:
     import ipywidgets as W
 except ImportError:  # pragma: no cover - depends on the installation
     raise ColorlibError("colorlib.widgets needs ipywidgets: pip install 'colorlib[notebooks]'") from None
-from .plot import grey_rgb, image_grid, loss_figure
+from .data import grey_rgb
+from .plot import image_grid, loss_figure
 from .runs import Run
 
 LABEL_STYLE = ("width:100px;min-width:100px;max-width:100px;white-space:nowrap;text-align:right;padding:0 8px 0 0;"
@@ -138,13 +139,40 @@ def compare_epochs(runs: Sequence[Run], scale: float = 2.5, images: int = 10) ->
     return W.VBox([W.HBox([class_picker, size_picker]), slider, outer])
 
 
+def decoding_explorer(
+    runs: Mapping[str, Run], images: np.ndarray, temperatures: Sequence[float] = (0.01, 0.1, 0.2, 0.38, 0.6, 1.0),
+    scale: float = 2.5,
+) -> W.VBox:
+    """A temperature slider: each run's annealed-mean colourisation of `images` at T, beside argmax.
+
+    T → 0 gives the argmax picture (palette colours only); T = 1 the plain expected colour.
+    """
+    images = np.asarray(images)
+    temperatures = [float(t) for t in temperatures]
+    slider = W.SelectionSlider(options=[(f"{t:g}", i) for i, t in enumerate(temperatures)], value=0,
+                               description="T", continuous_update=True, layout=W.Layout(width="520px"))  # fmt: skip
+    frames = [_rows([(f"{name} T={t:g}", np.stack([colorize(run, im, decoding="annealed-mean", temperature=t)
+                                                   for im in images])) for name, run in runs.items()], scale)
+              for t in temperatures]  # fmt: skip
+    stack = W.Stack(frames, selected_index=0)
+    W.jslink((slider, "value"), (stack, "selected_index"))
+    fixed = [("grey input", grey_rgb(images))]
+    fixed += [(f"{name} argmax", np.stack([colorize(run, im) for im in images])) for name, run in runs.items()]
+    return W.VBox([slider, _rows(fixed, scale), stack, _rows([("original", images)], scale)])
+
+
 def upload_colorizer(runs: Mapping[str, Run], max_side: int = 1024) -> W.VBox:
-    """A FileUpload: the picture you upload, its grey version, and each run's colourisation."""
+    """A FileUpload: the picture you upload, its grey version, and each run's colourisation.
+
+    A toggle switches argmax and annealed-mean decoding, and a slider sets the temperature.
+    """
     upload = W.FileUpload(accept="image/*", multiple=False, description="Upload image")
+    decoding = W.ToggleButtons(options=[("argmax", "argmax"), ("annealed mean", "annealed-mean")], description="decoding")
+    temperature = W.FloatSlider(value=0.38, min=0.05, max=1.0, step=0.01, description="T", continuous_update=False)
     result = W.HTML("<i>Choose a picture: it is coloured by each model at its own size.</i>")
 
-    def show(change) -> None:
-        files = change["new"]
+    def show(change=None) -> None:
+        files = upload.value
         if not files:
             return
         item = files[0]
@@ -159,10 +187,15 @@ def upload_colorizer(runs: Mapping[str, Run], max_side: int = 1024) -> W.VBox:
             rgb = np.asarray(img)
         scale = max(1, 160 // max(rgb.shape[:2]))  # enlarge tiny pictures so they can be seen
         cells = [("original", rgb), ("grey input", grey_rgb(rgb))]
-        cells += [(name, colorize(run, rgb)) for name, run in runs.items()]
+        cells += [(name, colorize(run, rgb, decoding=decoding.value, temperature=temperature.value))
+                  for name, run in runs.items()]  # fmt: skip
         row = "".join(f'<td style="text-align:center;padding:4px"><div>{label}</div>{png_tag(im, scale, label)}</td>'
                       for label, im in cells)  # fmt: skip
-        result.value = f'<div class="colorlib-upload-result"><b>{item["name"]}</b><table><tr>{row}</tr></table></div>'
+        how = "argmax" if decoding.value == "argmax" else f"annealed mean, T={temperature.value:g}"
+        result.value = (f'<div class="colorlib-upload-result"><b>{item["name"]}</b> ({how})'
+                        f"<table><tr>{row}</tr></table></div>")  # fmt: skip
 
     upload.observe(show, names="value")
-    return W.VBox([upload, result])
+    decoding.observe(show, names="value")
+    temperature.observe(show, names="value")
+    return W.VBox([upload, W.HBox([decoding, temperature]), result])

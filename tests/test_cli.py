@@ -1,5 +1,6 @@
 import json
 import os
+import shutil
 import subprocess
 import sys
 
@@ -34,7 +35,8 @@ def test_evaluate_json(trained, fake_cifar):
     result = run_cli("evaluate", trained, "--json", "--data", fake_cifar)
     assert result.returncode == 0, result.stderr
     figures = json.loads(result.stdout)
-    assert set(figures) == {"cross_entropy", "pixel_accuracy", "images"}
+    assert set(figures) == {"cross_entropy", "pixel_accuracy", "balanced_accuracy", "psnr", "ssim", "delta_e",
+                            "colourfulness", "colourfulness_truth", "images"}  # fmt: skip
     assert figures["images"] == 6 and 0 < figures["cross_entropy"] < 10 and 0 <= figures["pixel_accuracy"] <= 1
     history = json.loads((trained / "history.json").read_text())
     assert figures["cross_entropy"] == pytest.approx(history[-1]["val_loss"], rel=1e-6)
@@ -94,3 +96,47 @@ def test_colorize_bad_image_writes_nothing(trained, tmp_path):
     result = run_cli("colorize", trained, tmp_path / "good.png", tmp_path / "bad.png", "-o", tmp_path / "out")
     assert result.returncode == 1 and "bad.png" in result.stderr
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+def test_evaluate_table_with_reference_rows_and_annealed_mean(trained, fake_cifar):
+    result = run_cli("evaluate", trained, "--references", "--decoding", "annealed-mean", "--temperature", "0.5",
+                     "--data", fake_cifar)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert "annealed-mean decoding at T=0.5" in lines[0] and "ΔE2000" in lines[1]
+    assert [line.split()[0] for line in lines[2:]] == [str(trained), "grey", "palette"]
+    rows = json.loads(run_cli("evaluate", trained, "--references", "--json", "--data", fake_cifar).stdout)
+    assert rows["palette oracle"]["pixel_accuracy"] == 1 and rows["grey baseline"]["colourfulness"] == 0
+    mean = json.loads(run_cli("evaluate", trained, "--json", "--decoding", "annealed-mean", "--data", fake_cifar).stdout)
+    argmax = json.loads(run_cli("evaluate", trained, "--json", "--data", fake_cifar).stdout)
+    assert mean["cross_entropy"] == argmax["cross_entropy"] and mean["delta_e"] != argmax["delta_e"]
+
+
+def test_colorize_annealed_mean(trained, tmp_path):
+    Image.fromarray(np.random.default_rng(0).integers(0, 256, (16, 24, 3), dtype=np.uint8)).save(tmp_path / "a.png")
+    assert main(["colorize", str(trained), str(tmp_path / "a.png"), "-o", str(tmp_path / "argmax.png")]) == 0
+    assert main(["colorize", str(trained), str(tmp_path / "a.png"), "-o", str(tmp_path / "mean.png"),
+                 "--decoding", "annealed-mean", "--temperature", "1"]) == 0  # fmt: skip
+    argmax, mean = (np.asarray(Image.open(tmp_path / n).convert("RGB")) for n in ("argmax.png", "mean.png"))
+    palette = {tuple(c) for c in json.loads((trained / "config.json").read_text())["palette"]["colors"]}
+    assert {tuple(c) for c in argmax.reshape(-1, 3)} <= palette  # argmax paints palette colours only
+    assert not {tuple(c) for c in mean.reshape(-1, 3)} <= palette  # the mean is continuous
+    result = run_cli("colorize", trained, tmp_path / "a.png", "-o", tmp_path / "x.png", "--decoding", "annealed-mean",
+                     "--temperature", "0")  # fmt: skip
+    assert result.returncode == 1 and "temperature must be a positive number" in result.stderr
+    assert not (tmp_path / "x.png").exists()
+
+
+def test_cross_class_table_json_and_heatmap(trained, fake_cifar, tmp_path):
+    shutil.copytree(trained, tmp_path / "copy")
+    result = run_cli("cross-class", trained, tmp_path / "copy", "--classes", "horse", "cat", "--json", "--figure",
+                     tmp_path / "m.png", "--data", fake_cifar)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    table = json.loads(result.stdout)
+    assert table["classes"] == ["cat", "horse"] and len(table["values"]) == 2
+    assert table["values"][0] == table["values"][1] and table["values"][0][0] != table["values"][0][1]
+    horse = json.loads(run_cli("evaluate", trained, "--json", "--classes", "horse", "--data", fake_cifar).stdout)
+    assert table["values"][0][1] == pytest.approx(horse["cross_entropy"])
+    assert Image.open(tmp_path / "m.png").size[0] > 100
+    bad = run_cli("cross-class", trained, "--figure", tmp_path / "m.gif", "--data", fake_cifar)
+    assert bad.returncode == 1 and "--figure must end in .png" in bad.stderr

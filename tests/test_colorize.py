@@ -3,7 +3,7 @@ import pytest
 from PIL import Image
 
 from colorlib.colorize import colorize, read_image
-from colorlib.errors import ImageError
+from colorlib.errors import ImageError, PaletteError
 from colorlib.models import build
 from colorlib.palette import load_palette
 from colorlib.runs import Run
@@ -113,3 +113,19 @@ def test_decompression_bomb_is_refused_clearly(tmp_path, monkeypatch):
     monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1000)  # 40,000 px is now "too many"
     with pytest.raises(ImageError, match="decompression bomb.*MAX_IMAGE_PIXELS"):
         read_image(tmp_path / "big.png")
+
+
+def test_annealed_mean_decoding(run):
+    rgb = np.random.default_rng(5).integers(0, 256, (12, 20, 3), dtype=np.uint8)
+    argmax, probs = colorize(run, rgb, return_probs=True)
+    mean = colorize(run, rgb, decoding="annealed-mean", temperature=1.0)
+    assert mean.shape == argmax.shape and mean.dtype == np.uint8
+    expected = np.clip(np.rint(probs @ run.palette.colors.astype(np.float32)), 0, 255)  # T = 1: the plain mean
+    np.testing.assert_allclose(mean.astype(int), expected.astype(int), atol=1)
+    cold = colorize(run, rgb, decoding="annealed-mean", temperature=1e-3)
+    top2 = np.sort(np.log(probs), axis=-1)[..., -2:]
+    clear = top2[..., 1] - top2[..., 0] > 0.02  # where the best colour leads, T → 0 gives argmax exactly
+    assert clear.mean() > 0.5
+    np.testing.assert_array_equal(cold[clear], argmax[clear])
+    with pytest.raises(PaletteError, match="unknown decoding"):
+        colorize(run, rgb, decoding="median")

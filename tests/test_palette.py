@@ -1,5 +1,6 @@
 import numpy as np
 import pytest
+import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -173,3 +174,34 @@ def test_fit_rejects_bad_k():
         Palette.fit(np.zeros((2, 2, 3), np.uint8), 1)
     with pytest.raises(PaletteError, match="fewer than"):
         Palette.fit(np.zeros((2, 2, 3), np.uint8), 3)
+
+
+@pytest.mark.parametrize("space", ["rgb", "lab"])
+def test_annealed_mean_runs_from_argmax_to_the_plain_mean(space):
+    palette = Palette(np.array([[0, 0, 0], [200, 40, 40], [40, 200, 40]], np.uint8), space)
+    logits = torch.tensor([[2.0, 1.0, 0.0], [0.0, 0.0, 5.0]])
+    argmax = palette.decode_logits(logits)
+    np.testing.assert_array_equal(argmax, palette.colors[[0, 2]])
+    cold = palette.decode_logits(logits, "annealed-mean", 0.01)
+    np.testing.assert_allclose(cold.astype(int), argmax.astype(int), atol=1)  # T → 0 is argmax
+    warm = palette.decode_logits(logits, "annealed-mean", 1.0)
+    p = torch.softmax(logits, -1).numpy()
+    if space == "rgb":  # T = 1: the expected colour under the model's own distribution
+        np.testing.assert_array_equal(warm, np.rint(p @ palette.colors.astype(float)).astype(np.uint8))
+    else:
+        from skimage.color import lab2rgb
+
+        expected = lab2rgb((p @ palette.lab_colors)[:, None, :])[:, 0] * 255
+        np.testing.assert_array_equal(warm, np.clip(np.rint(expected), 0, 255).astype(np.uint8))
+    assert not (warm == argmax).all()
+
+
+def test_decoding_errors():
+    palette = Palette(np.array([[0, 0, 0], [255, 255, 255]], np.uint8))
+    with pytest.raises(PaletteError, match="unknown decoding 'mode'"):
+        palette.decode_logits(torch.zeros(1, 2), "mode")
+    for bad in (0, -1.0, float("nan"), float("inf")):
+        with pytest.raises(PaletteError, match="temperature must be a positive number"):
+            palette.decode_logits(torch.zeros(1, 2), "annealed-mean", bad)
+    with pytest.raises(PaletteError, match="logits have 3 classes but the palette has 2"):
+        palette.decode_logits(torch.zeros(1, 3))

@@ -187,7 +187,7 @@ def test_a_failing_save_keeps_the_previous_epoch(fake_cifar, tmp_path, monkeypat
     calls = {"n": 0}
 
     def disk_full_on_second_epoch(path, data):
-        if path.name == "weights.pt":
+        if path.name == "checkpoint.pt":
             calls["n"] += 1
             if calls["n"] == 2:
                 raise OSError(28, "No space left on device")
@@ -201,3 +201,82 @@ def test_a_failing_save_keeps_the_previous_epoch(fake_cifar, tmp_path, monkeypat
     assert [h["epoch"] for h in run.history] == [0]
     resumed = train(small(epochs=3), tmp_path / "run", root=fake_cifar, progress=False, resume=True)
     assert [h["epoch"] for h in resumed.history] == [0, 1, 2]
+
+
+def test_a_failing_export_after_the_checkpoint_says_resume_repairs_it(fake_cifar, tmp_path, monkeypatch):
+    import colorlib.runs as runs_module
+
+    real_write = runs_module.atomic_write
+    calls = {"n": 0}
+
+    def disk_full_on_second_history(path, data):
+        if path.name == "history.json":
+            calls["n"] += 1
+            if calls["n"] == 2:
+                raise OSError(28, "No space left on device")
+        return real_write(path, data)
+
+    monkeypatch.setattr(runs_module, "atomic_write", disk_full_on_second_history)
+    with pytest.raises(RunError, match="epoch 1 is saved in checkpoint.pt.*No space left.*--resume rewrites them"):
+        train(small(epochs=3), tmp_path / "run", root=fake_cifar, progress=False)
+    monkeypatch.setattr(runs_module, "atomic_write", real_write)
+    assert len(json.loads((tmp_path / "run" / "history.json").read_text())) == 1  # the export lags …
+    assert [h["epoch"] for h in load_run(tmp_path / "run").history] == [0, 1]  # … the run does not
+    resumed = train(small(epochs=3), tmp_path / "run", root=fake_cifar, progress=False, resume=True)
+    assert [h["epoch"] for h in resumed.history] == [0, 1, 2]
+
+
+def test_ctrl_c_during_a_save_lands_after_it(fake_cifar, tmp_path, monkeypatch):
+    import os
+    import signal
+
+    import colorlib.runs as runs_module
+
+    real_write = runs_module.atomic_write
+
+    def interrupted_write(path, data):
+        if path.name == "checkpoint.pt":
+            os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C arrives in the middle of saving epoch 0
+        return real_write(path, data)
+
+    monkeypatch.setattr(runs_module, "atomic_write", interrupted_write)
+    with pytest.raises(KeyboardInterrupt):
+        train(small(epochs=3), tmp_path / "run", root=fake_cifar, progress=False)
+    run = load_run(tmp_path / "run")
+    assert [h["epoch"] for h in run.history] == [0]
+    assert len(json.loads((tmp_path / "run" / "history.json").read_text())) == 1  # the exports were finished too
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_rebalance_weights_follow_zhang_et_al():
+    palette = load_palette("horse16")
+    rng = np.random.default_rng(0)
+    targets = torch.from_numpy(rng.choice(16, size=(50, 8, 8), p=np.r_[[0.5], np.full(15, 0.5 / 15)]).astype(np.uint8))
+    weights = train_module.rebalance_weights(targets, palette, 0.5)
+    prior = torch.bincount(targets.reshape(-1).long(), minlength=16).double() / targets.numel()
+    lab = torch.from_numpy(palette.lab_colors)
+    smooth = torch.exp(-torch.cdist(lab, lab) ** 2 / 50) @ prior
+    smooth /= smooth.sum()
+    assert float((smooth * weights.double()).sum()) == pytest.approx(1, rel=1e-5)  # expected weight 1
+    assert weights[0] < weights[1:].min()  # the common colour counts least
+    expected = 1 / (0.5 * smooth + 0.5 / 16)
+    torch.testing.assert_close(weights.double(), expected / (smooth * expected).sum(), rtol=1e-5, atol=0)
+    uniform = train_module.rebalance_weights(targets, palette, 1.0)  # λ = 1: plain cross-entropy
+    torch.testing.assert_close(uniform, torch.ones(16))
+
+
+def test_rebalanced_training_records_its_weights_and_differs(fake_cifar, tmp_path):
+    plain = train(small(epochs=1), tmp_path / "plain", root=fake_cifar, progress=False)
+    rebalanced = train(small(epochs=1, rebalance=0.5), tmp_path / "rebalanced", root=fake_cifar, progress=False)
+    info = rebalanced.config["rebalance"]
+    assert info["lambda"] == 0.5 and info["sigma"] == 5.0 and len(info["weights"]) == 16
+    assert plain.config["rebalance"] is None
+    assert plain.history[0]["train_loss"] != rebalanced.history[0]["train_loss"]
+    with pytest.raises(RunError, match="rebalance"):  # resuming with other settings is refused
+        train(small(epochs=2), tmp_path / "rebalanced", root=fake_cifar, progress=False, resume=True)
+
+
+@pytest.mark.parametrize("bad", [-0.1, 1.5, float("nan"), "half"])
+def test_rebalance_must_be_a_fraction(bad):
+    with pytest.raises(TrainingError, match="rebalance"):
+        small(rebalance=bad).validate()

@@ -8,7 +8,7 @@ W = pytest.importorskip("ipywidgets")
 
 from colorlib.errors import ColorlibError  # noqa: E402
 from colorlib.train import TrainConfig, train  # noqa: E402
-from colorlib.widgets import compare_epochs, upload_colorizer  # noqa: E402
+from colorlib.widgets import compare_epochs, decoding_explorer, upload_colorizer  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -62,12 +62,30 @@ def test_compare_epochs_needs_both_architectures(runs):
 
 def test_upload_shows_colourised_images(runs):
     view = upload_colorizer({"horse": runs[0], "cat": runs[1]})
-    upload, result = view.children
+    upload, (decoding, temperature), result = view.children[0], view.children[1].children, view.children[2]
     buf = io.BytesIO()
     Image.fromarray(np.random.default_rng(0).integers(0, 256, (20, 30, 3), dtype=np.uint8)).save(buf, format="PNG")
     upload.set_state({"value": [{"name": "mine.png", "type": "image/png", "size": len(buf.getvalue()),
                                   "content": memoryview(buf.getvalue()), "last_modified": 0}]})  # fmt: skip
-    assert "mine.png" in result.value and result.value.count("<img") == 4
+    assert "mine.png" in result.value and result.value.count("<img") == 4 and "(argmax)" in result.value
+    argmax = result.value
+    decoding.value = "annealed-mean"  # the toggle recolours the same upload
+    assert "annealed mean, T=0.38" in result.value and result.value != argmax
+    temperature.value = 0.9
+    assert "T=0.9" in result.value
     upload.set_state({"value": [{"name": "bad.png", "type": "image/png", "size": 4, "content": memoryview(b"nope"),
                                   "last_modified": 0}]})  # fmt: skip
     assert "cannot read" in result.value
+
+
+def test_decoding_explorer_prerenders_each_temperature(runs, monkeypatch):
+    linked = []
+    monkeypatch.setattr(W, "jslink", lambda source, target: linked.append((source[0], target[0])))
+    images = runs[2].snapshots.images[:3]
+    view = decoding_explorer({"unet": runs[2]}, images, temperatures=(0.05, 0.5, 1.0))
+    slider = _find(view, W.SelectionSlider)[0]
+    stack = _find(view, W.Stack)[0]
+    assert [label for label, _ in slider.options] == ["0.05", "0.5", "1"] and len(stack.children) == 3
+    assert (slider, stack) in linked
+    frames = [child.value for child in stack.children]
+    assert len(set(frames)) == 3 and "unet T=0.5" in frames[1]
