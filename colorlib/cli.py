@@ -22,6 +22,7 @@ def _add_decoding_args(p: argparse.ArgumentParser) -> None:
                    help="argmax: each pixel its most likely palette colour; annealed-mean: the expected colour")  # fmt: skip
     p.add_argument("--temperature", type=float, default=0.38, metavar="T",
                    help="annealed-mean temperature (0.38 as Zhang et al.; → 0 is argmax, 1 the plain mean)")  # fmt: skip
+    p.add_argument("--keep-luma", action="store_true", help="keep the input's own lightness; take only hue from the model")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -143,7 +144,7 @@ def _train(args: argparse.Namespace) -> None:
 
 def _evaluate(args: argparse.Namespace) -> None:
     from .data import load_cifar10
-    from .metrics import reference_scores, score
+    from .metrics import format_table, reference_scores, score
     from .palette import check_decoding
     from .runs import load_run
 
@@ -152,29 +153,16 @@ def _evaluate(args: argparse.Namespace) -> None:
     train_cfg = run.config.get("train", {})
     classes = args.classes or train_cfg.get("classes")
     images = load_cifar10(classes, args.split, args.data, args.download, train_cfg.get("drop_grey", False))
-    rows = {str(run.path): score(run.model, run.palette, images.images, args.decoding, args.temperature)}
+    rows = {str(run.path): score(run.model, run.palette, images.images, args.decoding, args.temperature, args.keep_luma)}
     if args.references:
         rows.update(reference_scores(images.images, run.palette))
     if args.json:
         print(json.dumps(rows[str(run.path)] if len(rows) == 1 else rows))
         return
     print(f"on {'+'.join(images.classes)} ({args.split}, {len(images)} images), {args.decoding} decoding"
-          + (f" at T={args.temperature:g}" if args.decoding == "annealed-mean" else ""))  # fmt: skip
-    print(_table(rows))
-
-
-COLUMNS = {"cross_entropy": "CE", "pixel_accuracy": "pixel acc", "balanced_accuracy": "balanced acc", "psnr": "PSNR",
-           "ssim": "SSIM", "delta_e": "ΔE2000", "colourfulness": "colourful", "colourfulness_truth": "(truth)"}  # fmt: skip
-
-
-def _table(rows: dict[str, dict]) -> str:
-    """A plain-text table: one row per name, one column per metric."""
-    width = max(len(name) for name in rows)
-    lines = [" ".join([" " * width] + [f"{c:>12}" for c in COLUMNS.values()])]
-    for name, row in rows.items():
-        cells = ["—" if row.get(k) is None else f"{row[k]:.4f}" for k in COLUMNS]
-        lines.append(" ".join([f"{name:<{width}}"] + [f"{c:>12}" for c in cells]))
-    return "\n".join(lines)
+          + (f" at T={args.temperature:g}" if args.decoding == "annealed-mean" else "")
+          + (", input luma kept" if args.keep_luma else ""))  # fmt: skip
+    print(format_table(rows, digits=4))
 
 
 def _cross_class(args: argparse.Namespace) -> None:
@@ -243,7 +231,8 @@ def _colorize(args: argparse.Namespace) -> None:
         out.mkdir(parents=True, exist_ok=True)
     for path, rgb in images:
         target = out / f"{path.stem}_colorized.png" if several else out
-        colored = colorize(run, rgb, max_pixels=max_pixels, decoding=args.decoding, temperature=args.temperature)
+        colored = colorize(run, rgb, max_pixels=max_pixels, decoding=args.decoding, temperature=args.temperature,
+                           keep_luma=args.keep_luma)
         encoded = io.BytesIO()
         Image.fromarray(colored).save(encoded, Image.registered_extensions()[target.suffix.lower()])
         try:

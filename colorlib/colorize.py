@@ -11,7 +11,7 @@ import numpy as np
 import torch
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from .data import to_grey
+from .data import to_grey, with_luma
 from .errors import ImageError
 from .models import ColorNet, autocast_dtype
 from .palette import TEMPERATURE, Palette, check_decoding
@@ -98,11 +98,13 @@ def colorize(
     precision: str = "auto",
     decoding: str = "argmax",
     temperature: float = TEMPERATURE,
+    keep_luma: bool = False,
 ) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
     """Colour `image` with a run (or a model plus its palette); uint8 RGB at the input's size.
 
     `decoding="argmax"` paints each pixel its most likely palette colour (the original's choice);
     "annealed-mean" paints the expected colour at `temperature` (see `Palette.decode_logits`).
+    `keep_luma=True` keeps the input's own lightness and takes only the hue from the model (`data.with_luma`).
     With `return_probs=True` also returns the per-pixel palette probabilities, H×W×K float32.
     `precision="auto"` runs in bf16 where the hardware does natively (about 2.5× faster on such
     CPUs); "fp32" switches that off.
@@ -133,6 +135,8 @@ def colorize(
         logits = model(x)[0, :, :h, :w]
     model.train(was_training)
     colored = palette.decode_logits(logits.permute(1, 2, 0), decoding, temperature)
+    if keep_luma:
+        colored = with_luma(colored, rgb)
     if return_probs:
         return colored, logits.float().softmax(0).permute(1, 2, 0).cpu().numpy()
     return colored

@@ -40,6 +40,23 @@ def grey_rgb(rgb: np.ndarray) -> np.ndarray:
     return np.repeat(np.rint(to_grey(rgb) * 255).astype(np.uint8)[..., None], 3, axis=-1)
 
 
+def with_luma(colour: np.ndarray, source: np.ndarray) -> np.ndarray:
+    """`colour`'s chroma (Cb, Cr) on `source`'s luma: uint8 RGB (..., H, W, 3) whose grey is the source's.
+
+    A palette colour carries its own lightness; this puts back the exact lightness of the input
+    (as Zhang et al. keep L and predict only ab). Both are uint8 RGB of one shape.
+    """
+    from PIL import Image
+
+    colour, source = np.asarray(colour), np.asarray(source)
+    if colour.shape != source.shape or colour.dtype != np.uint8 or source.dtype != np.uint8 or colour.shape[-1:] != (3,):
+        raise DataError(f"with_luma needs two uint8 RGB arrays of one shape, got {colour.shape} and {source.shape}")
+    flat = colour.reshape(-1, colour.shape[-2], 3)  # all pictures stacked into one tall image: one conversion
+    ycc = np.array(Image.fromarray(flat).convert("YCbCr"))
+    ycc[..., 0] = np.rint(to_grey(source) * 255).reshape(ycc.shape[:2])
+    return np.asarray(Image.fromarray(ycc, "YCbCr").convert("RGB")).reshape(colour.shape)
+
+
 def default_root() -> Path:
     """Where CIFAR-10 is looked for: $COLORLIB_DATA, else the per-user cache folder."""
     env = os.environ.get("COLORLIB_DATA")

@@ -12,7 +12,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .data import ColorData, grey_rgb
+from .data import ColorData, grey_rgb, with_luma
 from .errors import ColorlibError
 from .palette import TEMPERATURE, Palette, check_decoding
 
@@ -133,12 +133,14 @@ def score(
     images: np.ndarray,
     decoding: str = "argmax",
     temperature: float = TEMPERATURE,
+    keep_luma: bool = False,
     batch_size: int = 100,
 ) -> dict[str, float | int | None]:
     """Every measure of `model` colourising uint8 RGB `images` (N×H×W×3, sides divisible by 4).
 
     Accuracies compare the decoded picture snapped back to the palette with the palette truth,
-    so argmax and annealed-mean decoding are judged alike; cross-entropy is of the logits.
+    so every decoding is judged alike; cross-entropy is of the logits. `keep_luma=True` keeps each
+    input's own lightness (`data.with_luma`).
     """
     check_decoding(decoding, temperature)
     data = ColorData.from_images(images, palette)
@@ -153,6 +155,8 @@ def score(
         decoded.append(palette.decode_logits(logits.permute(0, 2, 3, 1), decoding, temperature))
     model.train(was_training)
     predicted = np.concatenate(decoded)
+    if keep_luma:
+        predicted = with_luma(predicted, data.images)
     return {"cross_entropy": ce_sum / data.targets.numel(), **_picture_scores(predicted, data, palette)}
 
 
@@ -192,3 +196,19 @@ def cross_class_matrix(
             out[i, j] = evaluate(model, data.grey, data.targets)[metric]
     return out
 
+
+
+COLUMNS = {"cross_entropy": "CE", "pixel_accuracy": "pixel acc", "balanced_accuracy": "balanced acc", "psnr": "PSNR",
+           "ssim": "SSIM", "delta_e": "ΔE2000", "colourfulness": "colourfulness", "colourfulness_truth": "(truth)"}  # fmt: skip
+
+
+def format_table(rows: Mapping[str, Mapping[str, float | int | None]], markdown: bool = False, digits: int = 3) -> str:
+    """Score rows (name → `score` result) as an aligned text table, or a Markdown one."""
+    cells = [[name] + ["—" if row.get(k) is None else f"{row[k]:.{digits}f}" for k in COLUMNS] for name, row in rows.items()]
+    header = ["", *COLUMNS.values()]
+    if markdown:
+        lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+        return "\n".join(lines + ["| " + " | ".join(c) + " |" for c in cells])
+    widths = [max(len(r[i]) for r in [header, *cells]) for i in range(len(header))]
+    fmt = lambda r: "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths, strict=True)))  # noqa: E731
+    return "\n".join(fmt(r) for r in [header, *cells])

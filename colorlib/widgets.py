@@ -142,22 +142,26 @@ def compare_epochs(runs: Sequence[Run], scale: float = 2.5, images: int = 10) ->
 def decoding_explorer(
     runs: Mapping[str, Run], images: np.ndarray, temperatures: Sequence[float] = (0.01, 0.1, 0.2, 0.38, 0.6, 1.0),
     scale: float = 2.5,
+    keep_luma: bool = False,
 ) -> W.VBox:
     """A temperature slider: each run's annealed-mean colourisation of `images` at T, beside argmax.
 
     T → 0 gives the argmax picture (palette colours only); T = 1 the plain expected colour.
+    `keep_luma=True` shows every colourisation on the input's own lightness.
     """
     images = np.asarray(images)
     temperatures = [float(t) for t in temperatures]
     slider = W.SelectionSlider(options=[(f"{t:g}", i) for i, t in enumerate(temperatures)], value=0,
                                description="T", continuous_update=True, layout=W.Layout(width="520px"))  # fmt: skip
-    frames = [_rows([(f"{name} T={t:g}", np.stack([colorize(run, im, decoding="annealed-mean", temperature=t)
-                                                   for im in images])) for name, run in runs.items()], scale)
-              for t in temperatures]  # fmt: skip
+    def paint(run: Run, **how) -> np.ndarray:
+        return np.stack([colorize(run, im, keep_luma=keep_luma, **how) for im in images])
+
+    frames = [_rows([(f"{name} T={t:g}", paint(run, decoding="annealed-mean", temperature=t)) for name, run in runs.items()],
+                    scale) for t in temperatures]  # fmt: skip
     stack = W.Stack(frames, selected_index=0)
     W.jslink((slider, "value"), (stack, "selected_index"))
     fixed = [("grey input", grey_rgb(images))]
-    fixed += [(f"{name} argmax", np.stack([colorize(run, im) for im in images])) for name, run in runs.items()]
+    fixed += [(f"{name} argmax", paint(run)) for name, run in runs.items()]
     return W.VBox([slider, _rows(fixed, scale), stack, _rows([("original", images)], scale)])
 
 
@@ -169,6 +173,7 @@ def upload_colorizer(runs: Mapping[str, Run], max_side: int = 1024) -> W.VBox:
     upload = W.FileUpload(accept="image/*", multiple=False, description="Upload image")
     decoding = W.ToggleButtons(options=[("argmax", "argmax"), ("annealed mean", "annealed-mean")], description="decoding")
     temperature = W.FloatSlider(value=0.38, min=0.05, max=1.0, step=0.01, description="T", continuous_update=False)
+    luma = W.Checkbox(value=False, description="keep the picture's lightness", indent=False)
     result = W.HTML("<i>Choose a picture: it is coloured by each model at its own size.</i>")
 
     def show(change=None) -> None:
@@ -187,15 +192,17 @@ def upload_colorizer(runs: Mapping[str, Run], max_side: int = 1024) -> W.VBox:
             rgb = np.asarray(img)
         scale = max(1, 160 // max(rgb.shape[:2]))  # enlarge tiny pictures so they can be seen
         cells = [("original", rgb), ("grey input", grey_rgb(rgb))]
-        cells += [(name, colorize(run, rgb, decoding=decoding.value, temperature=temperature.value))
+        cells += [(name, colorize(run, rgb, decoding=decoding.value, temperature=temperature.value, keep_luma=luma.value))
                   for name, run in runs.items()]  # fmt: skip
         row = "".join(f'<td style="text-align:center;padding:4px"><div>{label}</div>{png_tag(im, scale, label)}</td>'
                       for label, im in cells)  # fmt: skip
         how = "argmax" if decoding.value == "argmax" else f"annealed mean, T={temperature.value:g}"
+        how += ", lightness kept" if luma.value else ""
         result.value = (f'<div class="colorlib-upload-result"><b>{item["name"]}</b> ({how})'
                         f"<table><tr>{row}</tr></table></div>")  # fmt: skip
 
     upload.observe(show, names="value")
     decoding.observe(show, names="value")
     temperature.observe(show, names="value")
-    return W.VBox([upload, W.HBox([decoding, temperature]), result])
+    luma.observe(show, names="value")
+    return W.VBox([upload, W.HBox([decoding, temperature, luma]), result])

@@ -110,6 +110,8 @@ def test_evaluate_table_with_reference_rows_and_annealed_mean(trained, fake_cifa
     mean = json.loads(run_cli("evaluate", trained, "--json", "--decoding", "annealed-mean", "--data", fake_cifar).stdout)
     argmax = json.loads(run_cli("evaluate", trained, "--json", "--data", fake_cifar).stdout)
     assert mean["cross_entropy"] == argmax["cross_entropy"] and mean["delta_e"] != argmax["delta_e"]
+    kept = json.loads(run_cli("evaluate", trained, "--json", "--keep-luma", "--data", fake_cifar).stdout)
+    assert kept["cross_entropy"] == argmax["cross_entropy"] and kept["psnr"] != argmax["psnr"]
 
 
 def test_colorize_annealed_mean(trained, tmp_path):

@@ -129,3 +129,14 @@ def test_annealed_mean_decoding(run):
     np.testing.assert_array_equal(cold[clear], argmax[clear])
     with pytest.raises(PaletteError, match="unknown decoding"):
         colorize(run, rgb, decoding="median")
+
+
+def test_keep_luma_puts_back_the_inputs_lightness(run):
+    from colorlib.data import to_grey
+
+    rgb = np.random.default_rng(6).integers(0, 256, (9, 13, 3), dtype=np.uint8)
+    plain = colorize(run, rgb)
+    kept = colorize(run, rgb, keep_luma=True)
+    assert kept.shape == rgb.shape
+    error = lambda out: np.abs(to_grey(out) - to_grey(rgb)).mean() * 255  # noqa: E731
+    assert error(kept) < 1.5 < error(plain)

@@ -159,3 +159,22 @@ def test_download_uses_torchvisions_md5_checked_download(fake_cifar, tmp_path, m
     monkeypatch.setattr(tv_utils, "download_and_extract_archive", failing_download)
     with pytest.raises(DataError, match="downloading CIFAR-10 into .* failed.*corrupted"):
         find_root(tmp_path / "elsewhere", download=True)
+
+
+def test_with_luma_keeps_the_sources_grey_and_the_colours_hue():
+    from colorlib.data import grey_rgb, to_grey, with_luma
+
+    rng = np.random.default_rng(0)
+    source = rng.integers(0, 256, (3, 8, 8, 3), dtype=np.uint8)
+    colour = rng.integers(60, 200, (3, 8, 8, 3), dtype=np.uint8)
+    out = with_luma(colour, source)
+    assert out.shape == source.shape and out.dtype == np.uint8
+    # the lightness is the source's (YCbCr rounding moves it by a level; more only outside the RGB cube)
+    luma_error = np.abs(to_grey(out) - to_grey(source)) * 255
+    assert np.median(luma_error) <= 1 and np.percentile(luma_error, 90) <= 3 and luma_error.mean() < 1.5
+    # grey colours carry no hue: the result is the source's own grey picture
+    np.testing.assert_allclose(with_luma(grey_rgb(colour), source).astype(int), grey_rgb(source).astype(int), atol=1)
+    # same lightness in, the colour comes back (up to YCbCr rounding)
+    np.testing.assert_allclose(with_luma(colour, colour).astype(int), colour.astype(int), atol=3)
+    with pytest.raises(DataError, match="one shape"):
+        with_luma(colour[:2], source)

@@ -62,7 +62,7 @@ def test_compare_epochs_needs_both_architectures(runs):
 
 def test_upload_shows_colourised_images(runs):
     view = upload_colorizer({"horse": runs[0], "cat": runs[1]})
-    upload, (decoding, temperature), result = view.children[0], view.children[1].children, view.children[2]
+    upload, (decoding, temperature, luma), result = view.children[0], view.children[1].children, view.children[2]
     buf = io.BytesIO()
     Image.fromarray(np.random.default_rng(0).integers(0, 256, (20, 30, 3), dtype=np.uint8)).save(buf, format="PNG")
     upload.set_state({"value": [{"name": "mine.png", "type": "image/png", "size": len(buf.getvalue()),
@@ -73,6 +73,8 @@ def test_upload_shows_colourised_images(runs):
     assert "annealed mean, T=0.38" in result.value and result.value != argmax
     temperature.value = 0.9
     assert "T=0.9" in result.value
+    luma.value = True
+    assert "T=0.9, lightness kept" in result.value
     upload.set_state({"value": [{"name": "bad.png", "type": "image/png", "size": 4, "content": memoryview(b"nope"),
                                   "last_modified": 0}]})  # fmt: skip
     assert "cannot read" in result.value
