@@ -181,6 +181,27 @@ def reference_scores(images: np.ndarray, palette: Palette) -> dict[str, dict[str
     }
 
 
+def compare(
+    models: Mapping[str, tuple[nn.Module, Palette]],
+    images: np.ndarray,
+    decodings: Mapping[str, Mapping] | None = None,
+    references: Mapping[str, Palette] | None = None,
+) -> dict[str, dict[str, float | int | None]]:
+    """Rows of a results table: the grey baseline and each reference palette's oracle, then every
+    model under every decoding (name → keyword arguments of `score`, e.g. {"decoding": "annealed-mean"}).
+    """
+    rows: dict[str, dict[str, float | int | None]] = {}
+    for i, (name, palette) in enumerate((references or {}).items()):
+        refs = reference_scores(images, palette)
+        if i == 0:  # the grey picture is the same whatever the palette; only its accuracies use one
+            rows["grey baseline"] = refs["grey baseline"]
+        rows[f"palette oracle ({name})"] = refs["palette oracle"]
+    for name, (model, palette) in models.items():
+        for how, kwargs in (decodings or {"argmax": {}}).items():
+            rows[f"{name}, {how}"] = score(model, palette, images, **kwargs)
+    return rows
+
+
 def cross_class_matrix(
     models: Mapping[str, tuple[nn.Module, Palette]],
     images: Mapping[str, np.ndarray],

@@ -106,8 +106,13 @@ def swatch_figure(palette: Palette, title: str | None = None) -> Figure:
     return fig
 
 
-def frequency_figure(palette: Palette, indices: np.ndarray, title: str | None = None) -> Figure:
-    """How often each palette colour occurs in `indices`, as bars painted in that colour."""
+def frequency_figure(
+    palette: Palette, indices: np.ndarray, title: str | None = None, weights: np.ndarray | torch.Tensor | None = None
+) -> Figure:
+    """How often each palette colour occurs in `indices`, as bars painted in that colour.
+
+    `weights` (one per colour, e.g. `train.rebalance_weights`) are drawn as a line on a second axis.
+    """
     counts = np.bincount(np.asarray(indices).reshape(-1), minlength=palette.num_colors)
     share = counts / max(counts.sum(), 1)
     fig = Figure(figsize=(max(4.0, 0.25 * palette.num_colors), 2.6), layout="constrained")
@@ -116,6 +121,11 @@ def frequency_figure(palette: Palette, indices: np.ndarray, title: str | None = 
     ax.set_xlabel("palette index")
     ax.set_ylabel("share of pixels")
     ax.set_title(title or "How often each colour occurs")
+    if weights is not None:
+        twin = ax.twinx()
+        twin.plot(np.arange(palette.num_colors), np.asarray(weights), color="black", marker=".", linewidth=1)
+        twin.set_ylabel("loss weight")
+        twin.set_ylim(bottom=0)
     return fig
 
 

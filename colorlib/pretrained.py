@@ -1,10 +1,12 @@
-"""The original project's eight experiments, trained with colorlib and shipped inside the package.
+"""Trained runs shipped inside the package: the original's eight experiments and notebook 06's.
 
     run = colorlib.pretrained("unet", "horse", 32)   # a Run: model (eval), palette, history, snapshots
+    run = colorlib.pretrained("unet", "cat", 32, "lab_rebalance")
 
-{cnn, unet} × {horse, cat} × {16, 32 colours}, all with the shipped horse palettes (the original
-recipe, so horse and cat results compare), validated on each class's CIFAR-10 test split. How
-each was trained: colorlib/pretrained/README.md.
+The original's {cnn, unet} × {horse, cat} × {16, 32 colours}, all with the shipped horse palettes
+(the original recipe, so results compare), validated on each class's CIFAR-10 test split; then
+UNet/32 variants for horse and cat (`lab` palette, `rebalance` λ = ½, both) and UNet/32 on the
+other eight classes. How each was trained: colorlib/pretrained/README.md.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from .runs import Run, load_run
 
 FOLDER = Path(__file__).parent / "pretrained"
 ARCHS, CLASSES, COLORS = ("cnn", "unet"), ("horse", "cat"), (16, 32)
+VARIANTS = ("lab", "rebalance", "lab_rebalance")  # notebook 06: UNet, 32 colours, horse and cat
 
 # The original project's published epoch-199 weights, scored on each class's CIFAR-10 test split
 # with its own preprocessing: (cross-entropy, pixel accuracy). tests/test_models.py recomputes them.
@@ -32,11 +35,9 @@ def pretrained_names() -> list[str]:
     return sorted(p.name for p in FOLDER.iterdir() if (p / "config.json").is_file())
 
 
-def pretrained(arch: str = "unet", cls: str = "horse", colors: int = 32) -> Run:
-    """A shipped run by architecture, CIFAR-10 class and palette size."""
-    name = f"{arch}_{cls}{colors}"
+def pretrained(arch: str = "unet", cls: str = "horse", colors: int = 32, variant: str | None = None) -> Run:
+    """A shipped run by architecture, CIFAR-10 class, palette size and variant (None, or one of VARIANTS)."""
+    name = f"{arch}_{cls}{colors}" + (f"_{variant}" if variant else "")
     if not (FOLDER / name / "config.json").is_file():
-        raise RunError(
-            f"no shipped run {name!r}: choose arch from {ARCHS}, class from {CLASSES}, colours from {COLORS}"
-        )
+        raise RunError(f"no shipped run {name!r}; the shipped runs are {', '.join(pretrained_names())}")
     return load_run(FOLDER / name)

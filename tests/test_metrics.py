@@ -10,9 +10,11 @@ from colorlib.errors import ColorlibError
 from colorlib.metrics import (
     balanced_accuracy,
     colourfulness,
+    compare,
     cross_class_matrix,
     cross_entropy,
     evaluate,
+    format_table,
     image_scores,
     pixel_accuracy,
     predict,
@@ -138,3 +140,17 @@ def test_cross_class_matrix_rows_are_models_and_columns_classes():
     assert matrix[1, 1] == pytest.approx(evaluate(models["m2"][0], data.grey, data.targets)["cross_entropy"])
     with pytest.raises(ColorlibError, match="cross_entropy or pixel_accuracy"):
         cross_class_matrix(models, {"a": a}, "psnr")
+
+
+def test_compare_builds_reference_rows_then_model_rows():
+    torch.manual_seed(0)
+    images = np.random.default_rng(4).integers(0, 256, (3, 8, 8, 3), dtype=np.uint8)
+    palette = Palette.fit(images, 4)
+    model = build("cnn", 4, nf=4).eval()
+    rows = compare({"cnn": (model, palette)}, images, {"argmax": {}, "mean": {"decoding": "annealed-mean"}},
+                   {"fitted": palette})  # fmt: skip
+    assert list(rows) == ["grey baseline", "palette oracle (fitted)", "cnn, argmax", "cnn, mean"]
+    assert rows["cnn, argmax"] == score(model, palette, images)
+    table = format_table(rows, markdown=True).splitlines()
+    assert table[0].startswith("|  | CE | pixel acc") and len(table) == 2 + len(rows)
+    assert "| grey baseline | — |" in table[2]
