@@ -5,7 +5,7 @@ import pytest
 from colorlib.data import find_root
 from colorlib.errors import DataError
 
-NEEDS_CIFAR = ("01_", "02_", "03_")
+NEEDS_CIFAR = ("01_", "02_", "03_", "06_")
 
 
 def pytest_collection_modifyitems(config, items):

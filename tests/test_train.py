@@ -180,23 +180,29 @@ def test_fp32_switch_is_recorded(fake_cifar, tmp_path):
     assert fast.config["runtime"]["autocast"] == (str(expected).replace("torch.", "") if expected else None)
 
 
-def test_a_failing_save_keeps_the_previous_epoch(fake_cifar, tmp_path, monkeypatch):
+def disk_full_on_second(monkeypatch, filename: str):
+    """Make the second write of `filename` fail as a full disk would; returns a function that undoes it."""
     import colorlib.runs as runs_module
 
     real_write = runs_module.atomic_write
     calls = {"n": 0}
 
-    def disk_full_on_second_epoch(path, data):
-        if path.name == "checkpoint.pt":
+    def failing_write(path, data):
+        if path.name == filename:
             calls["n"] += 1
             if calls["n"] == 2:
                 raise OSError(28, "No space left on device")
         return real_write(path, data)
 
-    monkeypatch.setattr(runs_module, "atomic_write", disk_full_on_second_epoch)
+    monkeypatch.setattr(runs_module, "atomic_write", failing_write)
+    return lambda: monkeypatch.setattr(runs_module, "atomic_write", real_write)
+
+
+def test_a_failing_save_keeps_the_previous_epoch(fake_cifar, tmp_path, monkeypatch):
+    undo = disk_full_on_second(monkeypatch, "checkpoint.pt")
     with pytest.raises(RunError, match="saving epoch 1 failed.*No space left.*keeps epoch 0"):
         train(small(epochs=3), tmp_path / "run", root=fake_cifar, progress=False)
-    monkeypatch.setattr(runs_module, "atomic_write", real_write)
+    undo()
     run = load_run(tmp_path / "run")
     assert [h["epoch"] for h in run.history] == [0]
     resumed = train(small(epochs=3), tmp_path / "run", root=fake_cifar, progress=False, resume=True)
@@ -204,22 +210,10 @@ def test_a_failing_save_keeps_the_previous_epoch(fake_cifar, tmp_path, monkeypat
 
 
 def test_a_failing_export_after_the_checkpoint_says_resume_repairs_it(fake_cifar, tmp_path, monkeypatch):
-    import colorlib.runs as runs_module
-
-    real_write = runs_module.atomic_write
-    calls = {"n": 0}
-
-    def disk_full_on_second_history(path, data):
-        if path.name == "history.json":
-            calls["n"] += 1
-            if calls["n"] == 2:
-                raise OSError(28, "No space left on device")
-        return real_write(path, data)
-
-    monkeypatch.setattr(runs_module, "atomic_write", disk_full_on_second_history)
+    undo = disk_full_on_second(monkeypatch, "history.json")
     with pytest.raises(RunError, match="epoch 1 is saved in checkpoint.pt.*No space left.*--resume rewrites them"):
         train(small(epochs=3), tmp_path / "run", root=fake_cifar, progress=False)
-    monkeypatch.setattr(runs_module, "atomic_write", real_write)
+    undo()
     assert len(json.loads((tmp_path / "run" / "history.json").read_text())) == 1  # the export lags …
     assert [h["epoch"] for h in load_run(tmp_path / "run").history] == [0, 1]  # … the run does not
     resumed = train(small(epochs=3), tmp_path / "run", root=fake_cifar, progress=False, resume=True)
