@@ -2,8 +2,8 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from colorlib.data import to_grey
-from colorlib.palette import load_palette
-from colorlib.plot import frequency_figure, grey_rgb, grid_figure, image_grid, loss_figure, swatch_figure
+from colorlib.palette import Palette, load_palette
+from colorlib.plot import frequency_figure, grey_rgb, grid_figure, heatmap_figure, image_grid, loss_figure, swatch_figure
 
 
 def test_grid_rows_are_grey_prediction_truth_original():
@@ -34,3 +34,16 @@ def test_figures_are_returned_not_shown():
     assert isinstance(swatch_figure(palette), Figure)
     bars = frequency_figure(palette, np.array([0, 0, 1, 31])).axes[0].patches
     assert [round(b.get_height(), 2) for b in bars[:3]] == [0.5, 0.25, 0.0] and len(bars) == 32
+
+
+def test_heatmap_writes_every_value_and_frequency_shows_weights():
+    values = np.array([[1.0, 2.5], [0.25, np.nan]])
+    fig = heatmap_figure(values, ["a model", "b model"], ["x", "y"], "title")
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.texts] == ["1.00", "2.50", "0.25", "nan"]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["a model", "b model"]
+    palette = Palette(np.array([[0, 0, 0], [255, 0, 0], [0, 0, 255]], np.uint8))
+    plain = frequency_figure(palette, np.array([0, 0, 1]))
+    weighted = frequency_figure(palette, np.array([0, 0, 1]), weights=np.array([0.5, 1.0, 2.0]))
+    assert len(plain.axes) == 1 and len(weighted.axes) == 2
+    np.testing.assert_array_equal(weighted.axes[1].lines[0].get_ydata(), [0.5, 1.0, 2.0])
