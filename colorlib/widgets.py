@@ -159,7 +159,7 @@ def decoding_explorer(
     frames = [_rows([(f"{name} T={t:g}", paint(run, decoding="annealed-mean", temperature=t)) for name, run in runs.items()],
                     scale) for t in temperatures]  # fmt: skip
     stack = W.Stack(frames, selected_index=0)
-    W.jslink((slider, "value"), (stack, "selected_index"))
+    W.jslink((slider, "index"), (stack, "selected_index"))  # index, not value: only index syncs to the browser
     fixed = [("grey input", grey_rgb(images))]
     fixed += [(f"{name} argmax", paint(run)) for name, run in runs.items()]
     return W.VBox([slider, _rows(fixed, scale), stack, _rows([("original", images)], scale)])

@@ -188,11 +188,11 @@ def _widget_js() -> Path:
     return modules
 
 
-def test_static_render_slider_switches_epochs_without_a_kernel(browser, tmp_path):
+def _static_page(browser, tmp_path, name: str):
+    """The committed notebook rendered by nbconvert to HTML, open in the browser with no kernel and no internet."""
     modules = _widget_js()
-    notebook = REPO / "notebooks" / "04_compare_cnn_unet.ipynb"
-    subprocess.run([sys.executable, "-m", "jupyter", "nbconvert", "--to", "html", str(notebook), "--output-dir",
-                    str(tmp_path)], check=True, capture_output=True, timeout=300)  # fmt: skip
+    subprocess.run([sys.executable, "-m", "jupyter", "nbconvert", "--to", "html", str(REPO / "notebooks" / name),
+                    "--output-dir", str(tmp_path)], check=True, capture_output=True, timeout=300)  # fmt: skip
     dist = modules / "@jupyter-widgets" / "html-manager" / "dist"
 
     def offline(route) -> None:
@@ -207,17 +207,41 @@ def test_static_render_slider_switches_epochs_without_a_kernel(browser, tmp_path
 
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     page.route("http*://**/*", offline)
-    page.goto((tmp_path / "04_compare_cnn_unet.html").as_uri())
+    page.goto((tmp_path / name.replace(".ipynb", ".html")).as_uri())
     page.wait_for_selector(".widget-slider", timeout=60_000)
     page.wait_for_timeout(1000)
-    before_frames, before_label = _visible_frame_srcs(page), page.locator(".widget-readout").first.inner_text()
-    assert len(before_frames) == 2 and before_label == "0"
+    return page
+
+
+def _slide(page, steps: int) -> str:
+    """Move the first slider `steps` to the right with the keyboard; returns its readout."""
     page.locator(".widget-slider .noUi-handle").first.focus()
-    for _ in range(29):
+    for _ in range(steps):
         page.keyboard.press("ArrowRight")
     page.wait_for_timeout(500)
-    assert page.locator(".widget-readout").first.inner_text() == "29"
+    return page.locator(".widget-readout").first.inner_text()
+
+
+def test_static_render_slider_switches_epochs_without_a_kernel(browser, tmp_path):
+    page = _static_page(browser, tmp_path, "04_compare_cnn_unet.ipynb")
+    before_frames, before_label = _visible_frame_srcs(page), page.locator(".widget-readout").first.inner_text()
+    assert len(before_frames) == 2 and before_label == "0"
+    assert _slide(page, 29) == "29"
     after_frames = _visible_frame_srcs(page)
     assert len(after_frames) == 2 and after_frames != before_frames
     _shot(page, "04-static-html")
+    page.close()
+
+
+def test_static_render_temperature_slider_without_a_kernel(browser, tmp_path):
+    page = _static_page(browser, tmp_path, "06_beyond_the_seed.ipynb")
+    shown = "els => els.filter(e => e.offsetParent !== null).map(e => [e.alt, e.src])"
+    before = page.eval_on_selector_all("img[alt*=' T=']", shown)
+    assert [alt for alt, _ in before] == ["RGB T=0.01", "Lab T=0.01"], before
+    assert page.locator(".widget-readout").first.inner_text() == "0.01"
+    assert _slide(page, 3) == "0.38"
+    after = page.eval_on_selector_all("img[alt*=' T=']", shown)
+    assert [alt for alt, _ in after] == ["RGB T=0.38", "Lab T=0.38"]
+    assert {src for _, src in after}.isdisjoint(src for _, src in before)
+    _shot(page, "06-static-html")
     page.close()

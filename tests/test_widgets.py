@@ -81,13 +81,18 @@ def test_upload_shows_colourised_images(runs):
 
 
 def test_decoding_explorer_prerenders_each_temperature(runs, monkeypatch):
-    linked = []
-    monkeypatch.setattr(W, "jslink", lambda source, target: linked.append((source[0], target[0])))
+    linked, real_jslink = [], W.jslink
+
+    def recording_jslink(source, target):
+        linked.append((source[0], source[1], target[0], target[1]))
+        return real_jslink(source, target)  # the real one refuses traits the browser cannot sync
+
+    monkeypatch.setattr(W, "jslink", recording_jslink)
     images = runs[2].snapshots.images[:3]
     view = decoding_explorer({"unet": runs[2]}, images, temperatures=(0.05, 0.5, 1.0))
     slider = _find(view, W.SelectionSlider)[0]
     stack = _find(view, W.Stack)[0]
     assert [label for label, _ in slider.options] == ["0.05", "0.5", "1"] and len(stack.children) == 3
-    assert (slider, stack) in linked
+    assert (slider, "index", stack, "selected_index") in linked
     frames = [child.value for child in stack.children]
     assert len(set(frames)) == 3 and "unet T=0.5" in frames[1]
