@@ -115,14 +115,16 @@ def _palette_fit(args: argparse.Namespace) -> None:
 
 def _palette_error(args: argparse.Namespace) -> None:
     from .data import load_cifar10
-    from .metrics import quantization_error
+    from .metrics import image_scores, quantization_error
     from .palette import load_palette
 
     palette = load_palette(args.palette)
     images = load_cifar10(args.classes, args.split, args.data, args.download)
     error = quantization_error(images.images, palette)
+    delta_e = image_scores(palette.saturate(images.images), images.images)["delta_e"]
     which = "all classes" if len(images.classes) == 10 else "+".join(images.classes)
-    print(f"{args.palette}: mean RGB error {error:.2f} on {which} {args.split} ({len(images)} images)")
+    print(f"{args.palette}: mean RGB error {error:.2f}, mean ΔE2000 {delta_e:.2f} "
+          f"on {which} {args.split} ({len(images)} images)")  # fmt: skip
 
 
 def _train(args: argparse.Namespace) -> None:

@@ -57,6 +57,8 @@ def test_palette_fit_and_list(fake_cifar, tmp_path):
     assert main(["palette", "fit", "--classes", "cat", "--colors", "8", "--data", str(fake_cifar),
                  "-o", str(tmp_path / "cat8.npy")]) == 0  # fmt: skip
     assert np.load(tmp_path / "cat8.npy").shape == (8, 3)
+    errors = run_cli("palette", "error", tmp_path / "cat8.npy", "--classes", "cat", "--data", fake_cifar)
+    assert errors.returncode == 0 and "mean RGB error" in errors.stdout and "mean ΔE2000" in errors.stdout, errors.stderr
     listed = run_cli("palette", "list")
     assert listed.returncode == 0 and "horse32" in listed.stdout.split()
 
