@@ -210,7 +210,7 @@ def section_quantize(args) -> None:
     quantize_main()
 
 
-def colorize_latency(size: int, repeats: int) -> float:
+def colorize_latency(size: int, repeats: int, **how) -> float:
     import numpy as np
 
     from colorlib.colorize import colorize
@@ -218,11 +218,11 @@ def colorize_latency(size: int, repeats: int) -> float:
 
     run = pretrained("unet", "horse", 32)
     image = np.random.default_rng(0).integers(0, 256, (size, size, 3), dtype=np.uint8)
-    colorize(run, image[:64, :64])
+    colorize(run, image[:64, :64], **how)
     times = []
     for _ in range(repeats):
         start = time.perf_counter()
-        colorize(run, image)
+        colorize(run, image, **how)
         times.append(time.perf_counter() - start)
     return statistics.median(times)
 
@@ -233,6 +233,12 @@ def section_colorize(args) -> None:
     for size in (256, 1024, 2048):
         seconds, peak = isolated(colorize_latency, size, max(args.repeats, 3))
         print(f"{f'{size}²':<10} {seconds:8.3f} {size * size / seconds / 1e6:7.2f} {peak:8.0f}")
+    print("\n## colorize decodings at 1024² (same run; see notebook 06 for what each does to the picture)")
+    print(f"{'decoding':<32} {'seconds':>8} {'peak MB':>8}")
+    for label, how in [("argmax (default)", {}), ("annealed mean T=0.38", {"decoding": "annealed-mean"}),
+                       ("annealed mean + keep_luma", {"decoding": "annealed-mean", "keep_luma": True})]:  # fmt: skip
+        seconds, peak = isolated(colorize_latency, 1024, max(args.repeats, 3), **how)
+        print(f"{label:<32} {seconds:8.3f} {peak:8.0f}")
 
 
 # -- time to quality -------------------------------------------------------------------------------
