@@ -200,8 +200,10 @@ def _colorize(args: argparse.Namespace) -> None:
 
     from .colorize import MAX_PIXELS, colorize, read_image
     from .errors import ImageError
+    from .palette import check_decoding
     from .runs import atomic_write, load_run
 
+    check_decoding(args.decoding, args.temperature)
     max_pixels = MAX_PIXELS if args.max_pixels is None else args.max_pixels
     if max_pixels < 1:
         raise ImageError(f"--max-pixels must be a positive number of pixels, got {max_pixels}")
