@@ -53,7 +53,7 @@ def with_luma(colour: np.ndarray, source: np.ndarray) -> np.ndarray:
         raise DataError(f"with_luma needs two uint8 RGB arrays of one shape, got {colour.shape} and {source.shape}")
     flat = colour.reshape(-1, colour.shape[-2], 3)  # all pictures stacked into one tall image: one conversion
     ycc = np.array(Image.fromarray(flat).convert("YCbCr"))
-    ycc[..., 0] = np.rint(to_grey(source) * 255).reshape(ycc.shape[:2])
+    ycc[..., 0] = grey_rgb(source)[..., 0].reshape(ycc.shape[:2])
     return np.asarray(Image.fromarray(ycc, "YCbCr").convert("RGB")).reshape(colour.shape)
 
 
@@ -187,7 +187,7 @@ def load_cifar10(
                 "(--drop-grey) drops them all; keep them or choose other classes"
             )
         x, y = x[colour], y[colour]
-    return Images(x, y, [CLASSES[i] for i in wanted], split)
+    return Images(x, y, names, split)
 
 
 @dataclass

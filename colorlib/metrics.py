@@ -29,7 +29,18 @@ def pixel_accuracy(predicted: torch.Tensor, targets: torch.Tensor) -> float:
     return (predicted == targets.to(predicted.device)).float().mean().item()
 
 
-@torch.no_grad()
+def _logits(model: nn.Module, grey: torch.Tensor, batch_size: int, device: torch.device):
+    """(start index, float logits) batch by batch, with `model` in eval mode and restored afterwards."""
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            for i in range(0, len(grey), batch_size):
+                yield i, model(grey[i : i + batch_size].to(device)).float()
+    finally:
+        model.train(was_training)
+
+
 def evaluate(
     model: nn.Module,
     grey: torch.Tensor,
@@ -39,18 +50,13 @@ def evaluate(
 ) -> dict[str, float | int]:
     """Cross-entropy and pixel accuracy of `model` (in eval mode) over all pixels of all images."""
     device = torch.device(device) if device is not None else next(model.parameters()).device
-    was_training = model.training
-    model.eval()
     ce_sum = torch.zeros((), dtype=torch.float64, device=device)
     correct = torch.zeros((), dtype=torch.int64, device=device)
-    for i in range(0, len(grey), batch_size):
-        x = grey[i : i + batch_size].to(device)
+    for i, logits in _logits(model, grey, batch_size, device):
         y = targets[i : i + batch_size].to(device).long()
-        logits = model(x).float()
         flat = logits.permute(0, 2, 3, 1).reshape(-1, logits.shape[1])  # N·H·W × K: no copy if channels_last
         ce_sum += F.cross_entropy(flat, y.reshape(-1), reduction="sum").double()
         correct += (flat.argmax(1) == y.reshape(-1)).sum()
-    model.train(was_training)
     pixels = targets.numel()
     return {
         "cross_entropy": ce_sum.item() / pixels,
@@ -59,16 +65,10 @@ def evaluate(
     }
 
 
-@torch.no_grad()
 def predict(model: nn.Module, grey: torch.Tensor, batch_size: int = 100) -> torch.Tensor:
     """Most likely palette index per pixel (uint8, on the CPU) for grey images N×1×H×W."""
     device = next(model.parameters()).device
-    was_training = model.training
-    model.eval()
-    out = [model(grey[i : i + batch_size].to(device)).argmax(1).to(torch.uint8).cpu()
-           for i in range(0, len(grey), batch_size)]  # fmt: skip
-    model.train(was_training)
-    return torch.cat(out)
+    return torch.cat([logits.argmax(1).to(torch.uint8).cpu() for _, logits in _logits(model, grey, batch_size, device)])
 
 
 def quantization_error(images: np.ndarray, palette: Palette) -> float:
@@ -123,10 +123,9 @@ def image_scores(predicted: np.ndarray, truth: np.ndarray) -> dict[str, float]:
     ssim = [structural_similarity(t, p, data_range=255, channel_axis=-1, win_size=win)
             for p, t in zip(predicted, truth, strict=True)] if win >= 3 else [np.nan]  # fmt: skip
     delta_e = deltaE_ciede2000(rgb2lab(truth), rgb2lab(predicted))
-    return {"psnr": float(np.mean(psnr)), "ssim": float(np.mean(ssim)), "delta_e": float(delta_e.mean())}
+    return {"psnr": float(psnr), "ssim": float(np.mean(ssim)), "delta_e": float(delta_e.mean())}
 
 
-@torch.no_grad()
 def score(
     model: nn.Module,
     palette: Palette,
@@ -145,15 +144,11 @@ def score(
     check_decoding(decoding, temperature)
     data = ColorData.from_images(images, palette)
     device = next(model.parameters()).device
-    was_training = model.training
-    model.eval()
     ce_sum, decoded = 0.0, []
-    for i in range(0, len(data), batch_size):
-        logits = model(data.grey[i : i + batch_size].to(device)).float()
+    for i, logits in _logits(model, data.grey, batch_size, device):
         y = data.targets[i : i + batch_size].to(device).long()
         ce_sum += F.cross_entropy(logits, y, reduction="sum").item()
         decoded.append(palette.decode_logits(logits.permute(0, 2, 3, 1), decoding, temperature))
-    model.train(was_training)
     predicted = np.concatenate(decoded)
     if keep_luma:
         predicted = with_luma(predicted, data.images)
@@ -211,12 +206,15 @@ def cross_class_matrix(
     if metric not in ("cross_entropy", "pixel_accuracy"):
         raise ColorlibError(f"cross_class_matrix measures cross_entropy or pixel_accuracy, not {metric!r}")
     out = np.empty((len(models), len(images)))
+    prepared: dict[tuple, ColorData] = {}  # models sharing a palette share its targets: quantise each class once
     for i, (model, palette) in enumerate(models.values()):
-        for j, pictures in enumerate(images.values()):
-            data = ColorData.from_images(pictures, palette)
+        for j, (name, pictures) in enumerate(images.items()):
+            key = (palette.space, palette.colors.tobytes(), name)
+            if key not in prepared:
+                prepared[key] = ColorData.from_images(pictures, palette)
+            data = prepared[key]
             out[i, j] = evaluate(model, data.grey, data.targets)[metric]
     return out
-
 
 
 COLUMNS = {"cross_entropy": "CE", "pixel_accuracy": "pixel acc", "balanced_accuracy": "balanced acc", "psnr": "PSNR",
