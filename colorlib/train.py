@@ -85,7 +85,12 @@ class TrainConfig:
         ModelConfig(self.arch, 2, self.nf)  # checks arch and nf
 
 
-def rebalance_weights(targets: torch.Tensor, palette: Palette, lam: float = 0.5, sigma: float = 5.0) -> torch.Tensor:
+REBALANCE_SIGMA = 5.0  # Zhang et al.'s smoothing of the colour prior, in CIELAB units
+
+
+def rebalance_weights(
+    targets: torch.Tensor, palette: Palette, lam: float = 0.5, sigma: float = REBALANCE_SIGMA
+) -> torch.Tensor:
     """Per-colour loss weights ∝ ((1−λ)·p̃ + λ/K)⁻¹ with E_p̃[w] = 1 (Zhang, Isola & Efros 2016).
 
     p̃ is the colour frequency of `targets`, smoothed over the palette by a Gaussian (σ in CIELAB
@@ -198,7 +203,7 @@ def train(
         if rank and resume and (out / runs.CHECKPOINT).exists():
             checkpoint = runs.read_torch(out / runs.CHECKPOINT)
     amp = autocast_dtype(config.precision, device)
-    weights = None if config.rebalance is None else rebalance_weights(train_data.targets, palette, config.rebalance)
+    weights = None if config.rebalance is None else rebalance_weights(train_data.targets, palette, config.rebalance).to(device)
 
     torch.manual_seed(config.seed)
     model = ColorNet(ModelConfig(config.arch, palette.num_colors, config.nf)).to(device)
@@ -236,7 +241,8 @@ def train(
         "data": {"train_images": len(train_data), "val_images": len(val_data)},
         "runtime": {"device": device.type, "autocast": str(amp).replace("torch.", "") if amp else None,
                     "processes": world, "torch": torch.__version__},  # fmt: skip
-        "rebalance": None if weights is None else {"lambda": config.rebalance, "sigma": 5.0, "weights": weights.tolist()},
+        "rebalance": None if weights is None else {"lambda": config.rebalance, "sigma": REBALANCE_SIGMA,
+                                                   "weights": weights.tolist()},  # fmt: skip
         "command": command,
     }
     if rank == 0:
@@ -293,7 +299,6 @@ def _train_epoch(
     weights: torch.Tensor | None = None,
 ) -> float:
     """One pass over the data in a (seed, epoch)-determined order; mean loss over all pixels."""
-    weights = weights.to(device) if weights is not None else None
     net.train()
     rank, world = (dist.get_rank(), dist.get_world_size()) if dist.is_initialized() else (0, 1)
     order = torch.randperm(len(data), generator=torch.Generator().manual_seed(config.seed * 1_000_003 + epoch))
@@ -335,13 +340,6 @@ def _checkpoint(model, optimizer, scheduler, history, predictions, snapshot_imag
     }
 
 
-def _export(out: Path, checkpoint: dict) -> None:
-    """The run's portable files (weights, history, snapshots), all taken from one checkpoint."""
-    runs.write_torch(out / runs.WEIGHTS, checkpoint["model"])
-    runs.write_json(out / runs.HISTORY, checkpoint["history"])
-    Snapshots.from_checkpoint(checkpoint).save(out / runs.SNAPSHOTS)
-
-
 def _save_checkpoint(out: Path, checkpoint: dict) -> None:
     """Save an epoch's checkpoint.pt (written before the exports: once it is on disk the epoch is done)."""
     epoch = checkpoint["history"][-1]["epoch"]
@@ -355,10 +353,13 @@ def _save_checkpoint(out: Path, checkpoint: dict) -> None:
 
 
 def _save_exports(out: Path, checkpoint: dict) -> None:
-    """Rewrite the exports from a saved checkpoint; a failure leaves them one epoch behind it."""
+    """Rewrite the portable files (weights, history, snapshots) from a saved checkpoint; a failure
+    leaves them one epoch behind it."""
     epoch = checkpoint["history"][-1]["epoch"]
     try:
-        _export(out, checkpoint)
+        runs.write_torch(out / runs.WEIGHTS, checkpoint["model"])
+        runs.write_json(out / runs.HISTORY, checkpoint["history"])
+        Snapshots.from_checkpoint(checkpoint).save(out / runs.SNAPSHOTS)
     except OSError as e:
         raise RunError(
             f"{out}: epoch {epoch} is saved in checkpoint.pt but writing weights.pt/history.json/snapshots.npz "
