@@ -60,6 +60,15 @@ def _parser() -> argparse.ArgumentParser:
     tr.add_argument("--nf", type=int, default=32, help="base number of filters")
     tr.add_argument("--snapshots", type=int, default=10, help="validation images kept every epoch")
     tr.add_argument("--drop-grey", action="store_true", help="drop images that are already greyscale")
+    tr.add_argument("--val-split", choices=["holdout", "test"], default="holdout",
+                    help="holdout: validate on a seeded 10%% of the training images, leaving the test split for the "
+                         "final report (default); test: the class's test split, as the original project did")  # fmt: skip
+    tr.add_argument("--split-seed", type=int, default=0, help="which images form the holdout (default 0)")
+    tr.add_argument("--objective", choices=["classify", "regress"], default="classify",
+                    help="classify: per-pixel cross-entropy over the palette (default); regress: predict the RGB "
+                         "colour itself with mean squared error (the baseline the palette replaces)")  # fmt: skip
+    tr.add_argument("--skips", metavar="SKIPS",
+                    help="UNet skips to keep: all (default), none, or a subset of down2,down1,grey")  # fmt: skip
     tr.add_argument("--device", default="auto", help="auto (cuda, mps, cpu), cpu, cuda, cuda:N or mps")
     tr.add_argument("--precision", choices=["auto", "bf16", "fp32"], default="auto",
                     help="auto: bf16 autocast where the hardware runs it natively, else fp32")  # fmt: skip
@@ -74,7 +83,8 @@ def _parser() -> argparse.ArgumentParser:
     ev = sub.add_parser("evaluate", help="every metric of a run: cross-entropy, accuracies, PSNR, SSIM, ΔE2000, colourfulness")
     ev.add_argument("run", metavar="RUN_DIR")
     ev.add_argument("--classes", nargs="+", help="classes to evaluate on (default: the run's)")
-    ev.add_argument("--split", choices=["train", "test"], default="test")
+    ev.add_argument("--split", choices=["test", "holdout", "train"], default="test",
+                    help="test (default); holdout: the images the run validated on; train: all training images")  # fmt: skip
     ev.add_argument("--references", action="store_true", help="also the grey-baseline and palette-oracle rows")
     ev.add_argument("--json", action="store_true", help="print JSON")
     _add_decoding_args(ev)
@@ -134,18 +144,21 @@ def _train(args: argparse.Namespace) -> None:
         arch=args.arch, classes=list(args.classes), palette=args.palette, palette_space=args.palette_space,
         epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, seed=args.seed, schedule=args.schedule,
         nf=args.nf, snapshot_count=args.snapshots, drop_grey=args.drop_grey, device=args.device,
-        precision=args.precision, rebalance=args.rebalance,
+        precision=args.precision, rebalance=args.rebalance, val_split=args.val_split, split_seed=args.split_seed,
+        objective=args.objective, skips=args.skips,
     )  # fmt: skip
     command = "colorlib " + shlex.join(args.argv)
     run = train(config, args.out, root=args.data, download=args.download, resume=args.resume,
                 force=args.force, progress=not args.quiet, command=command)  # fmt: skip
     last = run.history[-1]
-    print(f"wrote {args.out}: epoch {last['epoch']} val loss {last['val_loss']:.4f}, "
-          f"val pixel accuracy {last['val_accuracy']:.4f}")  # fmt: skip
+    accuracy = "" if last["val_accuracy"] is None else f", val pixel accuracy {last['val_accuracy']:.4f}"
+    split = run.config["data"].get("val_split", "test")
+    print(f"wrote {args.out}: epoch {last['epoch']} val loss {last['val_loss']:.4f} "
+          f"({last.get('val_loss_name', 'cross-entropy')}, {split} split){accuracy}")  # fmt: skip
 
 
 def _evaluate(args: argparse.Namespace) -> None:
-    from .data import load_cifar10
+    from .data import load_cifar10, split_holdout
     from .metrics import format_table, reference_scores, score
     from .palette import check_decoding
     from .runs import load_run
@@ -154,7 +167,14 @@ def _evaluate(args: argparse.Namespace) -> None:
     run = load_run(args.run)
     train_cfg = run.config.get("train", {})
     classes = args.classes or train_cfg.get("classes")
-    images = load_cifar10(classes, args.split, args.data, args.download, train_cfg.get("drop_grey", False))
+    images = load_cifar10(classes, "train" if args.split == "holdout" else args.split, args.data, args.download)
+    if args.split == "holdout":
+        if run.config.get("data", {}).get("val_split") != "holdout":
+            raise ColorlibError(f"{args.run}: the run did not validate on a holdout (it used "
+                                f"{run.config.get('data', {}).get('val_split', 'test')!r}); use --split test")  # fmt: skip
+        images = split_holdout(images, run.config["data"]["holdout_fraction"], run.config["data"]["split_seed"])[1]
+    if train_cfg.get("drop_grey", False):
+        images = images.without_grey()
     rows = {str(run.path): score(run.model, run.palette, images.images, args.decoding, args.temperature, args.keep_luma)}
     if args.references:
         rows.update(reference_scores(images.images, run.palette))

@@ -14,7 +14,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from .data import to_grey, with_luma
 from .errors import ImageError
 from .models import ColorNet, autocast_dtype
-from .palette import TEMPERATURE, Palette, check_decoding
+from .palette import TEMPERATURE, Palette, check_decoding, decode_output
 from .runs import Run
 
 ImageLike = str | os.PathLike | Image.Image | np.ndarray | bytes
@@ -117,6 +117,9 @@ def colorize(
         raise ImageError("colorize needs the model's palette: pass a Run, or palette=...")
     if palette.num_colors != model.config.num_colors:
         raise ImageError(f"palette has {palette.num_colors} colours, the model predicts {model.config.num_colors}")
+    regress = model.config.objective == "regress"
+    if return_probs and regress:
+        raise ImageError("a regression model predicts the colour itself: it has no palette probabilities (return_probs)")
     check_decoding(decoding, temperature)
     rgb = read_image(image)
     h, w = rgb.shape[:2]
@@ -134,7 +137,7 @@ def colorize(
     with torch.autocast(device.type, dtype=amp or torch.float32, enabled=amp is not None):
         logits = model(x)[0, :, :h, :w]
     model.train(was_training)
-    colored = palette.decode_logits(logits.permute(1, 2, 0), decoding, temperature)
+    colored = decode_output(logits.permute(1, 2, 0), model.config.objective, palette, decoding, temperature)
     if keep_luma:
         colored = with_luma(colored, rgb)
     if return_probs:

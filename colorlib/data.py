@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
+import shutil
+import sys
+import tarfile
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +25,11 @@ BATCHES_DIR = "cifar-10-batches-py"
 TRAIN_BATCHES = tuple(f"data_batch_{i}" for i in range(1, 6))
 TEST_BATCHES = ("test_batch",)
 SPLITS = ("train", "test")
+# The official archive; a mirror can stand in for it (COLORLIB_CIFAR_URL, COLORLIB_CIFAR_MD5).
+CIFAR_URL = "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"
+CIFAR_MD5 = "c58f30108f718f92721af3b95e74349a"
+ARCHIVE = "cifar-10-python.tar.gz"
+HOLDOUT_FRACTION = 0.1  # share of each class's training images kept back for validation
 
 # ITU-R BT.601 luma in 16-bit fixed point, exactly as Pillow's convert("L") computes it.
 _LUMA_WEIGHTS = np.array([19595, 38470, 7471], np.uint32)
@@ -40,21 +49,54 @@ def grey_rgb(rgb: np.ndarray) -> np.ndarray:
     return np.repeat(np.rint(to_grey(rgb) * 255).astype(np.uint8)[..., None], 3, axis=-1)
 
 
+def luma(rgb: np.ndarray) -> np.ndarray:
+    """Exact BT.601 luma of uint8 RGB (..., 3) as integers 0..255 (uint8): Pillow's convert("L")."""
+    return ((np.asarray(rgb).astype(np.uint32) @ _LUMA_WEIGHTS + 0x8000) >> 16).astype(np.uint8)
+
+
 def with_luma(colour: np.ndarray, source: np.ndarray) -> np.ndarray:
-    """`colour`'s chroma (Cb, Cr) on `source`'s luma: uint8 RGB (..., H, W, 3) whose grey is the source's.
+    """`colour`'s chroma on `source`'s lightness: uint8 RGB whose luma (`luma`, Pillow's "L") is the source's, exactly.
 
-    A palette colour carries its own lightness; this puts back the exact lightness of the input
-    (as Zhang et al. keep L and predict only ab). Both are uint8 RGB of one shape.
+    Zhang et al. keep the input's lightness and predict only colour. Each pixel becomes its own
+    luma Y plus s·(colour − its grey), which leaves Cb and Cr scaled by s: s = 1 where that colour
+    exists in sRGB at Y, else the largest s that stays in range (chroma reduced toward grey, hue
+    kept); then the rounding to integers among the 8 nearest whose luma is exactly Y.
     """
-    from PIL import Image
-
     colour, source = np.asarray(colour), np.asarray(source)
     if colour.shape != source.shape or colour.dtype != np.uint8 or source.dtype != np.uint8 or colour.shape[-1:] != (3,):
         raise DataError(f"with_luma needs two uint8 RGB arrays of one shape, got {colour.shape} and {source.shape}")
-    flat = colour.reshape(-1, colour.shape[-2], 3)  # all pictures stacked into one tall image: one conversion
-    ycc = np.array(Image.fromarray(flat).convert("YCbCr"))
-    ycc[..., 0] = grey_rgb(source)[..., 0].reshape(ycc.shape[:2])
-    return np.asarray(Image.fromarray(ycc, "YCbCr").convert("RGB")).reshape(colour.shape)
+    out = np.empty(colour.shape, np.uint8)
+    flat_out, flat_c, flat_s = out.reshape(-1, 3), colour.reshape(-1, 3), source.reshape(-1, 3)
+    for i in range(0, len(flat_c), 1 << 20):  # bounded memory on large photos
+        flat_out[i : i + (1 << 20)] = _exact_luma(flat_c[i : i + (1 << 20)], luma(flat_s[i : i + (1 << 20)]))
+    return out
+
+
+# The 8 ways to round a colour down or up per channel; one of them always has the exact luma.
+_CORNERS = np.array([[(k >> 2) & 1, (k >> 1) & 1, k & 1] for k in range(8)], np.int64)
+
+
+def _exact_luma(colour: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """M×3 uint8 colours moved onto lumas `y` (M uint8) as `with_luma` describes."""
+    w = _LUMA_WEIGHTS.astype(np.float32) / 65536  # sums to exactly 1
+    c = colour.astype(np.float32)
+    yf = y.astype(np.float32)[:, None]
+    chroma = c - (c @ w)[:, None]  # offset from its own grey: luma 0, so Y + s·chroma has luma Y
+    with np.errstate(divide="ignore", invalid="ignore"):
+        room = np.where(chroma > 0, (255 - yf) / chroma, np.where(chroma < 0, -yf / chroma, np.inf))
+    s = np.minimum(1.0, room.min(axis=1, keepdims=True))
+    target = np.clip(yf + s * chroma, 0, 255)
+    out = np.rint(target).astype(np.uint8)
+    same = luma(colour) == y
+    out[same] = colour[same]  # the colour already has this lightness: keep it as it is
+    off = np.flatnonzero(luma(out) != y)  # plain rounding missed Y by one: search the 8 roundings
+    if off.size:
+        t = target[off]
+        cands = np.minimum(np.floor(t).astype(np.int64)[:, None, :] + _CORNERS[None], 255)  # m×8×3
+        exact = ((cands.astype(np.uint32) @ _LUMA_WEIGHTS + 0x8000) >> 16) == y[off, None]
+        dist = np.where(exact, ((cands - t[:, None, :]) ** 2).sum(-1), np.inf)
+        out[off] = cands[np.arange(off.size), dist.argmin(axis=1)]
+    return out
 
 
 def default_root() -> Path:
@@ -66,12 +108,23 @@ def default_root() -> Path:
     return Path(cache) / "colorlib"
 
 
+def archive_source() -> tuple[str, str]:
+    """(URL, md5) of the CIFAR-10 python archive: the official one unless COLORLIB_CIFAR_URL/_MD5 say otherwise."""
+    return os.environ.get("COLORLIB_CIFAR_URL") or CIFAR_URL, os.environ.get("COLORLIB_CIFAR_MD5") or CIFAR_MD5
+
+
+def _by_hand(root: Path) -> str:
+    url, md5 = archive_source()
+    return (
+        f"fetch {url} by hand (md5 {md5}), unpack it with `tar -xzf {ARCHIVE} -C {root}` (or into any folder) and "
+        f"point colorlib at the folder holding cifar-10-batches-py/ with COLORLIB_DATA=DIR or --data DIR"
+    )
+
+
 def how_to_get_data(root: Path) -> str:
     return (
         f"CIFAR-10 not found: expected {root / BATCHES_DIR}/ with data_batch_1..5 and test_batch. "
-        "Either allow the download (`--download`, or download=True), or fetch "
-        "cifar-10-python.tar.gz from the CIFAR-10 home page, unpack it into a folder and point "
-        "colorlib at that folder with --data DIR or COLORLIB_DATA=DIR."
+        f"Either allow the download (`--download`, or download=True), or {_by_hand(root)}."
     )
 
 
@@ -82,15 +135,38 @@ def find_root(root: str | os.PathLike | None = None, download: bool = False) -> 
         return root
     if not download:
         raise DataError(how_to_get_data(root))
-    from torchvision.datasets import CIFAR10
-    from torchvision.datasets.utils import download_and_extract_archive
+    download_cifar10(root)
+    return root
 
+
+def download_cifar10(root: Path) -> None:
+    """Download the archive (progress bar), check its md5, unpack it into `root`: all or nothing."""
+    from torchvision.datasets.utils import download_url
+
+    url, md5 = archive_source()
+    part = root / f".{ARCHIVE}.part"
+    unpack = root / ".cifar-10-unpacking"
+    print(f"colorlib: downloading CIFAR-10 (about 170 MB) from {url} into {root}", file=sys.stderr)
     try:
         root.mkdir(parents=True, exist_ok=True)
-        download_and_extract_archive(CIFAR10.url, str(root), filename=CIFAR10.filename, md5=CIFAR10.tgz_md5)
-    except Exception as e:  # noqa: BLE001 - network, disk or checksum: the same advice applies
-        raise DataError(f"downloading CIFAR-10 into {root} failed ({e}). {how_to_get_data(root)}") from None
-    return root
+        download_url(url, str(root), filename=part.name)
+        got = hashlib.md5(part.read_bytes(), usedforsecurity=False).hexdigest()
+        if got != md5:
+            raise DataError(f"the archive's md5 is {got}, expected {md5}: the download is damaged or not CIFAR-10")
+        shutil.rmtree(unpack, ignore_errors=True)
+        with tarfile.open(part) as tar:
+            tar.extractall(unpack, filter="data")
+        if not (unpack / BATCHES_DIR / "test_batch").is_file():
+            raise DataError(f"the archive holds no {BATCHES_DIR}/test_batch: it is not the CIFAR-10 python version")
+        os.replace(unpack / BATCHES_DIR, root / BATCHES_DIR)
+    except Exception as e:  # noqa: BLE001 - network, disk, checksum or archive: one message, nothing left behind
+        reason = str(e) or type(e).__name__
+        raise DataError(f"downloading CIFAR-10 from {url} into {root} failed ({reason}). To get it by hand, "
+                        f"{_by_hand(root)}.") from None  # fmt: skip
+    finally:
+        part.unlink(missing_ok=True)
+        shutil.rmtree(unpack, ignore_errors=True)
+    print(f"colorlib: CIFAR-10 is in {root / BATCHES_DIR} (md5 checked)", file=sys.stderr)
 
 
 def read_batch(path: str | os.PathLike) -> dict:
@@ -156,6 +232,47 @@ class Images:
     def __len__(self) -> int:
         return len(self.images)
 
+    def take(self, keep: np.ndarray, split: str | None = None) -> Images:
+        """The images where `keep` (a boolean mask or indices) says, as a new selection."""
+        return replace(self, images=np.ascontiguousarray(self.images[keep]), labels=self.labels[keep],
+                       split=split or self.split)  # fmt: skip
+
+    def without_grey(self) -> Images:
+        """The selection less its pictures that are already greyscale (R = G = B everywhere)."""
+        x = self.images
+        colour = ~((x[..., 0] == x[..., 1]) & (x[..., 1] == x[..., 2])).all(axis=(1, 2))
+        if not colour.any():
+            raise DataError(
+                f"the selection {self.classes} ({self.split}) holds only greyscale images ({len(x)}), and drop_grey "
+                "(--drop-grey) drops them all; keep them or choose other classes"
+            )
+        return self.take(colour)
+
+
+def holdout_mask(labels: np.ndarray, fraction: float = HOLDOUT_FRACTION, seed: int = 0) -> np.ndarray:
+    """Which training images form the validation holdout: a seeded `fraction` of each class, by file order.
+
+    A class's holdout depends only on that class's images and `seed`, so the same horses are held
+    out whether a run trains on horses alone or on all ten classes.
+    """
+    labels = np.asarray(labels)
+    mask = np.zeros(len(labels), bool)
+    for c in np.unique(labels):
+        where = np.flatnonzero(labels == c)
+        order = np.random.default_rng([seed, int(c)]).permutation(len(where))
+        mask[where[order[: round(fraction * len(where))]]] = True
+    return mask
+
+
+def split_holdout(images: Images, fraction: float = HOLDOUT_FRACTION, seed: int = 0) -> tuple[Images, Images]:
+    """(train, holdout) from a train split: disjoint, and the same for the same images and seed."""
+    if images.split != "train":
+        raise DataError(f"a holdout is taken from the train split, not {images.split!r}")
+    mask = holdout_mask(images.labels, fraction, seed)
+    if mask.all() or not mask.any():
+        raise DataError(f"a {fraction:.0%} holdout of {len(images)} images leaves nothing to train or validate on")
+    return images.take(~mask), images.take(mask, "holdout")
+
 
 def load_cifar10(
     classes: str | int | Sequence[str | int] | None = None,
@@ -179,15 +296,8 @@ def load_cifar10(
     names = [CLASSES[i] for i in wanted]
     if len(x) == 0:
         raise DataError(f"the selection {names} ({split}) holds no images in {folder}; choose other classes")
-    if drop_grey:
-        colour = ~((x[..., 0] == x[..., 1]) & (x[..., 1] == x[..., 2])).all(axis=(1, 2))
-        if not colour.any():
-            raise DataError(
-                f"the selection {names} ({split}) holds only greyscale images ({len(x)}), and drop_grey "
-                "(--drop-grey) drops them all; keep them or choose other classes"
-            )
-        x, y = x[colour], y[colour]
-    return Images(x, y, names, split)
+    selection = Images(x, y, names, split)
+    return selection.without_grey() if drop_grey else selection
 
 
 @dataclass
@@ -200,6 +310,11 @@ class ColorData:
 
     def __len__(self) -> int:
         return len(self.grey)
+
+    @property
+    def rgb(self) -> torch.Tensor:
+        """The original colours as a uint8 tensor N×H×W×3 (no copy): a regression model's targets."""
+        return torch.from_numpy(self.images)
 
     @classmethod
     def from_images(cls, images: np.ndarray, palette: Palette) -> ColorData:

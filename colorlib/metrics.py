@@ -1,6 +1,8 @@
 """How good a colourisation is: over palette indices (cross-entropy, pixel and balanced accuracy)
-and over the pictures themselves (PSNR, SSIM, CIEDE2000, colourfulness), with two reference rows:
-the grey input (no colour at all) and the palette oracle (the best any palette classifier can do).
+and over the pictures themselves (PSNR, SSIM, CIEDE2000, colourfulness), with reference rows: the
+grey input (no colour at all) and the palette oracle (the best any palette classifier can do), also
+on the input's own lightness (the ceiling for models scored with `keep_luma`). Regression models
+(`objective="regress"`) have no palette classes: their cross-entropy and accuracies are None.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from torch import nn
 
 from .data import ColorData, grey_rgb, with_luma
 from .errors import ColorlibError
-from .palette import TEMPERATURE, Palette, check_decoding
+from .palette import TEMPERATURE, Palette, check_decoding, decode_output
 
 
 def cross_entropy(logits: torch.Tensor, targets: torch.Tensor) -> float:
@@ -29,8 +31,13 @@ def pixel_accuracy(predicted: torch.Tensor, targets: torch.Tensor) -> float:
     return (predicted == targets.to(predicted.device)).float().mean().item()
 
 
-def _logits(model: nn.Module, grey: torch.Tensor, batch_size: int, device: torch.device):
-    """(start index, float logits) batch by batch, with `model` in eval mode and restored afterwards."""
+def objective(model: nn.Module) -> str:
+    """What `model`'s output means: "classify" (logits over a palette) or "regress" (RGB in [0, 1])."""
+    return getattr(getattr(model, "config", None), "objective", "classify")
+
+
+def _outputs(model: nn.Module, grey: torch.Tensor, batch_size: int, device: torch.device):
+    """(start index, float output) batch by batch, with `model` in eval mode and restored afterwards."""
     was_training = model.training
     model.eval()
     try:
@@ -48,27 +55,42 @@ def evaluate(
     batch_size: int = 100,  # small batches stay in cache: faster than large ones on CPUs
     device: torch.device | str | None = None,
 ) -> dict[str, float | int]:
-    """Cross-entropy and pixel accuracy of `model` (in eval mode) over all pixels of all images."""
+    """The validation loss of `model` (in eval mode) over all pixels of all images.
+
+    Classifiers: `targets` are palette indices N×H×W; gives cross-entropy and pixel accuracy.
+    Regression models: `targets` are the uint8 RGB pictures N×H×W×3; gives the mean squared error
+    of colours in [0, 1].
+    """
     device = torch.device(device) if device is not None else next(model.parameters()).device
-    ce_sum = torch.zeros((), dtype=torch.float64, device=device)
+    regress = objective(model) == "regress"
+    loss_sum = torch.zeros((), dtype=torch.float64, device=device)
     correct = torch.zeros((), dtype=torch.int64, device=device)
-    for i, logits in _logits(model, grey, batch_size, device):
-        y = targets[i : i + batch_size].to(device).long()
-        flat = logits.permute(0, 2, 3, 1).reshape(-1, logits.shape[1])  # N·H·W × K: no copy if channels_last
-        ce_sum += F.cross_entropy(flat, y.reshape(-1), reduction="sum").double()
+    for i, out in _outputs(model, grey, batch_size, device):
+        y = targets[i : i + batch_size].to(device)
+        flat = out.permute(0, 2, 3, 1).reshape(-1, out.shape[1])  # N·H·W × C: no copy if channels_last
+        if regress:
+            loss_sum += F.mse_loss(flat, y.reshape(-1, 3).float() / 255, reduction="sum").double()
+            continue
+        loss_sum += F.cross_entropy(flat, y.reshape(-1).long(), reduction="sum").double()
         correct += (flat.argmax(1) == y.reshape(-1)).sum()
+    if regress:
+        return {"mse": loss_sum.item() / targets.numel(), "images": len(grey)}
     pixels = targets.numel()
     return {
-        "cross_entropy": ce_sum.item() / pixels,
+        "cross_entropy": loss_sum.item() / pixels,
         "pixel_accuracy": correct.item() / pixels,
         "images": len(grey),
     }
 
 
 def predict(model: nn.Module, grey: torch.Tensor, batch_size: int = 100) -> torch.Tensor:
-    """Most likely palette index per pixel (uint8, on the CPU) for grey images N×1×H×W."""
+    """For grey images N×1×H×W, on the CPU: the most likely palette index per pixel (uint8 N×H×W),
+    or for a regression model its colour (uint8 RGB N×H×W×3)."""
     device = next(model.parameters()).device
-    return torch.cat([logits.argmax(1).to(torch.uint8).cpu() for _, logits in _logits(model, grey, batch_size, device)])
+    if objective(model) == "regress":
+        return torch.cat([torch.from_numpy(decode_output(out.permute(0, 2, 3, 1), "regress"))
+                          for _, out in _outputs(model, grey, batch_size, device)])  # fmt: skip
+    return torch.cat([out.argmax(1).to(torch.uint8).cpu() for _, out in _outputs(model, grey, batch_size, device)])
 
 
 def quantization_error(images: np.ndarray, palette: Palette) -> float:
@@ -91,8 +113,8 @@ def balanced_accuracy(predicted: np.ndarray | torch.Tensor, targets: np.ndarray 
     return (hits[present] / total[present]).mean().item()
 
 
-def colourfulness(images: np.ndarray) -> float:
-    """Hasler & Süsstrunk (2003) colourfulness of uint8 RGB images (..., H, W, 3), averaged over images.
+def colourfulness_per_image(images: np.ndarray) -> np.ndarray:
+    """Hasler & Süsstrunk (2003) colourfulness of each uint8 RGB image (..., H, W, 3), flattened to one value per image.
 
     rg = R − G, yb = (R + G)/2 − B, M = √(σ_rg² + σ_yb²) + 0.3·√(μ_rg² + μ_yb²); grey pictures score 0.
     """
@@ -101,29 +123,53 @@ def colourfulness(images: np.ndarray) -> float:
     rg, yb = r - g, 0.5 * (r + g) - b
     sigma = np.sqrt(rg.var(axis=(1, 2)) + yb.var(axis=(1, 2)))
     mu = np.sqrt(rg.mean(axis=(1, 2)) ** 2 + yb.mean(axis=(1, 2)) ** 2)
-    return float((sigma + 0.3 * mu).mean())
+    return sigma + 0.3 * mu
 
 
-def image_scores(predicted: np.ndarray, truth: np.ndarray) -> dict[str, float]:
-    """PSNR (dB), SSIM and mean CIEDE2000 ΔE of uint8 RGB pictures N×H×W×3 against the originals.
+def colourfulness(images: np.ndarray) -> float:
+    """Hasler & Süsstrunk colourfulness (`colourfulness_per_image`) averaged over images."""
+    return float(colourfulness_per_image(images).mean())
 
-    PSNR is over all pixels together (a picture that is already grey would give a grey prediction
-    infinite PSNR on its own); SSIM is per picture over the colour channels, then averaged.
+
+def per_image_scores(predicted: np.ndarray, truth: np.ndarray) -> dict[str, np.ndarray]:
+    """PSNR (dB), SSIM, mean CIEDE2000 ΔE and colourfulness of each uint8 RGB picture N×H×W×3 against the originals.
+
+    A picture reproduced exactly has infinite PSNR. SSIM is over the colour channels with a 7×7
+    window (smaller for pictures under 7 pixels a side).
     """
     from skimage.color import deltaE_ciede2000, rgb2lab
-    from skimage.metrics import peak_signal_noise_ratio, structural_similarity
+    from skimage.metrics import structural_similarity
 
     predicted, truth = np.asarray(predicted), np.asarray(truth)
     if predicted.shape != truth.shape or predicted.dtype != np.uint8 or truth.dtype != np.uint8 or predicted.ndim != 4:
-        raise ColorlibError(f"image_scores needs two uint8 N×H×W×3 arrays of one shape, got {predicted.shape} and {truth.shape}")
-    with np.errstate(divide="ignore"):  # identical sets have infinite PSNR
-        psnr = peak_signal_noise_ratio(truth, predicted, data_range=255)
+        raise ColorlibError(f"image scores need two uint8 N×H×W×3 arrays of one shape, got {predicted.shape} and {truth.shape}")
+    mse = ((predicted.astype(np.float64) - truth) ** 2).mean(axis=(1, 2, 3))
+    with np.errstate(divide="ignore"):
+        psnr = 10 * np.log10(255.0**2 / mse)
     side = min(truth.shape[1:3])
     win = min(7, side if side % 2 else side - 1)  # SSIM's window is odd and fits the picture
-    ssim = [structural_similarity(t, p, data_range=255, channel_axis=-1, win_size=win)
-            for p, t in zip(predicted, truth, strict=True)] if win >= 3 else [np.nan]  # fmt: skip
-    delta_e = deltaE_ciede2000(rgb2lab(truth), rgb2lab(predicted))
-    return {"psnr": float(psnr), "ssim": float(np.mean(ssim)), "delta_e": float(delta_e.mean())}
+    ssim = np.array([structural_similarity(t, p, data_range=255, channel_axis=-1, win_size=win)
+                     for p, t in zip(predicted, truth, strict=True)] if win >= 3 else [np.nan] * len(truth))  # fmt: skip
+    delta_e = deltaE_ciede2000(rgb2lab(truth), rgb2lab(predicted)).mean(axis=(1, 2))
+    return {"psnr": psnr, "ssim": ssim, "delta_e": delta_e, "colourfulness": colourfulness_per_image(predicted)}
+
+
+def image_scores(predicted: np.ndarray, truth: np.ndarray) -> dict[str, float | bool]:
+    """PSNR (dB), SSIM and mean CIEDE2000 ΔE of uint8 RGB pictures N×H×W×3, each the mean over pictures.
+
+    PSNR is the per-picture mean, as colourisation papers report it. Where some picture is reproduced
+    exactly (infinite PSNR: the grey baseline on a picture that is already grey) the PSNR over all
+    pixels pooled is given instead, and `psnr_pooled` is True.
+    """
+    each = per_image_scores(predicted, truth)
+    pooled = not np.isfinite(each["psnr"]).all()
+    if pooled:
+        with np.errstate(divide="ignore"):
+            psnr = 10 * np.log10(255.0**2 / ((np.asarray(predicted, np.float64) - truth) ** 2).mean())
+    else:
+        psnr = each["psnr"].mean()
+    return {"psnr": float(psnr), "psnr_pooled": bool(pooled), "ssim": float(each["ssim"].mean()),
+            "delta_e": float(each["delta_e"].mean())}  # fmt: skip
 
 
 def score(
@@ -134,32 +180,61 @@ def score(
     temperature: float = TEMPERATURE,
     keep_luma: bool = False,
     batch_size: int = 100,
-) -> dict[str, float | int | None]:
+    per_image: bool = False,
+) -> dict:
     """Every measure of `model` colourising uint8 RGB `images` (N×H×W×3, sides divisible by 4).
 
     Accuracies compare the decoded picture snapped back to the palette with the palette truth,
-    so every decoding is judged alike; cross-entropy is of the logits. `keep_luma=True` keeps each
-    input's own lightness (`data.with_luma`).
+    so every decoding is judged alike; cross-entropy is of the logits. A regression model has
+    neither (None). `keep_luma=True` keeps each input's own lightness (`data.with_luma`).
+    `per_image=True` adds "per_image": each picture's cross-entropy, PSNR, SSIM, ΔE2000 and
+    colourfulness as arrays (for paired comparisons such as `paired_bootstrap`).
     """
-    check_decoding(decoding, temperature)
     data = ColorData.from_images(images, palette)
+    predicted, ce = _colourise(model, palette, data, decoding, temperature, keep_luma, batch_size)
+    result = {"cross_entropy": None if ce is None else float(ce.mean()),
+              **_picture_scores(predicted, data, palette, accuracies=ce is not None)}  # fmt: skip
+    if per_image:
+        result["per_image"] = {"cross_entropy": ce, **per_image_scores(predicted, data.images)}
+    return result
+
+
+def colourise_images(
+    model: nn.Module,
+    palette: Palette,
+    images: np.ndarray,
+    decoding: str = "argmax",
+    temperature: float = TEMPERATURE,
+    keep_luma: bool = False,
+    batch_size: int = 100,
+) -> np.ndarray:
+    """`model`'s colourisation of uint8 RGB `images` N×H×W×3, decoded as `score` decodes it."""
+    data = ColorData.from_images(images, palette)
+    return _colourise(model, palette, data, decoding, temperature, keep_luma, batch_size)[0]
+
+
+def _colourise(model, palette, data, decoding, temperature, keep_luma, batch_size) -> tuple[np.ndarray, np.ndarray | None]:
+    """(decoded pictures, each picture's mean cross-entropy, or None for a regression model)."""
+    check_decoding(decoding, temperature)
     device = next(model.parameters()).device
-    ce_sum, decoded = 0.0, []
-    for i, logits in _logits(model, data.grey, batch_size, device):
-        y = data.targets[i : i + batch_size].to(device).long()
-        ce_sum += F.cross_entropy(logits, y, reduction="sum").item()
-        decoded.append(palette.decode_logits(logits.permute(0, 2, 3, 1), decoding, temperature))
+    regress = objective(model) == "regress"
+    ce, decoded = [], []
+    for i, out in _outputs(model, data.grey, batch_size, device):
+        if not regress:
+            y = data.targets[i : i + batch_size].to(device).long()
+            ce.append(F.cross_entropy(out, y, reduction="none").double().mean((1, 2)).cpu().numpy())
+        decoded.append(decode_output(out.permute(0, 2, 3, 1), objective(model), palette, decoding, temperature))
     predicted = np.concatenate(decoded)
     if keep_luma:
         predicted = with_luma(predicted, data.images)
-    return {"cross_entropy": ce_sum / data.targets.numel(), **_picture_scores(predicted, data, palette)}
+    return predicted, None if regress else np.concatenate(ce)
 
 
-def _picture_scores(predicted: np.ndarray, data: ColorData, palette: Palette) -> dict[str, float | int]:
-    indices = palette.quantize(predicted)
+def _picture_scores(predicted: np.ndarray, data: ColorData, palette: Palette, accuracies: bool = True) -> dict:
+    indices = palette.quantize(predicted) if accuracies else None
     return {
-        "pixel_accuracy": (torch.from_numpy(indices) == data.targets).double().mean().item(),
-        "balanced_accuracy": balanced_accuracy(indices, data.targets, palette.num_colors),
+        "pixel_accuracy": (torch.from_numpy(indices) == data.targets).double().mean().item() if accuracies else None,
+        "balanced_accuracy": balanced_accuracy(indices, data.targets, palette.num_colors) if accuracies else None,
         **image_scores(predicted, data.images),
         "colourfulness": colourfulness(predicted),
         "colourfulness_truth": colourfulness(data.images),
@@ -167,13 +242,19 @@ def _picture_scores(predicted: np.ndarray, data: ColorData, palette: Palette) ->
     }
 
 
-def reference_scores(images: np.ndarray, palette: Palette) -> dict[str, dict[str, float | int | None]]:
-    """The two rows every results table needs: the grey input as the answer, and the palette oracle."""
+def reference_scores(images: np.ndarray, palette: Palette, per_image: bool = False) -> dict[str, dict]:
+    """The rows every results table needs: the grey input as the answer, the palette oracle (the truth
+    snapped to the palette), and the oracle on the input's own lightness (the ceiling for `keep_luma`)."""
     data = ColorData.from_images(images, palette)
-    return {
-        "grey baseline": {"cross_entropy": None, **_picture_scores(grey_rgb(data.images), data, palette)},
-        "palette oracle": {"cross_entropy": None, **_picture_scores(palette.saturate(data.images), data, palette)},
-    }
+    oracle = palette.saturate(data.images)
+    pictures = {"grey baseline": grey_rgb(data.images), "palette oracle": oracle,
+                "palette oracle + input luma": with_luma(oracle, data.images)}  # fmt: skip
+    rows = {}
+    for name, predicted in pictures.items():
+        rows[name] = {"cross_entropy": None, **_picture_scores(predicted, data, palette)}
+        if per_image:
+            rows[name]["per_image"] = {"cross_entropy": None, **per_image_scores(predicted, data.images)}
+    return rows
 
 
 def compare(
@@ -191,6 +272,7 @@ def compare(
         if i == 0:  # the grey picture is the same whatever the palette; only its accuracies use one
             rows["grey baseline"] = refs["grey baseline"]
         rows[f"palette oracle ({name})"] = refs["palette oracle"]
+        rows[f"palette oracle ({name}) + input luma"] = refs["palette oracle + input luma"]
     for name, (model, palette) in models.items():
         for how, kwargs in (decodings or {"argmax": {}}).items():
             rows[f"{name}, {how}"] = score(model, palette, images, **kwargs)
@@ -208,6 +290,8 @@ def cross_class_matrix(
     out = np.empty((len(models), len(images)))
     prepared: dict[tuple, ColorData] = {}  # models sharing a palette share its targets: quantise each class once
     for i, (model, palette) in enumerate(models.values()):
+        if objective(model) != "classify":
+            raise ColorlibError("cross_class_matrix compares classifiers; a regression model has no cross-entropy")
         for j, (name, pictures) in enumerate(images.items()):
             key = (palette.space, palette.colors.tobytes(), name)
             if key not in prepared:
@@ -221,13 +305,48 @@ COLUMNS = {"cross_entropy": "CE", "pixel_accuracy": "pixel acc", "balanced_accur
            "ssim": "SSIM", "delta_e": "ΔE2000", "colourfulness": "colourfulness", "colourfulness_truth": "(truth)"}  # fmt: skip
 
 
+def _cell(row: Mapping, key: str, digits: int) -> str:
+    if row.get(key) is None:
+        return "—"
+    return f"{row[key]:.{digits}f}" + ("*" if key == "psnr" and row.get("psnr_pooled") else "")
+
+
 def format_table(rows: Mapping[str, Mapping[str, float | int | None]], markdown: bool = False, digits: int = 3) -> str:
-    """Score rows (name → `score` result) as an aligned text table, or a Markdown one."""
-    cells = [[name] + ["—" if row.get(k) is None else f"{row[k]:.{digits}f}" for k in COLUMNS] for name, row in rows.items()]
+    """Score rows (name → `score` result) as an aligned text table, or a Markdown one.
+
+    "—" marks a measure that does not apply (a regression model's cross-entropy); a PSNR with "*"
+    is pooled over all pixels (see `image_scores`).
+    """
+    cells = [[name] + [_cell(row, k, digits) for k in COLUMNS] for name, row in rows.items()]
     header = ["", *COLUMNS.values()]
+    note = ["* PSNR pooled over all pixels: some picture is reproduced exactly"] if any(
+        r.get("psnr_pooled") for r in rows.values()) else []  # fmt: skip
     if markdown:
         lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-        return "\n".join(lines + ["| " + " | ".join(c) + " |" for c in cells])
+        return "\n".join(lines + ["| " + " | ".join(c) + " |" for c in cells] + (["", *note] if note else []))
     widths = [max(len(r[i]) for r in [header, *cells]) for i in range(len(header))]
     fmt = lambda r: "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths, strict=True)))  # noqa: E731
-    return "\n".join(fmt(r) for r in [header, *cells])
+    return "\n".join([fmt(r) for r in [header, *cells]] + note)
+
+
+def paired_bootstrap(
+    a: np.ndarray, b: np.ndarray, resamples: int = 2000, seed: int = 0, level: float = 0.95
+) -> dict[str, float]:
+    """The mean difference a − b of two models on the same N images, with a bootstrap `level` interval.
+
+    `a` and `b` are S_a×N and S_b×N per-image values (one row per training seed). Each resample
+    draws the N images with replacement, the same images for both (paired), and each model's seeds
+    with replacement, so the interval holds both the test sample's and the seeds' variation.
+    """
+    a, b = np.atleast_2d(np.asarray(a, np.float64)), np.atleast_2d(np.asarray(b, np.float64))
+    if a.shape[1] != b.shape[1]:
+        raise ColorlibError(f"paired_bootstrap needs values on the same images, got {a.shape[1]} and {b.shape[1]}")
+    rng = np.random.default_rng(seed)
+    n = a.shape[1]
+    counts = np.stack([np.bincount(rng.integers(0, n, n), minlength=n) for _ in range(resamples)])  # B×N
+    mean_a, mean_b = a @ counts.T / n, b @ counts.T / n  # S×B: each seed's mean on each resample
+    pick = lambda m: np.take_along_axis(m, rng.integers(0, len(m), (len(m), resamples)), 0).mean(0)  # noqa: E731
+    diffs = pick(mean_a) - pick(mean_b)
+    tail = (1 - level) / 2 * 100
+    low, high = np.percentile(diffs, [tail, 100 - tail])
+    return {"difference": float(a.mean() - b.mean()), "low": float(low), "high": float(high)}

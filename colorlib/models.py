@@ -1,15 +1,16 @@
 """The two colourisation networks of the original project: a vanilla CNN and a UNet.
 
 Both map a grey image N×1×H×W (H, W multiples of 4) to per-pixel logits over K palette colours,
-N×K×H×W. Blocks are Conv → BatchNorm → ReLU → (max-pool | nearest upsample), kernel 3, padding 1.
-The UNet differs only in its skip connections: each up block also sees the down block of the
-same resolution, and the final conv sees the grey input itself, so fine detail need not squeeze
-through the 8×8 bottleneck.
+N×K×H×W (or, with `objective="regress"`, to the colour itself, N×3×H×W in [0, 1]). Blocks are
+Conv → BatchNorm → ReLU → (max-pool | nearest upsample), kernel 3, padding 1. The UNet differs
+only in its skip connections: each up block also sees the down block of the same resolution, and
+the final conv sees the grey input itself, so fine detail need not squeeze through the 8×8
+bottleneck. `skips` keeps any subset of the three, so what each carries can be measured.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 
 import torch
@@ -18,6 +19,26 @@ from torch import nn
 from .errors import ModelError
 
 ARCHS: tuple[str, ...] = ("cnn", "unet")
+OBJECTIVES: tuple[str, ...] = ("classify", "regress")
+# The UNet's three skips, named after what they carry: down2's 8×8 features into up1, down1's
+# 16×16 features into up2, and the grey input itself into the final conv.
+SKIPS: tuple[str, ...] = ("down2", "down1", "grey")
+
+
+def parse_skips(skips: str | Sequence[str] | None, arch: str = "unet") -> tuple[str, ...]:
+    """Skip names in canonical order from 'all', 'none', 'down1,grey' or a list; None: the arch's own."""
+    if skips is None:
+        return SKIPS if arch == "unet" else ()
+    names = skips.split(",") if isinstance(skips, str) else list(skips)
+    names = [str(n).strip().lower() for n in names if str(n).strip()]
+    if names == ["all"]:
+        return SKIPS
+    if names == ["none"] or not names:
+        return ()
+    unknown = [n for n in names if n not in SKIPS]
+    if unknown:
+        raise ModelError(f"unknown skip {unknown[0]!r}; use all, none, or a comma-separated subset of {', '.join(SKIPS)}")
+    return tuple(n for n in SKIPS if n in names)
 
 
 @dataclass(frozen=True)
@@ -26,17 +47,34 @@ class ModelConfig:
     num_colors: int = 32  # K, the palette size: one output channel per colour
     nf: int = 32  # base width: blocks have nf, 2nf, 2nf, nf, 3 channels
     kernel: int = 3
+    # "classify": logits over the K palette colours (cross-entropy); "regress": the RGB colour in
+    # [0, 1] directly (mean squared error), the CSC321 assignment's baseline the palette replaces.
+    objective: str = "classify"
+    # Which UNet skips exist (see SKIPS); None means the architecture's own: all for the UNet, none
+    # for the CNN. A UNet with no skips is the CNN, layer for layer.
+    skips: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
         if self.arch not in ARCHS:
             raise ModelError(f"unknown architecture {self.arch!r}; use one of {', '.join(ARCHS)}")
+        if self.objective not in OBJECTIVES:
+            raise ModelError(f"unknown objective {self.objective!r}; use one of {', '.join(OBJECTIVES)}")
+        skips = parse_skips(self.skips, self.arch)
+        if self.arch == "cnn" and skips:
+            raise ModelError(f"the cnn has no skip connections (got skips {','.join(skips)}); use --arch unet")
+        object.__setattr__(self, "skips", skips)  # frozen: normalise once, here
         if not 2 <= self.num_colors <= 256:
             raise ModelError(f"num_colors must be 2..256, got {self.num_colors}")
         if self.nf < 1 or self.kernel < 1 or self.kernel % 2 == 0:
             raise ModelError(f"nf must be ≥ 1 and kernel odd, got nf={self.nf}, kernel={self.kernel}")
 
+    @property
+    def out_channels(self) -> int:
+        """K logits per pixel, or 3 colour channels for a regression model."""
+        return 3 if self.objective == "regress" else self.num_colors
+
     def to_dict(self) -> dict:
-        return asdict(self)
+        return {**asdict(self), "skips": list(self.skips)}
 
 
 class Block(nn.Sequential):
@@ -61,30 +99,30 @@ class ColorNet(nn.Module):
     def __init__(self, config: ModelConfig) -> None:
         super().__init__()
         self.config = config
-        nf, k = config.nf, config.kernel
-        self.skips = config.arch == "unet"
-        extra = 2 if self.skips else 1  # a UNet up block also takes the same-size down output
+        nf, k, skips = config.nf, config.kernel, config.skips
         self.down1 = Block(1, nf, k, "down")  # 32 → 16
         self.down2 = Block(nf, 2 * nf, k, "down")  # 16 → 8
         self.refactor = Block(2 * nf, 2 * nf, k)  # the 8×8 bottleneck
-        self.up1 = Block(2 * nf * extra, nf, k, "up")  # 8 → 16
-        self.up2 = Block(nf * extra, 3, k, "up")  # 16 → 32
-        self.final = nn.Conv2d(3 + (1 if self.skips else 0), config.num_colors, k, padding=k // 2)
+        # each skip widens the input of the layer it feeds by the channels it carries
+        self.up1 = Block(2 * nf + (2 * nf if "down2" in skips else 0), nf, k, "up")  # 8 → 16
+        self.up2 = Block(nf + (nf if "down1" in skips else 0), 3, k, "up")  # 16 → 32
+        self.final = nn.Conv2d(3 + (1 if "grey" in skips else 0), config.out_channels, k, padding=k // 2)
 
     def forward(self, grey: torch.Tensor) -> torch.Tensor:
+        skips = self.config.skips
         d1 = self.down1(grey)
         d2 = self.down2(d1)
         r = self.refactor(d2)
-        if not self.skips:
-            return self.final(self.up2(self.up1(r)))
-        u1 = self.up1(torch.cat([d2, r], dim=1))
-        u2 = self.up2(torch.cat([d1, u1], dim=1))
-        return self.final(torch.cat([grey, u2], dim=1))
+        u1 = self.up1(torch.cat([d2, r], dim=1) if "down2" in skips else r)
+        u2 = self.up2(torch.cat([d1, u1], dim=1) if "down1" in skips else u1)
+        return self.final(torch.cat([grey, u2], dim=1) if "grey" in skips else u2)
 
 
-def build(arch: str, num_colors: int, nf: int = 32) -> ColorNet:
-    """A freshly initialised `cnn` or `unet` with `num_colors` output classes."""
-    return ColorNet(ModelConfig(arch=arch, num_colors=num_colors, nf=nf))
+def build(
+    arch: str, num_colors: int, nf: int = 32, objective: str = "classify", skips: str | Sequence[str] | None = None
+) -> ColorNet:
+    """A freshly initialised `cnn` or `unet` with `num_colors` output classes (or a colour head)."""
+    return ColorNet(ModelConfig(arch=arch, num_colors=num_colors, nf=nf, objective=objective, skips=skips))
 
 
 def num_parameters(model: nn.Module) -> int:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import math
 import os
+import threading
+import weakref
 from pathlib import Path
 from typing import Literal
 
@@ -87,6 +89,21 @@ def _check_colors(arr: np.ndarray, source: str) -> np.ndarray:
     return colors
 
 
+class _LookupTable:
+    """Nearest palette index per 24-bit colour, filled lazily (32 MiB once touched)."""
+
+    def __init__(self) -> None:
+        self.lut = np.zeros(1 << 24, np.uint8)  # nearest index, where known
+        self.known = np.zeros(1 << 24, bool)  # which entries are filled
+        self.lock = threading.Lock()
+
+
+# Palettes with the same colours and space share one table: loading twenty runs of one palette
+# costs one table, not twenty. Weak values: a table lives as long as some palette uses it.
+_TABLES: weakref.WeakValueDictionary[tuple[str, bytes], _LookupTable] = weakref.WeakValueDictionary()
+_TABLES_LOCK = threading.Lock()
+
+
 class Palette:
     """K distinct uint8 RGB colours and the space ('rgb' or 'lab') in which nearness is measured."""
 
@@ -96,8 +113,17 @@ class Palette:
         self.colors = _check_colors(np.asarray(colors), "palette")
         self.colors.flags.writeable = False
         self.space: Space = space
-        self._lut: np.ndarray | None = None  # nearest index per 24-bit colour, filled lazily
-        self._known: np.ndarray | None = None  # which LUT entries are filled
+        self._table: _LookupTable | None = None  # shared with equal palettes, made on first quantize
+
+    def _lookup_table(self) -> _LookupTable:
+        if self._table is None:
+            key = (self.space, self.colors.tobytes())
+            with _TABLES_LOCK:
+                table = _TABLES.get(key)
+                if table is None:
+                    table = _TABLES[key] = _LookupTable()
+            self._table = table
+        return self._table
 
     def __len__(self) -> int:
         return len(self.colors)
@@ -198,19 +224,18 @@ class Palette:
         """Index of the nearest palette colour for each pixel of a uint8 (..., 3) array (uint8)."""
         rgb = _as_rgb(rgb)
         keys = _rgb_keys(rgb)
-        if self._lut is None:
-            self._lut = np.zeros(1 << 24, np.uint8)
-            self._known = np.zeros(1 << 24, bool)
-        assert self._known is not None
+        table = self._lookup_table()
         # Solve each distinct colour once and remember it: images repeat colours heavily.
-        missing = keys[~self._known[keys]]
-        if missing.size:
-            mark = np.zeros(1 << 24, bool)
-            mark[missing] = True
-            new = np.flatnonzero(mark).astype(np.uint32)
-            self._lut[new] = self._nearest(_keys_to_rgb(new))
-            self._known[new] = True
-        return self._lut[keys].reshape(rgb.shape[:-1])
+        if not table.known[keys].all():
+            with table.lock:  # fill under the lock: a reader never sees an index before it is solved
+                missing = keys[~table.known[keys]]
+                if missing.size:
+                    mark = np.zeros(1 << 24, bool)
+                    mark[missing] = True
+                    new = np.flatnonzero(mark).astype(np.uint32)
+                    table.lut[new] = self._nearest(_keys_to_rgb(new))
+                    table.known[new] = True
+        return table.lut[keys].reshape(rgb.shape[:-1])
 
     def decode(self, indices: np.ndarray | torch.Tensor) -> np.ndarray:
         """uint8 RGB (..., 3) for an array of palette indices."""
@@ -283,6 +308,30 @@ class Palette:
         if arr.dtype.hasobject:
             arr = _csc321_codebook(arr, str(path))
         return cls(_check_colors(arr, str(path)), space)
+
+
+def rgb_from_unit(values: torch.Tensor) -> np.ndarray:
+    """uint8 RGB (..., 3) from colour values in [0, 1] (a regression head's output), clipped to range."""
+    return (values.float().clamp(0, 1) * 255).round().to(torch.uint8).cpu().numpy()
+
+
+def decode_output(
+    output: torch.Tensor,
+    objective: str,
+    palette: Palette | None = None,
+    decoding: str = "argmax",
+    temperature: float = TEMPERATURE,
+) -> np.ndarray:
+    """uint8 RGB (..., 3) from a model's per-pixel output (..., C): what the output means depends on
+    the objective, logits over `palette` ("classify", decoded as `decoding`) or RGB in [0, 1] ("regress").
+    """
+    if objective == "regress":
+        if output.shape[-1] != 3:
+            raise PaletteError(f"a regression model outputs 3 colour channels, got {output.shape[-1]}")
+        return rgb_from_unit(output)
+    if palette is None:
+        raise PaletteError("decoding logits needs the model's palette")
+    return palette.decode_logits(output, decoding, temperature)
 
 
 def check_decoding(decoding: str, temperature: float) -> None:

@@ -51,8 +51,13 @@ def rows_figure(rows: Mapping[str, np.ndarray], title: str | None = None, scale:
 def grid_figure(
     images: np.ndarray, predictions: np.ndarray | torch.Tensor, palette: Palette, title: str | None = None
 ) -> Figure:
-    """The original project's validation figure: grey / prediction / palette truth / original."""
-    rows = [grey_rgb(images), palette.decode(predictions), palette.saturate(images), images]
+    """The original project's validation figure: grey / prediction / palette truth / original.
+
+    `predictions` are palette indices n×H×W, or a regression model's colours n×H×W×3.
+    """
+    predictions = np.asarray(predictions.cpu() if isinstance(predictions, torch.Tensor) else predictions)
+    predicted = predictions if predictions.ndim == np.ndim(images) else palette.decode(predictions)
+    rows = [grey_rgb(images), predicted, palette.saturate(images), images]
     return rows_figure(dict(zip(ROWS, rows, strict=True)), title)
 
 
@@ -65,13 +70,23 @@ def snapshot_figure(run: Run, epoch: int = -1) -> Figure:
     return grid_figure(snaps.images, snaps.at(epoch), run.palette, title=f"{run.name} — epoch {epoch}")
 
 
+def loss_names(history: Sequence[dict]) -> tuple[str, str]:
+    """(training, validation) loss names of a history; runs saved before names were kept used cross-entropy."""
+    first = history[0] if history else {}
+    return first.get("train_loss_name", "cross-entropy"), first.get("val_loss_name", "cross-entropy")
+
+
 def loss_figure(
     histories: Sequence[dict] | Run | Sequence[Run],
     labels: Sequence[str] | None = None,
     marker_epoch: int | None = None,
-    title: str = "Cross-entropy per pixel",
+    title: str | None = None,
 ) -> Figure:
-    """Train (dashed) and validation (solid) loss per epoch for one history or several runs."""
+    """Train (dashed) and validation (solid) loss per epoch for one history or several runs.
+
+    Each curve is labelled with what it measures when the two differ (a rebalanced run trains on a
+    weighted cross-entropy and is validated on the plain one).
+    """
     if isinstance(histories, Run):
         histories = [histories]
     if histories and isinstance(histories[0], dict):
@@ -80,17 +95,23 @@ def loss_figure(
     names = labels or [h.name if isinstance(h, Run) else "" for h in histories]
     fig = Figure(figsize=(6, 3.6), layout="constrained")
     ax = fig.add_subplot()
+    measures = set()
     for i, (hist, name) in enumerate(zip(series, names, strict=True)):
         epochs = [h["epoch"] for h in hist]
         color = f"C{i}"
-        ax.plot(epochs, [h["train_loss"] for h in hist], "--", color=color, label=f"{name} train".strip())
-        ax.plot(epochs, [h["val_loss"] for h in hist], "-", color=color, label=f"{name} validation".strip())
+        train_name, val_name = loss_names(hist)
+        measures.update((train_name, val_name))
+        differ = train_name != val_name
+        train_label, val_label = (f"train ({train_name})", f"validation ({val_name})") if differ else ("train", "validation")
+        ax.plot(epochs, [h["train_loss"] for h in hist], "--", color=color, label=f"{name} {train_label}".strip())
+        ax.plot(epochs, [h["val_loss"] for h in hist], "-", color=color, label=f"{name} {val_label}".strip())
     if marker_epoch is not None:
         ax.axvline(marker_epoch, color="k", lw=0.8, alpha=0.6)
     ax.set_xlabel("epoch")
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.set_ylabel("cross-entropy")
-    ax.set_title(title)
+    ylabel = " / ".join(sorted(measures)) or "cross-entropy"
+    ax.set_ylabel(ylabel)
+    ax.set_title(title or f"{ylabel[0].upper()}{ylabel[1:]} per pixel")
     ax.grid(alpha=0.3)
     ax.legend(fontsize="small")
     return fig

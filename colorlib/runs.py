@@ -106,7 +106,7 @@ class Snapshots:
     """Predicted palette indices (epochs × n × H × W) of n fixed validation images, every epoch."""
 
     epochs: np.ndarray  # which epoch each row belongs to
-    predictions: np.ndarray  # uint8 palette indices
+    predictions: np.ndarray  # uint8 palette indices (…×H×W), or a regression model's RGB (…×H×W×3)
     images: np.ndarray  # the n original uint8 RGB images n × H × W × 3
 
     def at(self, epoch: int) -> np.ndarray:
@@ -115,6 +115,11 @@ class Snapshots:
         if not len(rows):
             raise RunError(f"no snapshot for epoch {epoch}; the run has epochs {self.epochs.min()}..{self.epochs.max()}")
         return self.predictions[rows[0]]
+
+    def rgb(self, epoch: int, palette: Palette) -> np.ndarray:
+        """The pictures predicted after `epoch` as uint8 RGB n×H×W×3 (palette indices decoded)."""
+        predicted = self.at(epoch)
+        return predicted if predicted.ndim == self.images.ndim else palette.decode(predicted)
 
     def save(self, path: Path) -> None:
         buf = io.BytesIO()

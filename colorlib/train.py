@@ -1,4 +1,5 @@
-"""Training: Adam + per-pixel cross-entropy over palette indices, one atomic commit per epoch.
+"""Training: Adam + per-pixel cross-entropy over palette indices (or mean squared error of the colour,
+for the regression baseline), one atomic commit per epoch.
 
 The whole selection lives in memory as tensors (grey inputs and palette targets computed once),
 and each batch is an index into them: no per-image Dataset/DataLoader work. Each epoch's
@@ -32,19 +33,23 @@ from torch.nn.parallel import DistributedDataParallel
 from tqdm.auto import tqdm
 
 from . import runs
-from .data import ColorData, load_cifar10
-from .errors import RunError, TrainingError
+from .data import HOLDOUT_FRACTION, ColorData, load_cifar10, split_holdout
+from .errors import ColorlibError, RunError, TrainingError
 from .metrics import evaluate, predict
-from .models import ColorNet, ModelConfig, autocast_dtype, pick_device
+from .models import ColorNet, ModelConfig, autocast_dtype, parse_skips, pick_device
 from .palette import Palette, load_palette
 from .runs import Run, Snapshots
 
 SCHEDULES = ("constant", "onecycle")
 RUN_FILES = (runs.CONFIG, runs.HISTORY, runs.WEIGHTS, runs.SNAPSHOTS, runs.CHECKPOINT, runs.LOSS_FIGURE)
 PRECISIONS = ("auto", "bf16", "fp32")
+VAL_SPLITS = ("holdout", "test")
 # Settings that must agree for --resume to continue a run rather than start a different one.
 _RESUME_KEYS = ("arch", "classes", "palette", "palette_space", "batch_size", "lr", "seed", "schedule", "nf",
-                "snapshot_count", "drop_grey", "val_split", "precision", "channels_last", "rebalance")  # fmt: skip
+                "snapshot_count", "drop_grey", "val_split", "split_seed", "precision", "channels_last", "rebalance",
+                "objective", "skips")  # fmt: skip
+# What runs saved before a setting existed used instead (they validated on the test split).
+_LEGACY = {"objective": "classify", "split_seed": 0}
 
 
 @dataclass
@@ -61,7 +66,12 @@ class TrainConfig:
     nf: int = 32
     snapshot_count: int = 10  # validation images whose predictions are kept every epoch
     drop_grey: bool = False  # drop images that are already greyscale (R=G=B)
-    val_split: str = "test"  # the original validates on the class's test split
+    # "holdout": a seeded 10% of the classes' training images, so the test split stays untouched for
+    # the final report; "test": the class's test split, the original project's protocol.
+    val_split: str = "holdout"
+    split_seed: int = 0  # which images form the holdout (the same for every training seed)
+    objective: str = "classify"  # or "regress": a 3-channel colour head and mean squared error
+    skips: str | None = None  # UNet skips kept: "all", "none" or e.g. "down1,grey"; None: the arch's own
     device: str = "auto"
     precision: str = "auto"  # "auto": bf16 autocast where the hardware has it, else fp32; or "bf16", "fp32"
     channels_last: bool = True  # NHWC activations: faster convolutions on CPU and GPU
@@ -82,7 +92,24 @@ class TrainConfig:
             raise TrainingError(f"snapshot_count must be ≥ 0, got {self.snapshot_count}")
         if self.rebalance is not None and not (isinstance(self.rebalance, (int, float)) and 0 <= self.rebalance <= 1):
             raise TrainingError(f"rebalance λ must lie in [0, 1] (0.5 in Zhang et al.), got {self.rebalance!r}")
-        ModelConfig(self.arch, 2, self.nf)  # checks arch and nf
+        if self.val_split not in VAL_SPLITS:
+            raise TrainingError(f"unknown validation split {self.val_split!r}; use one of {', '.join(VAL_SPLITS)}")
+        if not isinstance(self.split_seed, int) or self.split_seed < 0:
+            raise TrainingError(f"split_seed must be a non-negative integer, got {self.split_seed!r}")
+        try:
+            model = ModelConfig(self.arch, 2, self.nf, objective=self.objective, skips=self.skips)  # checks all four
+        except ColorlibError as e:
+            raise TrainingError(str(e)) from None
+        if self.rebalance is not None and self.objective == "regress":
+            raise TrainingError("rebalance weights the palette's colours, and a regression model has none; drop --rebalance")
+        self.skips = ",".join(model.skips) or "none"  # one spelling, so resuming compares like with like
+
+    @property
+    def loss_names(self) -> tuple[str, str]:
+        """What the training and the validation curves measure (they differ for rebalanced runs)."""
+        if self.objective == "regress":
+            return "mean squared error", "mean squared error"
+        return ("weighted cross-entropy" if self.rebalance is not None else "cross-entropy"), "cross-entropy"
 
 
 REBALANCE_SIGMA = 5.0  # Zhang et al.'s smoothing of the colour prior, in CIELAB units
@@ -110,10 +137,28 @@ def rebalance_weights(
 def load_data(
     config: TrainConfig, palette: Palette, root: str | os.PathLike | None = None, download: bool = False
 ) -> tuple[ColorData, ColorData]:
-    """Training images of the configured classes and their validation split, as tensors."""
-    train_images = load_cifar10(config.classes, "train", root, download, config.drop_grey)
-    val_images = load_cifar10(config.classes, config.val_split, root, download, config.drop_grey)
+    """Training images of the configured classes and their validation images, as tensors.
+
+    With the holdout split both come from the train split (held-out images never train); greyscale
+    pictures are dropped after the split, so the holdout does not depend on `drop_grey`.
+    """
+    if config.val_split == "holdout":
+        train_images, val_images = split_holdout(load_cifar10(config.classes, "train", root, download), seed=config.split_seed)
+        if config.drop_grey:
+            train_images, val_images = train_images.without_grey(), val_images.without_grey()
+    else:
+        train_images = load_cifar10(config.classes, "train", root, download, config.drop_grey)
+        val_images = load_cifar10(config.classes, "test", root, download, config.drop_grey)
     return ColorData.from_images(train_images.images, palette), ColorData.from_images(val_images.images, palette)
+
+
+def _split_record(config: TrainConfig, given: bool) -> dict:
+    """How the validation images were chosen, for config.json."""
+    if given:
+        return {"val_split": "given"}  # the caller passed its own (train, validation) data
+    if config.val_split == "holdout":
+        return {"val_split": "holdout", "holdout_fraction": HOLDOUT_FRACTION, "split_seed": config.split_seed}
+    return {"val_split": "test"}
 
 
 def _prepare_out(out: Path, config: TrainConfig, resume: bool, force: bool) -> dict | None:
@@ -129,7 +174,8 @@ def _prepare_out(out: Path, config: TrainConfig, resume: bool, force: bool) -> d
     if has_run and resume and not force:
         previous = runs.read_json(out / runs.CONFIG)
         previous = previous.get("train", {}) if isinstance(previous, dict) else {}
-        changed = [k for k in _RESUME_KEYS if previous.get(k) != asdict(config)[k]]
+        legacy = {**_LEGACY, "skips": ",".join(parse_skips(None, previous.get("arch", "unet"))) or "none"}
+        changed = [k for k in _RESUME_KEYS if previous.get(k, legacy.get(k)) != asdict(config)[k]]
         if changed:
             raise RunError(
                 f"{out}: cannot resume, settings differ from the saved run ({', '.join(changed)}); "
@@ -206,7 +252,8 @@ def train(
     weights = None if config.rebalance is None else rebalance_weights(train_data.targets, palette, config.rebalance).to(device)
 
     torch.manual_seed(config.seed)
-    model = ColorNet(ModelConfig(config.arch, palette.num_colors, config.nf)).to(device)
+    model_config = ModelConfig(config.arch, palette.num_colors, config.nf, objective=config.objective, skips=config.skips)
+    model = ColorNet(model_config).to(device)
     if config.channels_last:
         model = model.to(memory_format=torch.channels_last)
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
@@ -238,7 +285,7 @@ def train(
         "model": model.config.to_dict(),
         "palette": {"name": str(config.palette), "space": palette.space, "colors": palette.colors.tolist()},
         "train": asdict(config),
-        "data": {"train_images": len(train_data), "val_images": len(val_data)},
+        "data": {"train_images": len(train_data), "val_images": len(val_data), **_split_record(config, data is not None)},
         "runtime": {"device": device.type, "autocast": str(amp).replace("torch.", "") if amp else None,
                     "processes": world, "torch": torch.__version__},  # fmt: skip
         "rebalance": None if weights is None else {"lambda": config.rebalance, "sigma": REBALANCE_SIGMA,
@@ -248,6 +295,9 @@ def train(
     if rank == 0:
         runs.write_json(out / runs.CONFIG, run_config)
 
+    regress = config.objective == "regress"
+    val_targets = val_data.rgb if regress else val_data.targets
+    train_name, val_name = config.loss_names
     saved = list(history)  # the epochs on disk, for the loss figure
     bar = tqdm(total=config.epochs, initial=len(history), desc=f"{config.arch} {'+'.join(config.classes)}",
                unit="epoch", disable=not progress or rank != 0, file=sys.stderr)  # fmt: skip
@@ -260,13 +310,15 @@ def train(
                     f"training diverged at epoch {epoch} (loss {train_loss}); the run keeps epoch "
                     f"{epoch - 1}. Lower --lr and resume, or start over with --force"
                 )
-            val = evaluate(model, val_data.grey, val_data.targets)
+            val = evaluate(model, val_data.grey, val_targets)
             predictions.append(predict(model, snap_grey))
             history.append({
                 "epoch": epoch,
                 "train_loss": train_loss,
-                "val_loss": val["cross_entropy"],
-                "val_accuracy": val["pixel_accuracy"],
+                "val_loss": val["mse"] if regress else val["cross_entropy"],
+                "val_accuracy": None if regress else val["pixel_accuracy"],
+                "train_loss_name": train_name,
+                "val_loss_name": val_name,
                 "lr": optimizer.param_groups[0]["lr"],
                 "seconds": time.perf_counter() - start,
             })  # fmt: skip
@@ -277,7 +329,7 @@ def train(
                     saved = state["history"]
                     _save_exports(out, state)
             bar.update(1)
-            bar.set_postfix(train=f"{train_loss:.3f}", val=f"{val['cross_entropy']:.3f}")
+            bar.set_postfix(train=f"{train_loss:.3f}", val=f"{history[-1]['val_loss']:.3f}")
     finally:
         bar.close()
         if saved and rank == 0:
@@ -298,7 +350,7 @@ def _train_epoch(
     amp: torch.dtype | None,
     weights: torch.Tensor | None = None,
 ) -> float:
-    """One pass over the data in a (seed, epoch)-determined order; mean loss over all pixels."""
+    """One pass over the data in a (seed, epoch)-determined order; mean loss over all pixels (`_loss`)."""
     net.train()
     rank, world = (dist.get_rank(), dist.get_world_size()) if dist.is_initialized() else (0, 1)
     order = torch.randperm(len(data), generator=torch.Generator().manual_seed(config.seed * 1_000_003 + epoch))
@@ -307,16 +359,9 @@ def _train_epoch(
     for i in range(0, len(data), config.batch_size):
         idx = order[i : i + config.batch_size][rank::world]  # this process's share of the global batch
         x = data.grey[idx].to(device, non_blocking=True).contiguous(memory_format=memory_format)
-        y = data.targets[idx].to(device, non_blocking=True).long()
         with torch.autocast(device.type, dtype=amp or torch.float32, enabled=amp is not None):
-            logits = net(x)
-        # Cross-entropy over the colour axis of an N·H·W × K view: for channels_last logits that
-        # view is contiguous, so nothing is copied or transposed (a 4-D loss would copy).
-        flat = logits.permute(0, 2, 3, 1).reshape(-1, logits.shape[1]).float()
-        if weights is None:
-            loss = F.cross_entropy(flat, y.reshape(-1))
-        else:  # mean of w[target]·CE over pixels (PyTorch's weighted "mean" would divide by Σw instead)
-            loss = F.cross_entropy(flat, y.reshape(-1), weight=weights, reduction="sum") / y.numel()
+            output = net(x)
+        loss = _loss(output, data, idx, config.objective, weights, device)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
@@ -326,6 +371,22 @@ def _train_epoch(
     if world > 1:
         dist.all_reduce(total)
     return total.item() / len(data)
+
+
+def _loss(
+    output: torch.Tensor, data: ColorData, idx: torch.Tensor, objective: str, weights: torch.Tensor | None, device: torch.device
+) -> torch.Tensor:
+    """The training loss, chosen by the objective: the one place that decides what is optimised."""
+    # Over the channel axis of an N·H·W × C view: for channels_last output that view is contiguous,
+    # so nothing is copied or transposed (a 4-D loss would copy).
+    flat = output.permute(0, 2, 3, 1).reshape(-1, output.shape[1]).float()
+    if objective == "regress":  # the colour itself, RGB in [0, 1]
+        return F.mse_loss(flat, data.rgb[idx].to(device, non_blocking=True).reshape(-1, 3).float() / 255)
+    y = data.targets[idx].to(device, non_blocking=True).reshape(-1).long()
+    if weights is None:
+        return F.cross_entropy(flat, y)
+    # mean of w[target]·CE over pixels (PyTorch's weighted "mean" would divide by Σw instead)
+    return F.cross_entropy(flat, y, weight=weights, reduction="sum") / y.numel()
 
 
 def _checkpoint(model, optimizer, scheduler, history, predictions, snapshot_images) -> dict:

@@ -114,8 +114,8 @@ def compare_epochs(runs: Sequence[Run], scale: float = 2.5, images: int = 10) ->
     def combo(cls: str, k: int) -> W.VBox:
         cnn, unet = by_key["cnn", cls, k], by_key["unet", cls, k]
         originals = cnn.snapshots.images[:images]
-        frames = [_rows([("CNN", cnn.palette.decode(cnn.snapshots.at(e)[:images])),
-                         ("UNet", unet.palette.decode(unet.snapshots.at(e)[:images]))], scale)
+        frames = [_rows([("CNN", cnn.snapshots.rgb(e, cnn.palette)[:images]),
+                         ("UNet", unet.snapshots.rgb(e, unet.palette)[:images])], scale)
                   for e in range(epochs)]  # fmt: skip
         plot_image, markers = _loss_with_marker([cnn.history[:epochs], unet.history[:epochs]], ["CNN", "UNet"],
                                                 f"{cls}, {k} colours", epochs)  # fmt: skip

@@ -50,6 +50,32 @@ def fake_cifar(tmp_path_factory) -> Path:
     return root
 
 
+@pytest.fixture(scope="session")
+def cifar_mirror(fake_cifar, tmp_path_factory):
+    """(url, md5): the fake dataset as a cifar-10-python.tar.gz served over 127.0.0.1, like the real archive."""
+    import hashlib
+    import http.server
+    import tarfile
+    import threading
+
+    folder = tmp_path_factory.mktemp("mirror")
+    archive = folder / "cifar-10-python.tar.gz"
+    with tarfile.open(archive, "w:gz") as tar:
+        tar.add(fake_cifar / BATCHES_DIR, arcname=BATCHES_DIR)
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, directory=str(folder), **kwargs)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Quiet)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_port}/{archive.name}", hashlib.md5(archive.read_bytes()).hexdigest()
+    server.shutdown()
+
+
 class HostilePayload:
     """Unpickling this runs a shell command that creates `target`: a stand-in for malicious code."""
 

@@ -35,11 +35,13 @@ def test_evaluate_json(trained, fake_cifar):
     result = run_cli("evaluate", trained, "--json", "--data", fake_cifar)
     assert result.returncode == 0, result.stderr
     figures = json.loads(result.stdout)
-    assert set(figures) == {"cross_entropy", "pixel_accuracy", "balanced_accuracy", "psnr", "ssim", "delta_e",
-                            "colourfulness", "colourfulness_truth", "images"}  # fmt: skip
+    assert set(figures) == {"cross_entropy", "pixel_accuracy", "balanced_accuracy", "psnr", "psnr_pooled", "ssim",
+                            "delta_e", "colourfulness", "colourfulness_truth", "images"}  # fmt: skip
     assert figures["images"] == 6 and 0 < figures["cross_entropy"] < 10 and 0 <= figures["pixel_accuracy"] <= 1
     history = json.loads((trained / "history.json").read_text())
-    assert figures["cross_entropy"] == pytest.approx(history[-1]["val_loss"], rel=1e-6)
+    assert figures["cross_entropy"] != pytest.approx(history[-1]["val_loss"], rel=1e-6)  # the test split, not the holdout
+    held = json.loads(run_cli("evaluate", trained, "--json", "--split", "holdout", "--data", fake_cifar).stdout)
+    assert held["images"] == 2 and held["cross_entropy"] == pytest.approx(history[-1]["val_loss"], rel=1e-6)
     other = json.loads(run_cli("evaluate", trained, "--json", "--classes", "cat", "--data", fake_cifar).stdout)
     assert other["cross_entropy"] != figures["cross_entropy"]
 
@@ -106,7 +108,8 @@ def test_evaluate_table_with_reference_rows_and_annealed_mean(trained, fake_cifa
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert "annealed-mean decoding at T=0.5" in lines[0] and "ΔE2000" in lines[1]
-    assert [line.split()[0] for line in lines[2:]] == [str(trained), "grey", "palette"]
+    assert [line.split()[0] for line in lines[2:]] == [str(trained), "grey", "palette", "palette"]
+    assert lines[-1].startswith("palette oracle + input luma")
     rows = json.loads(run_cli("evaluate", trained, "--references", "--json", "--data", fake_cifar).stdout)
     assert rows["palette oracle"]["pixel_accuracy"] == 1 and rows["grey baseline"]["colourfulness"] == 0
     mean = json.loads(run_cli("evaluate", trained, "--json", "--decoding", "annealed-mean", "--data", fake_cifar).stdout)
@@ -144,3 +147,21 @@ def test_cross_class_table_json_and_heatmap(trained, fake_cifar, tmp_path):
     assert Image.open(tmp_path / "m.png").size[0] > 100
     bad = run_cli("cross-class", trained, "--figure", tmp_path / "m.gif", "--data", fake_cifar)
     assert bad.returncode == 1 and "--figure must end in .png" in bad.stderr
+
+
+def test_train_holdout_regression_without_skips_from_the_shell(fake_cifar, tmp_path):
+    out = tmp_path / "run"
+    result = run_cli("train", "--arch", "unet", "--classes", "horse", "--epochs", "2", "--batch-size", "6", "--nf", "4",
+                     "--val-split", "holdout", "--split-seed", "3", "--objective", "regress", "--skips", "none",
+                     "--data", fake_cifar, "--out", out, "--quiet")  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "(mean squared error, holdout split)" in result.stdout
+    config = json.loads((out / "config.json").read_text())
+    assert config["model"]["objective"] == "regress" and config["model"]["skips"] == []
+    assert config["data"]["split_seed"] == 3 and config["data"]["val_images"] == 2
+    rows = json.loads(run_cli("evaluate", out, "--json", "--data", fake_cifar).stdout)
+    assert rows["cross_entropy"] is None and rows["pixel_accuracy"] is None and rows["delta_e"] > 0
+    assert main(["colorize", str(out), str(tmp_path / "x.png"), "-o", str(tmp_path / "y.png")]) == 1  # no such image
+    Image.new("L", (10, 6), 90).save(tmp_path / "x.png")
+    assert main(["colorize", str(out), str(tmp_path / "x.png"), "-o", str(tmp_path / "y.png")]) == 0
+    assert Image.open(tmp_path / "y.png").size == (10, 6)

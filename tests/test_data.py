@@ -138,43 +138,109 @@ def test_real_cifar10_sizes(real_cifar):
     assert len(load_cifar10(None, "test", root=real_cifar, drop_grey=True)) == 10000 - 106
 
 
-def test_download_uses_torchvisions_md5_checked_download(fake_cifar, tmp_path, monkeypatch):
-    import torchvision.datasets.utils as tv_utils
-    from torchvision.datasets import CIFAR10
-
-    calls = []
-
-    def fake_download(url, download_root, filename=None, md5=None, **kwargs):
-        calls.append((url, filename, md5))
-        _copy_dataset(fake_cifar, tmp_path / "fetched")
-
-    monkeypatch.setattr(tv_utils, "download_and_extract_archive", fake_download)
-    assert find_root(tmp_path / "fetched", download=True) == tmp_path / "fetched"
-    assert calls == [(CIFAR10.url, CIFAR10.filename, CIFAR10.tgz_md5)]
-    assert len(load_cifar10("cat", "test", root=tmp_path / "fetched")) == 6
-
-    def failing_download(*args, **kwargs):
-        raise RuntimeError("File not found or corrupted.")
-
-    monkeypatch.setattr(tv_utils, "download_and_extract_archive", failing_download)
-    with pytest.raises(DataError, match="downloading CIFAR-10 into .* failed.*corrupted"):
-        find_root(tmp_path / "elsewhere", download=True)
+def test_download_from_a_local_mirror_verifies_and_unpacks(cifar_mirror, tmp_path, monkeypatch, capsys):
+    url, md5 = cifar_mirror
+    monkeypatch.setenv("COLORLIB_CIFAR_URL", url)
+    monkeypatch.setenv("COLORLIB_CIFAR_MD5", md5)
+    root = tmp_path / "cache"
+    assert find_root(root, download=True) == root
+    assert sorted(p.name for p in root.iterdir()) == [BATCHES_DIR]  # no archive or half-unpacked folder left
+    assert len(load_cifar10("cat", "test", root=root)) == 6
+    err = capsys.readouterr().err
+    assert f"from {url} into {root}" in err and f"{root / BATCHES_DIR} (md5 checked)" in err
 
 
-def test_with_luma_keeps_the_sources_grey_and_the_colours_hue():
-    from colorlib.data import grey_rgb, to_grey, with_luma
+def test_a_damaged_download_names_the_md5_and_the_manual_route(cifar_mirror, tmp_path, monkeypatch):
+    url, md5 = cifar_mirror
+    monkeypatch.setenv("COLORLIB_CIFAR_URL", url)
+    monkeypatch.setenv("COLORLIB_CIFAR_MD5", "0" * 32)
+    root = tmp_path / "cache"
+    with pytest.raises(DataError) as info:
+        find_root(root, download=True)
+    message = str(info.value)
+    assert f"the archive's md5 is {md5}, expected {'0' * 32}" in message
+    assert f"fetch {url} by hand (md5 {'0' * 32})" in message and "COLORLIB_DATA" in message
+    assert "--download" not in message  # it was tried: do not suggest it again
+    assert list(root.iterdir()) == []  # nothing half written
+
+
+def test_an_offline_download_says_why_and_gives_url_md5_and_unpacking(tmp_path, monkeypatch):
+    import socket
+
+    with socket.socket() as s:  # a port nothing listens on: the connection is refused, as offline
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    monkeypatch.setenv("COLORLIB_CIFAR_URL", f"http://127.0.0.1:{port}/cifar-10-python.tar.gz")
+    monkeypatch.delenv("COLORLIB_CIFAR_MD5", raising=False)
+    with pytest.raises(DataError) as info:
+        find_root(tmp_path / "cache", download=True)
+    message = str(info.value)
+    assert message.startswith(f"downloading CIFAR-10 from http://127.0.0.1:{port}/cifar-10-python.tar.gz into")
+    assert "refused" in message.lower() and "md5 c58f30108f718f92721af3b95e74349a" in message
+    assert "tar -xzf cifar-10-python.tar.gz" in message and "COLORLIB_DATA=DIR" in message
+    assert "--download" not in message and "not found" not in message
+
+
+def test_holdout_is_seeded_disjoint_per_class_and_independent_of_the_selection(fake_cifar):
+    from colorlib.data import holdout_mask, split_holdout
+
+    both = load_cifar10(["cat", "horse"], "train", root=fake_cifar)
+    train, held = split_holdout(both)
+    assert len(held) == 4 and len(train) == 36 and held.split == "holdout"  # 10% of 20 per class
+    assert list(np.bincount(held.labels, minlength=10)[[3, 7]]) == [2, 2]
+    flat = lambda x: {im.tobytes() for im in x.images}  # noqa: E731
+    assert not flat(train) & flat(held) and flat(train) | flat(held) == flat(both)
+    horses = load_cifar10("horse", "train", root=fake_cifar)
+    assert flat(split_holdout(horses)[1]) == flat(held.take(held.labels == 7))  # the same horses held out
+    again = split_holdout(load_cifar10(["cat", "horse"], "train", root=fake_cifar))[1]
+    np.testing.assert_array_equal(again.images, held.images)
+    assert not np.array_equal(holdout_mask(both.labels, seed=1), holdout_mask(both.labels, seed=0))
+    with pytest.raises(DataError, match="from the train split"):
+        split_holdout(load_cifar10("cat", "test", root=fake_cifar))
+
+
+def test_with_luma_keeps_the_sources_luma_exactly_and_the_colours_chroma():
+    from colorlib.data import grey_rgb, luma, with_luma
 
     rng = np.random.default_rng(0)
     source = rng.integers(0, 256, (3, 8, 8, 3), dtype=np.uint8)
     colour = rng.integers(60, 200, (3, 8, 8, 3), dtype=np.uint8)
     out = with_luma(colour, source)
     assert out.shape == source.shape and out.dtype == np.uint8
-    # the lightness is the source's (YCbCr rounding moves it by a level; more only outside the RGB cube)
-    luma_error = np.abs(to_grey(out) - to_grey(source)) * 255
-    assert np.median(luma_error) <= 1 and np.percentile(luma_error, 90) <= 3 and luma_error.mean() < 1.5
-    # grey colours carry no hue: the result is the source's own grey picture
-    np.testing.assert_allclose(with_luma(grey_rgb(colour), source).astype(int), grey_rgb(source).astype(int), atol=1)
-    # same lightness in, the colour comes back (up to YCbCr rounding)
-    np.testing.assert_allclose(with_luma(colour, colour).astype(int), colour.astype(int), atol=3)
+    np.testing.assert_array_equal(luma(out), luma(source))
+    pillow = np.asarray(Image.fromarray(source.reshape(-1, 8, 3)).convert("L")).reshape(3, 8, 8)
+    np.testing.assert_array_equal(luma(source), pillow)
+    # grey colours carry no chroma: the result is the source's own grey picture
+    np.testing.assert_array_equal(with_luma(grey_rgb(colour), source), grey_rgb(source))
+    # the same lightness in: the colour comes back unchanged
+    everything = rng.integers(0, 256, (200_000, 3), dtype=np.uint8)
+    np.testing.assert_array_equal(with_luma(everything, everything), everything)
+    # pure red under a luma of 250 does not exist: its chroma shrinks toward grey, keeping the hue
+    red = with_luma(np.array([[255, 0, 0]], np.uint8), np.full((1, 3), 250, np.uint8))
+    np.testing.assert_array_equal(red, [[255, 248, 248]])
     with pytest.raises(DataError, match="one shape"):
         with_luma(colour[:2], source)
+
+
+def test_with_luma_property_every_luma_level_under_every_shipped_palette_colour():
+    from colorlib.data import luma, with_luma
+    from colorlib.palette import load_palette, shipped_palettes
+
+    colours = np.unique(np.concatenate([load_palette(n).colors for n in shipped_palettes()]), axis=0)
+    c = np.repeat(colours, 256, axis=0)
+    y = np.tile(np.arange(256), len(colours)).astype(np.uint8)
+    out = with_luma(c, np.repeat(y[:, None], 3, axis=1))
+    np.testing.assert_array_equal(luma(out), y)  # exact, always
+    w = np.array([19595, 38470, 7471]) / 65536
+    chroma = c - (c @ w)[:, None]  # each colour's offset from its own grey
+    got = out - y[:, None].astype(float)
+    fits = ((y[:, None] + chroma >= 0) & (y[:, None] + chroma <= 255)).all(axis=1)
+    assert 0.2 < fits.mean() < 1  # both cases occur
+    # where the colour exists at that lightness its chroma is kept, up to rounding
+    assert np.abs(got[fits] - chroma[fits]).max() <= 1
+    # elsewhere: the same hue (chroma scaled by one s in [0, 1], up to rounding) at the edge of the gamut
+    s = (got[~fits] * chroma[~fits]).sum(1) / (chroma[~fits] ** 2).sum(1)
+    assert ((s > -0.01) & (s < 1.05)).all()  # never more chroma than the colour had (up to rounding)
+    assert np.abs(got[~fits] - s[:, None] * chroma[~fits]).max() <= 1
+    edge = np.minimum(out[~fits].min(1), 255 - out[~fits].max(1))
+    assert edge.max() <= 1

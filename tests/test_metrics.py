@@ -91,7 +91,13 @@ def test_image_scores_use_scikit_image():
     truth = rng.integers(0, 256, (3, 16, 16, 3), dtype=np.uint8)
     noisy = np.clip(truth.astype(int) + rng.integers(-20, 21, truth.shape), 0, 255).astype(np.uint8)
     scores = image_scores(noisy, truth)
-    assert scores["psnr"] == pytest.approx(peak_signal_noise_ratio(truth, noisy, data_range=255))
+    each = [peak_signal_noise_ratio(t, n, data_range=255) for t, n in zip(truth, noisy, strict=True)]
+    assert scores["psnr"] == pytest.approx(np.mean(each)) and not scores["psnr_pooled"]  # the per-picture mean
+    assert scores["psnr"] != pytest.approx(peak_signal_noise_ratio(truth, noisy, data_range=255), abs=1e-4)
+    exact = noisy.copy()
+    exact[0] = truth[0]  # one picture reproduced exactly: its PSNR is infinite, so the figure is pooled
+    pooled = image_scores(exact, truth)
+    assert pooled["psnr_pooled"] and pooled["psnr"] == pytest.approx(peak_signal_noise_ratio(truth, exact, data_range=255))
     assert scores["delta_e"] == pytest.approx(deltaE_ciede2000(rgb2lab(truth), rgb2lab(noisy)).mean())
     assert 0 < scores["ssim"] < 1
     perfect = image_scores(truth, truth)
@@ -149,8 +155,67 @@ def test_compare_builds_reference_rows_then_model_rows():
     model = build("cnn", 4, nf=4).eval()
     rows = compare({"cnn": (model, palette)}, images, {"argmax": {}, "mean": {"decoding": "annealed-mean"}},
                    {"fitted": palette})  # fmt: skip
-    assert list(rows) == ["grey baseline", "palette oracle (fitted)", "cnn, argmax", "cnn, mean"]
+    assert list(rows) == ["grey baseline", "palette oracle (fitted)", "palette oracle (fitted) + input luma", "cnn, argmax",
+                          "cnn, mean"]  # fmt: skip
     assert rows["cnn, argmax"] == score(model, palette, images)
     table = format_table(rows, markdown=True).splitlines()
     assert table[0].startswith("|  | CE | pixel acc") and len(table) == 2 + len(rows)
     assert "| grey baseline | — |" in table[2]
+
+
+def test_regression_models_are_scored_on_pictures_only():
+    torch.manual_seed(0)
+    images = np.random.default_rng(5).integers(0, 256, (4, 8, 8, 3), dtype=np.uint8)
+    palette = Palette.fit(images, 4)
+    model = build("unet", 4, nf=4, objective="regress").eval()
+    result = score(model, palette, images, per_image=True)
+    assert result["cross_entropy"] is None and result["pixel_accuracy"] is None and result["balanced_accuracy"] is None
+    assert result["delta_e"] > 0 and result["per_image"]["delta_e"].shape == (4,) and result["per_image"]["cross_entropy"] is None
+    assert result["delta_e"] == pytest.approx(result["per_image"]["delta_e"].mean())
+    with torch.no_grad():
+        expected = (model(ColorData.from_images(images, palette).grey).clamp(0, 1) * 255).round().permute(0, 2, 3, 1)
+    assert result["colourfulness"] == pytest.approx(colourfulness(expected.to(torch.uint8).numpy()))
+    assert "| regress | — | — | — |" in format_table({"regress": result}, markdown=True)
+    grey = torch.rand(2, 1, 8, 8)
+    targets = torch.from_numpy(images[:2])
+    assert set(evaluate(model, grey, targets)) == {"mse", "images"} and predict(model, grey).shape == (2, 8, 8, 3)
+
+
+def test_paired_bootstrap_finds_a_real_shift_and_calls_noise_noise():
+    from colorlib.metrics import paired_bootstrap
+
+    rng = np.random.default_rng(0)
+    base = rng.normal(10, 3, (3, 500))  # 3 seeds × 500 images
+    shifted = base + 0.5 + rng.normal(0, 0.2, base.shape)
+    d = paired_bootstrap(shifted, base)
+    assert d["difference"] == pytest.approx(0.5, abs=0.05) and 0 < d["low"] < 0.5 < d["high"]
+    noise = paired_bootstrap(base + rng.normal(0, 0.2, base.shape), base)
+    assert noise["low"] < 0 < noise["high"]
+    # seeds that disagree widen the interval: the same mean shift, spread over seeds, is no longer certain
+    spread = paired_bootstrap(base + np.array([[-1.5], [0.5], [2.5]]), base)
+    assert spread["high"] - spread["low"] > 5 * (d["high"] - d["low"])
+
+
+def test_palettes_with_the_same_colours_share_one_lookup_table():
+    import gc
+    import tracemalloc
+
+    from colorlib.palette import load_palette
+
+    images = np.random.default_rng(0).integers(0, 256, (20, 32, 32, 3), dtype=np.uint8)
+    gc.collect()
+    tracemalloc.start()
+    try:
+        palettes = [load_palette("horse16") for _ in range(6)]
+        results = [p.quantize(images) for p in palettes]
+        held = tracemalloc.get_traced_memory()[0]
+        other = Palette(palettes[0].colors, "lab")  # another space: another table
+        other.quantize(images[:1])
+        with_lab = tracemalloc.get_traced_memory()[0]
+    finally:
+        tracemalloc.stop()
+    table = (1 << 24) * 2  # one index byte and one "known" flag per 24-bit colour
+    assert table <= held < 1.5 * table  # six palettes, one table (six would be 6 × 32 MiB)
+    assert with_lab - held >= table
+    assert all(np.array_equal(r, results[0]) for r in results)
+    assert palettes[0]._table is palettes[5]._table and other._table is not palettes[0]._table

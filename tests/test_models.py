@@ -115,3 +115,42 @@ def test_summary_lists_every_block_with_shapes_and_parameters():
                                     (1, 32, 32, 32)]  # fmt: skip
     assert sum(r[3] for r in rows) == num_parameters(model) == 95_945
     assert rows[0][1] == "Conv2d → BatchNorm2d → ReLU → MaxPool2d"
+
+
+# By hand from the CNN's 76,361 (K=32): the down2 skip adds 3·3·64·32 = 18,432 weights to up1, the
+# down1 skip 3·3·32·3 = 864 to up2, the grey skip 3·3·1·32 = 288 to the final conv.
+@pytest.mark.parametrize("skips, ins, count", [
+    ("all", (128, 64, 4), 76_361 + 18_432 + 864 + 288), ("none", (64, 32, 3), 76_361),
+    ("down1,grey", (64, 64, 4), 76_361 + 864 + 288), ("down2", (128, 32, 3), 76_361 + 18_432),
+    ("grey", (64, 32, 4), 76_361 + 288), ("grey,down2", (128, 32, 4), 76_361 + 18_432 + 288),
+])  # fmt: skip
+def test_skip_subsets_widen_exactly_the_layers_they_feed(skips, ins, count):
+    unet = build("unet", 32, skips=skips).eval()
+    assert (unet.up1[0].in_channels, unet.up2[0].in_channels, unet.final.in_channels) == ins
+    assert num_parameters(unet) == count
+    assert unet(torch.zeros(2, 1, 16, 24)).shape == (2, 32, 16, 24)
+
+
+def test_a_unet_without_skips_is_the_cnn_and_skips_are_named_canonically():
+    torch.manual_seed(5)
+    cnn = build("cnn", 16)
+    torch.manual_seed(5)
+    bare = build("unet", 16, skips="none")
+    for (name, a), (_, b) in zip(cnn.state_dict().items(), bare.state_dict().items(), strict=True):
+        assert torch.equal(a, b), name
+    assert ModelConfig("unet", skips="grey, down1").skips == ("down1", "grey")
+    assert ModelConfig("unet", skips=["all"]).skips == ("down2", "down1", "grey") == ModelConfig("unet").skips
+    assert ModelConfig("cnn").skips == () and ModelConfig("unet", skips="none").to_dict()["skips"] == []
+    with pytest.raises(ModelError, match="unknown skip 'up3'"):
+        ModelConfig("unet", skips="down1,up3")
+    with pytest.raises(ModelError, match="cnn has no skip"):
+        ModelConfig("cnn", skips="grey")
+
+
+def test_regression_head_outputs_three_colour_channels():
+    for arch in ("cnn", "unet"):
+        model = build(arch, 32, nf=8, objective="regress").eval()
+        assert model.config.out_channels == 3 and model(torch.zeros(1, 1, 8, 8)).shape == (1, 3, 8, 8)
+    assert num_parameters(build("unet", 32, objective="regress")) == 95_945 - 29 * (3 * 3 * 4 + 1)  # 29 fewer filters
+    with pytest.raises(ModelError, match="unknown objective"):
+        ModelConfig(objective="gan")

@@ -41,26 +41,36 @@ def test_run_directory_contents(fake_cifar, tmp_path):
     names = {p.name for p in (tmp_path / "run").iterdir()}
     assert names == {"config.json", "history.json", "weights.pt", "snapshots.npz", "checkpoint.pt", "loss.png"}
     config = json.loads((tmp_path / "run" / "config.json").read_text())
-    assert config["model"] == {"arch": "cnn", "num_colors": 16, "nf": 8, "kernel": 3}
+    assert config["model"] == {"arch": "cnn", "num_colors": 16, "nf": 8, "kernel": 3, "objective": "classify", "skips": []}
     assert np.array_equal(np.array(config["palette"]["colors"]), load_palette("horse16").colors)
-    assert config["data"] == {"train_images": 20, "val_images": 6}
+    # the holdout: 10% of the 20 horse training images, never trained on; the test split is untouched
+    assert config["data"] == {"train_images": 18, "val_images": 2, "val_split": "holdout", "holdout_fraction": 0.1,
+                              "split_seed": 0}  # fmt: skip
+    assert config["train"]["val_split"] == "holdout" and config["train"]["skips"] == "none"
     assert [h["epoch"] for h in run.history] == [0, 1, 2]
-    assert set(run.history[0]) == {"epoch", "train_loss", "val_loss", "val_accuracy", "lr", "seconds"}
-    assert run.snapshots.predictions.shape == (3, 4, 32, 32)
-    assert run.snapshots.images.shape == (4, 32, 32, 3)
+    assert set(run.history[0]) == {"epoch", "train_loss", "val_loss", "val_accuracy", "lr", "seconds",
+                                   "train_loss_name", "val_loss_name"}  # fmt: skip
+    assert (run.history[0]["train_loss_name"], run.history[0]["val_loss_name"]) == ("cross-entropy", "cross-entropy")
+    assert run.snapshots.predictions.shape == (3, 2, 32, 32)  # 4 asked for, the holdout has 2
+    assert run.snapshots.images.shape == (2, 32, 32, 3)
     assert not run.model.training
     torch.load(tmp_path / "run" / "weights.pt", weights_only=True)
 
 
-def test_recorded_validation_figures_reproduce(fake_cifar, tmp_path):
-    run = train(small(), tmp_path / "run", root=fake_cifar, progress=False)
+@pytest.mark.parametrize("split", ["holdout", "test"])
+def test_recorded_validation_figures_reproduce(fake_cifar, tmp_path, split):
+    from colorlib.data import split_holdout
+
+    run = train(small(val_split=split, snapshot_count=2), tmp_path / "run", root=fake_cifar, progress=False)
     palette = load_palette("horse16")
-    val = ColorData.from_images(load_cifar10("horse", "test", root=fake_cifar).images, palette)
+    images = split_holdout(load_cifar10("horse", "train", root=fake_cifar))[1] if split == "holdout" else \
+        load_cifar10("horse", "test", root=fake_cifar)  # fmt: skip
+    val = ColorData.from_images(images.images, palette)
     result = evaluate(load_run(tmp_path / "run").model, val.grey, val.targets)
     assert result["cross_entropy"] == pytest.approx(run.history[-1]["val_loss"], rel=1e-6)
     assert result["pixel_accuracy"] == pytest.approx(run.history[-1]["val_accuracy"], rel=1e-6)
     last = run.snapshots.at(2)
-    expected = run.model(val.grey[:4]).argmax(1).numpy()
+    expected = run.model(val.grey[:2]).argmax(1).numpy()
     np.testing.assert_array_equal(last, expected)
 
 
@@ -274,3 +284,44 @@ def test_rebalanced_training_records_its_weights_and_differs(fake_cifar, tmp_pat
 def test_rebalance_must_be_a_fraction(bad):
     with pytest.raises(TrainingError, match="rebalance"):
         small(rebalance=bad).validate()
+
+
+def test_regression_objective_lowers_the_colour_error(fake_cifar, tmp_path):
+    config = small(arch="unet", objective="regress", epochs=6, lr=1e-2, skips="down1,grey")
+    run = train(config, tmp_path / "run", root=fake_cifar, progress=False)
+    assert run.model.config.objective == "regress" and run.model.config.skips == ("down1", "grey")
+    losses = [h["val_loss"] for h in run.history]
+    from colorlib.data import split_holdout
+
+    held = split_holdout(load_cifar10("horse", "train", root=fake_cifar))[1]
+    grey = ColorData.from_images(held.images, load_palette("horse16")).grey
+    torch.manual_seed(0)
+    untrained = evaluate(ColorNet(run.model.config), grey, torch.from_numpy(held.images))["mse"]
+    assert losses[-1] < losses[0] and losses[-1] < 0.5 * untrained  # MSE of RGB in [0, 1] on the holdout
+    assert run.history[-1]["val_loss_name"] == "mean squared error" and run.history[-1]["val_accuracy"] is None
+    assert run.snapshots.predictions.shape == (6, 2, 32, 32, 3)  # colours, not palette indices
+    expected = (run.model(grey).permute(0, 2, 3, 1).detach().clamp(0, 1) * 255).round().to(torch.uint8).numpy()
+    np.testing.assert_array_equal(run.snapshots.at(5), expected)
+    mse = ((expected / 255 - held.images / 255) ** 2).mean()
+    assert losses[-1] == pytest.approx(mse, rel=0.05)  # the recorded loss is the unclipped output's: close
+
+
+def test_holdout_settings_are_resume_keys_and_validated(fake_cifar, tmp_path):
+    train(small(epochs=1), tmp_path / "run", root=fake_cifar, progress=False)
+    for change in ({"split_seed": 1}, {"val_split": "test"}, {"objective": "regress"}, {"arch": "unet", "skips": "grey"}):
+        with pytest.raises(RunError, match="settings differ"):
+            train(small(epochs=2, **change), tmp_path / "run", root=fake_cifar, progress=False, resume=True)
+    for bad, message in (({"val_split": "train"}, "unknown validation split"), ({"split_seed": -1}, "split_seed"),
+                         ({"objective": "regress", "rebalance": 0.5}, "drop --rebalance"),
+                         ({"skips": "grey"}, "cnn has no skip")):  # fmt: skip
+        with pytest.raises(TrainingError, match=message):
+            train(small(**bad), tmp_path / "bad", root=fake_cifar, progress=False)
+
+
+def test_weighted_training_loss_is_named_in_history_and_figure(fake_cifar, tmp_path):
+    run = train(small(epochs=1, rebalance=0.5), tmp_path / "run", root=fake_cifar, progress=False)
+    assert run.history[0]["train_loss_name"] == "weighted cross-entropy" and run.history[0]["val_loss_name"] == "cross-entropy"
+    from colorlib.plot import loss_figure
+
+    labels = [line.get_label() for line in loss_figure(run).axes[0].get_lines()]
+    assert labels == ["run train (weighted cross-entropy)", "run validation (cross-entropy)"]
