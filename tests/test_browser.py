@@ -7,6 +7,7 @@ skipped when either is missing, or with `-m "not browser"`. Screenshots go to te
 from __future__ import annotations
 
 import io
+import json
 import os
 import secrets
 import shutil
@@ -41,16 +42,26 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
-    """A JupyterLab server on 127.0.0.1 over a copy of notebooks/, stopped in every case."""
+    """A JupyterLab server on 127.0.0.1 over a copy of notebooks/, stopped in every case.
+
+    Its Jupyter data folder (where trust is kept) is fresh, and `make trust` (what `make lab` runs
+    first) has trusted the project's notebooks in it. `untrusted.ipynb` is 04 with one byte of
+    metadata changed, so its signature is unknown: a notebook from elsewhere.
+    """
     root = tmp_path_factory.mktemp("lab")
+    env = {**os.environ, "JUPYTER_CONFIG_DIR": str(root / "config"), "JUPYTER_DATA_DIR": str(root / "data")}
+    subprocess.run(["make", "-s", "trust", f"BIN={Path(sys.executable).parent}"], cwd=REPO, env=env, check=True,
+                   capture_output=True, timeout=300)  # fmt: skip
     for nb in (REPO / "notebooks").glob("*.ipynb"):
         shutil.copy(nb, root / nb.name)
+    comparison = json.loads((REPO / "notebooks" / "04_compare_cnn_unet.ipynb").read_text())
+    comparison["metadata"]["colorlib_copy"] = 1
+    (root / "untrusted.ipynb").write_text(json.dumps(comparison))
     port, token = _free_port(), secrets.token_hex(16)
     cmd = [sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
            f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}", "--allow-root",
            "--LabApp.news_url=", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]  # fmt: skip
     log = open(root / "server.log", "w")
-    env = {**os.environ, "JUPYTER_CONFIG_DIR": str(root / "config")}
     server = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env)
     try:
         url = f"http://127.0.0.1:{port}"
@@ -101,11 +112,12 @@ def _run_all(page) -> None:
     page.get_by_text(IDLE).first.wait_for(timeout=240_000)
 
 
-def _open(page, url: str, token: str, name: str) -> None:
+def _open(page, url: str, token: str, name: str, wait_idle: bool = True) -> None:
     # A workspace of its own, reset: otherwise JupyterLab reopens the previous test's notebook too.
     page.goto(f"{url}/lab/workspaces/{Path(name).stem}/tree/{name}?token={token}&reset")
     page.wait_for_selector(".jp-Notebook", timeout=120_000)
-    page.get_by_text(IDLE).first.wait_for(timeout=120_000)  # the kernel has started
+    if wait_idle:
+        page.get_by_text(IDLE).first.wait_for(timeout=120_000)  # the kernel has started
     page.keyboard.press("Escape")
 
 
@@ -121,6 +133,33 @@ def _no_errors(page) -> None:
     errors = page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']").all_inner_texts()
     errors = [e for e in errors if "Traceback" in e or "Error" in e]
     assert not errors, errors[:2]
+
+
+def test_make_lab_shows_the_saved_slider_on_opening_before_any_cell_runs(lab, browser):
+    url, token, _ = lab
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    _open(page, url, token, "04_compare_cnn_unet.ipynb")
+    page.wait_for_selector(".widget-slider", timeout=60_000)  # from the saved widget state: nothing was run
+    prompts = page.locator(".jp-InputArea-prompt").all_inner_texts()
+    assert not any("*" in p for p in prompts)
+    slider = page.locator(".widget-slider").first
+    slider.scroll_into_view_if_needed()
+    before = _visible_frame_srcs(page)
+    assert len(before) == 2
+    handle = slider.locator(".noUi-handle")
+    handle.focus()
+    for _ in range(5):
+        page.keyboard.press("ArrowRight")
+    page.wait_for_timeout(500)
+    assert page.locator(".widget-readout").first.inner_text() == "5"
+    assert _visible_frame_srcs(page) not in (before, [])  # the jslinked frames switch in the browser
+    _shot(page, "04-opened-trusted")
+    # the control: the same notebook, not trusted, shows the widget as text until it is run
+    _open(page, url, token, "untrusted.ipynb")
+    page.wait_for_timeout(3000)
+    assert page.locator(".widget-slider").count() == 0
+    assert page.get_by_text("VBox(children=").count() > 0
+    page.close()
 
 
 def test_comparison_notebook_slider_and_picker_in_jupyterlab(lab, browser):
@@ -181,10 +220,10 @@ def test_upload_colourises_a_picture(lab, browser):
 
 def _widget_js() -> Path:
     """Local copies of the widget renderer a static HTML page loads from a CDN (npm packages
-    @jupyter-widgets/html-manager and requirejs); .ci/run installs them and sets COLORLIB_WIDGET_JS."""
+    @jupyter-widgets/html-manager and requirejs); `make test` installs them with npm into .cache/widget-js."""
     modules = Path(os.environ.get("COLORLIB_WIDGET_JS", REPO / ".cache" / "widget-js" / "node_modules"))
     if not (modules / "@jupyter-widgets" / "html-manager" / "dist" / "embed-amd.js").is_file():
-        pytest.skip("the widget renderer JS is not installed (see .ci/run: npm install @jupyter-widgets/html-manager)")
+        pytest.skip("the widget renderer JS is not installed: `make test` fetches it with npm (is npm installed?)")
     return modules
 
 

@@ -29,6 +29,7 @@ import pytest
 import torch
 from PIL import Image
 
+import colorlib
 from colorlib.cli import main
 from colorlib.data import BATCHES_DIR, CLASSES
 from colorlib.models import build
@@ -489,6 +490,12 @@ def test_max_pixels_option_also_raises_the_decompression_bomb_limit(ctx, capsys,
 PROBE = """
 import pathlib, sys
 try:
+    import colorlib
+except ImportError:
+    sys.exit(4)
+if pathlib.Path(colorlib.__file__).resolve().parent != pathlib.Path(sys.argv[2]):
+    sys.exit(5)  # some other colorlib: the tests would not test this checkout
+try:
     (pathlib.Path(sys.argv[1]) / "x").touch()
 except PermissionError:
     sys.exit(0)
@@ -496,13 +503,17 @@ sys.exit(3)
 """
 
 
+PACKAGE = Path(colorlib.__file__).resolve().parent  # the checkout under test
+
+
 @functools.cache
 def _unprivileged() -> tuple[str, ...] | None:
-    """A command prefix under which Python runs but cannot write a root-owned 0o555 folder (None: no way).
+    """A command prefix under which Python imports colorlib from this checkout but cannot write a
+    root-owned 0o555 folder (None: no way).
 
     Not root: nothing (chmod is enough). Root ignores permissions, so the child drops to nobody
-    (65534); the interpreter may live in root's 0o700 home, so the second try keeps only the
-    capability to read and search (CAP_DAC_READ_SEARCH), never to write.
+    (65534); the interpreter and the checkout may live in a 0o700 folder (root's home, mktemp -d),
+    so the second try keeps only the capability to read and search (CAP_DAC_READ_SEARCH), never to write.
     """
     if os.geteuid() != 0:
         return ()
@@ -516,8 +527,8 @@ def _unprivileged() -> tuple[str, ...] | None:
         base.chmod(0o755)
         (base / "ro").mkdir(mode=0o555)
         for prefix in (nobody, nobody + read_search):
-            cmd = [*prefix, sys.executable, "-c", PROBE, str(base / "ro")]
-            if subprocess.run(cmd, capture_output=True, env=_child_env(base), timeout=60).returncode == 0:
+            cmd = [*prefix, sys.executable, "-c", PROBE, str(base / "ro"), str(PACKAGE)]
+            if subprocess.run(cmd, capture_output=True, env=_child_env(base), cwd=base, timeout=60).returncode == 0:
                 return prefix
         return None
     finally:
@@ -535,7 +546,8 @@ def read_only(fake_cifar, trained):
     """(prefix, base): a world-readable temp folder holding copies of the data and the run, and `out` at 0o555."""
     prefix = _unprivileged()
     if prefix is None:
-        pytest.skip("running as root without setpriv able to drop privileges: cannot make a folder read-only")
+        pytest.skip("running as root, and no unprivileged child (setpriv, with or without CAP_DAC_READ_SEARCH) can "
+                    f"import colorlib from {PACKAGE}: cannot make a folder read-only to it")
     base = Path(tempfile.mkdtemp(prefix="colorlib-ro-"))
     shutil.copytree(fake_cifar, base / "data")
     shutil.copytree(trained, base / "run")
@@ -560,7 +572,7 @@ def test_read_only_output_folder(read_only, args, needles):
     prefix, base = read_only
     before = tree(base)
     cmd = [*prefix, sys.executable, "-m", "colorlib.cli", *(a.format(base=base) for a in args)]
-    result = subprocess.run(cmd, capture_output=True, text=True, env=_child_env(base / "data"), timeout=300)
+    result = subprocess.run(cmd, capture_output=True, text=True, env=_child_env(base / "data"), cwd=base, timeout=300)
     assert_one_error(result.returncode, result.stdout, result.stderr, [n.format(base=base) for n in needles])
     assert tree(base) == before
 
@@ -584,7 +596,7 @@ def test_api_refuses_a_read_only_output_folder(read_only):
     prefix, base = read_only
     before = tree(base)
     cmd = [*prefix, sys.executable, "-c", API_TRAIN, str(base / "out"), str(base / "data")]
-    result = subprocess.run(cmd, capture_output=True, text=True, env=_child_env(base / "data"), timeout=300)
+    result = subprocess.run(cmd, capture_output=True, text=True, env=_child_env(base / "data"), cwd=base, timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr
     assert f"{base / 'out'}: cannot write the run there (Permission denied)" in result.stdout
     assert tree(base) == before

@@ -1,4 +1,7 @@
-"""nbval runs these notebooks; those that read CIFAR-10 skip cleanly when it cannot be found."""
+"""nbval runs the notebooks in notebooks/; those that read CIFAR-10 skip cleanly when it cannot be found.
+
+It lives at the repository root, out of the learner's folder.
+"""
 
 import pytest
 
