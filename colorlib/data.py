@@ -116,8 +116,8 @@ def archive_source() -> tuple[str, str]:
 def _by_hand(root: Path) -> str:
     url, md5 = archive_source()
     return (
-        f"fetch {url} by hand (md5 {md5}), unpack it with `tar -xzf {ARCHIVE} -C {root}` (or into any folder) and "
-        f"point colorlib at the folder holding cifar-10-batches-py/ with COLORLIB_DATA=DIR or --data DIR"
+        f"download {url} yourself (md5 {md5}), unpack it with `tar -xzf {ARCHIVE} -C {root}` (or into any folder) "
+        f"and point colorlib at the folder holding cifar-10-batches-py/ with COLORLIB_DATA=DIR or --data DIR"
     )
 
 
@@ -140,13 +140,13 @@ def find_root(root: str | os.PathLike | None = None, download: bool = False) -> 
 
 
 def download_cifar10(root: Path) -> None:
-    """Download the archive (progress bar), check its md5, unpack it into `root`: all or nothing."""
+    """Download the archive (about 170 MB, with a progress bar), check its md5, unpack it into `root`: all or nothing."""
     from torchvision.datasets.utils import download_url
 
     url, md5 = archive_source()
     part = root / f".{ARCHIVE}.part"
     unpack = root / ".cifar-10-unpacking"
-    print(f"colorlib: downloading CIFAR-10 (about 170 MB) from {url} into {root}", file=sys.stderr)
+    created = [p for p in (root, *root.parents) if not p.exists()]  # removed again if the download fails
     try:
         root.mkdir(parents=True, exist_ok=True)
         download_url(url, str(root), filename=part.name)
@@ -161,12 +161,16 @@ def download_cifar10(root: Path) -> None:
         os.replace(unpack / BATCHES_DIR, root / BATCHES_DIR)
     except Exception as e:  # noqa: BLE001 - network, disk, checksum or archive: one message, nothing left behind
         reason = str(e) or type(e).__name__
-        raise DataError(f"downloading CIFAR-10 from {url} into {root} failed ({reason}). To get it by hand, "
-                        f"{_by_hand(root)}.") from None  # fmt: skip
+        part.unlink(missing_ok=True)
+        shutil.rmtree(unpack, ignore_errors=True)
+        for folder in created:  # innermost first; only folders this call made and left empty
+            if folder.is_dir() and not any(folder.iterdir()):
+                folder.rmdir()
+        raise DataError(f"downloading CIFAR-10 from {url} into {root} failed ({reason}). Instead, {_by_hand(root)}.") from None
     finally:
         part.unlink(missing_ok=True)
         shutil.rmtree(unpack, ignore_errors=True)
-    print(f"colorlib: CIFAR-10 is in {root / BATCHES_DIR} (md5 checked)", file=sys.stderr)
+    print(f"colorlib: downloaded CIFAR-10 from {url} into {root / BATCHES_DIR} (md5 checked)", file=sys.stderr)
 
 
 def read_batch(path: str | os.PathLike) -> dict:

@@ -193,6 +193,18 @@ def no_horses(path: Path, ctx: Ctx) -> None:
     _edit_batch(path, lambda data, labels: (data[labels != CLASSES.index("horse")], labels[labels != CLASSES.index("horse")]))
 
 
+def offline(ctx: Ctx) -> None:
+    """No CIFAR-10, and the archive's address refuses connections (a closed port on 127.0.0.1), as offline."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    ctx.monkeypatch.setenv("COLORLIB_CIFAR_URL", f"http://127.0.0.1:{port}/cifar-10-python.tar.gz")
+    ctx.monkeypatch.delenv("COLORLIB_CIFAR_MD5", raising=False)
+    ctx.data = ctx.tmp / "nowhere" / "deep"
+
+
 def edit_config(change: Callable[[dict], object]) -> Setup:
     def setup(ctx: Ctx) -> None:
         config = json.loads((ctx.run / "config.json").read_text())
@@ -350,6 +362,10 @@ CASES = [
     *[case for cmd, (command, batch) in DATA_COMMANDS.items() for case in [
         pytest.param(command, ["CIFAR-10 not found", "{tmp}/nowhere", "--download"],
                      lambda ctx: setattr(ctx, "data", ctx.tmp / "nowhere"), id=f"data-missing-{cmd}"),
+        pytest.param([*command, "--download"],
+                     ["downloading CIFAR-10 from http://127.0.0.1:", "into {tmp}/nowhere/deep failed", "refused",
+                      "md5 c58f30108f718f92721af3b95e74349a", "tar -xzf", "COLORLIB_DATA=DIR"],
+                     offline, id=f"data-download-offline-{cmd}"),
         pytest.param(command, [f"{batch}: not a valid CIFAR-10 batch", "re-download"], data_copy(truncate),
                      id=f"data-truncated-{cmd}"),
         pytest.param(command, [f"{batch}: not a valid CIFAR-10 batch", "re-download"], data_copy(garbage),
