@@ -33,10 +33,11 @@ def rows_figure(rows: Mapping[str, np.ndarray], title: str | None = None, scale:
     """Labelled rows of uint8 images (each n×H×W×3, all the same n and size) in one figure."""
     first = next(iter(rows.values()))
     grid = image_grid(list(rows.values()))
-    width = scale * (grid.shape[1] / 33 + 1.4)
+    width = scale * (grid.shape[1] / 33) + 0.4 + 0.085 * max(len(label) for label in rows)  # room for the labels
     fig = Figure(figsize=(width, scale * (grid.shape[0] / 33 + (0.4 if title else 0.1))), layout="constrained")
     ax = fig.add_subplot()
     ax.imshow(grid, interpolation="nearest")
+    ax.set_anchor("E")  # the pictures to the right, the labels in the room left of them
     h = first.shape[1] + 1
     ax.set_yticks([h * (i + 0.5) for i in range(len(rows))], list(rows))
     ax.set_xticks([])
@@ -183,3 +184,21 @@ def heatmap_figure(
     if title:
         ax.set_title(title)
     return fig
+
+
+def epochs_figure(
+    cnn: Run, unet: Run, epochs: Sequence[int] = (0, 5, 10, -1), images: int = 6, title: str | None = None
+) -> Figure:
+    """A still of `widgets.compare_epochs` for readers without a kernel: the grey input, then CNN and
+    UNet predictions at each of `epochs` (negative counts from the end), then the original."""
+    snaps = cnn.snapshots
+    if snaps is None or unet.snapshots is None:
+        raise RunError("epochs_figure needs runs with snapshots.npz")
+    chosen = [int(snaps.epochs[e]) if e < 0 else e for e in epochs]
+    originals = snaps.images[:images]
+    rows = {"grey input": grey_rgb(originals)}
+    for e in chosen:
+        rows[f"CNN, epoch {e}"] = cnn.snapshots.rgb(e, cnn.palette)[:images]
+        rows[f"UNet, epoch {e}"] = unet.snapshots.rgb(e, unet.palette)[:images]
+    rows["original"] = originals
+    return rows_figure(rows, title)

@@ -79,8 +79,10 @@ class Experiment:
 
 
 def base(arch: str, cls: str, k: int, lr: float, **changes) -> TrainConfig:
-    return TrainConfig(arch=arch, classes=[cls], palette=f"horse{k}", epochs=EPOCHS, lr=lr, schedule="onecycle",
-                       val_split="holdout", **changes)  # fmt: skip
+    """The recipe for `arch` on `cls` with the k-colour horse palette (the original's), holdout-validated."""
+    settings = dict(arch=arch, classes=[cls], palette=f"horse{k}", epochs=EPOCHS, lr=lr, schedule="onecycle",
+                    val_split="holdout")  # fmt: skip
+    return TrainConfig(**{**settings, **changes})
 
 
 def recipe_experiments() -> list[Experiment]:
@@ -112,8 +114,11 @@ def run_dir(runs: Path, stage: str, exp: Experiment, seed: int) -> Path:
 
 
 def train_all(runs: Path, stage: str, experiments: list[Experiment], seeds, data: str | None) -> None:
-    """Train every (experiment, seed) not yet finished; an interrupted run resumes where it stopped."""
-    todo = [(e, s) for e in experiments for s in seeds]
+    """Train every (experiment, seed) not yet finished; an interrupted run resumes where it stopped.
+
+    Seed by seed: every configuration's seed-0 run (the shipped ones among them) comes first.
+    """
+    todo = [(e, s) for s in seeds for e in experiments]
     bar = tqdm(todo, desc=f"{stage}: training", unit="run")
     for exp, seed in bar:
         out = run_dir(runs, stage, exp, seed)

@@ -1,0 +1,257 @@
+"""Checks for the notebooks' exercises: each runs your answer against colorlib's own code and says
+whether it is right, CS231n-style.
+
+    from colorlib.exercises import check_cross_entropy
+    check_cross_entropy(my_cross_entropy)   # prints ✓ or ✗ with a hint, returns True or False
+
+A check never raises: an unfinished answer (`raise NotImplementedError`) or one that crashes is
+reported as not right yet, so a notebook still runs top to bottom.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from .data import luma
+from .metrics import colourfulness_per_image
+from .models import SKIPS, Block, build, num_parameters
+from .palette import Palette, load_palette
+
+
+def _report(ok: bool, message: str) -> bool:
+    print(("✓ Right: " if ok else "✗ Not yet: ") + message)
+    return ok
+
+
+def _attempt(fn: Callable, *args):
+    """(result, None), or (None, why it failed) if `fn` is unfinished or raises."""
+    try:
+        return fn(*args), None
+    except NotImplementedError:
+        return None, "the exercise is not done yet: replace `raise NotImplementedError` with your code"
+    except Exception as e:  # noqa: BLE001 - the learner's code: any failure is reported, not raised
+        return None, f"your function raised {type(e).__name__}: {e}"
+
+
+def _as_numpy(x) -> np.ndarray:
+    return x.detach().cpu().numpy() if isinstance(x, torch.Tensor) else np.asarray(x)
+
+
+# -- 01 · palettes ------------------------------------------------------------------------------
+
+
+def check_nearest_colour(fn: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> bool:
+    """`fn(pixels M×3 uint8, colours K×3 uint8)` → the index of each pixel's nearest colour (squared RGB distance)."""
+    rng = np.random.default_rng(1)
+    palette = load_palette("horse16")
+    extremes = np.array([[0, 0, 0], [255, 255, 255]], np.uint8)
+    pixels = np.concatenate([rng.integers(0, 256, (2000, 3), dtype=np.uint8), palette.colors, extremes])
+    got, error = _attempt(fn, pixels.copy(), palette.colors.copy())
+    if error:
+        return _report(False, error)
+    got = _as_numpy(got).reshape(-1)
+    expected = palette.quantize(pixels)
+    if got.shape != expected.shape:
+        return _report(False, f"expected one index per pixel, shape {expected.shape}; got shape {got.shape}")
+    wrong = np.flatnonzero(got != expected)
+    if wrong.size:
+        i = wrong[0]
+        hint = " (uint8 arithmetic wraps around: convert to int or float before subtracting)" if pixels[i].max() > 200 else ""
+        return _report(False, f"{wrong.size} of {len(pixels)} pixels differ, e.g. {pixels[i].tolist()}: you say "
+                              f"{int(got[i])}, the nearest is {int(expected[i])}{hint}")  # fmt: skip
+    return _report(True, f"all {len(pixels)} pixels get their nearest palette colour, as Palette.quantize does")
+
+
+def check_small_palette(palette: Palette, images: np.ndarray, beat: float) -> bool:
+    """A palette of at most 8 colours whose quantisation error on `images` is below `beat`."""
+    from .metrics import quantization_error
+
+    if not isinstance(palette, Palette):
+        return _report(False, f"expected a colorlib.Palette, got {type(palette).__name__}")
+    if palette.num_colors > 8:
+        return _report(False, f"the palette has {palette.num_colors} colours; the exercise allows at most 8")
+    error = quantization_error(images, palette)
+    if error >= beat:
+        return _report(False, f"its error is {error:.2f}, not below {beat:.2f}: fit it on pixels like these")
+    return _report(True, f"{palette.num_colors} colours, error {error:.2f} < {beat:.2f}")
+
+
+# -- 02 · the CNN -------------------------------------------------------------------------------
+
+
+def check_cross_entropy(fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]) -> bool:
+    """`fn(logits N×K×H×W, targets N×H×W)` → the mean per-pixel cross-entropy, as F.cross_entropy."""
+    g = torch.Generator().manual_seed(2)
+    cases = [(torch.randn(2, 5, 3, 4, generator=g), torch.randint(0, 5, (2, 3, 4), generator=g)),
+             (torch.randn(1, 32, 8, 8, generator=g) * 3, torch.randint(0, 32, (1, 8, 8), generator=g)),
+             (torch.randn(2, 4, 2, 2, generator=g) * 400, torch.randint(0, 4, (2, 2, 2), generator=g))]  # fmt: skip
+    for i, (logits, targets) in enumerate(cases):
+        got, error = _attempt(fn, logits.clone(), targets.clone())
+        if error:
+            return _report(False, error)
+        got = torch.as_tensor(got, dtype=torch.float64)
+        expected = F.cross_entropy(logits.double(), targets)
+        if got.numel() != 1:
+            return _report(False, f"expected one number (the mean over every pixel), got shape {tuple(got.shape)}")
+        if not torch.isfinite(got):
+            return _report(False, "the result is not finite for logits of a few hundred: subtract each pixel's largest "
+                                  "logit before exponentiating (log-sum-exp)")  # fmt: skip
+        if not torch.allclose(got.reshape(()), expected, rtol=1e-4, atol=1e-5):
+            hint = " (the softmax runs over the colour axis, dim=1)" if i == 0 else ""
+            return _report(False, f"got {got.item():.5f}, F.cross_entropy gives {expected.item():.5f}{hint}")
+    return _report(True, "equal to F.cross_entropy, also for very large logits")
+
+
+def check_block_parameters(fn: Callable[[int, int, int], int]) -> bool:
+    """`fn(cin, cout, kernel)` → the number of parameters of one Conv → BatchNorm → ReLU block."""
+    for cin, cout, k in ((1, 32, 3), (64, 3, 3), (32, 64, 5)):
+        got, error = _attempt(fn, cin, cout, k)
+        if error:
+            return _report(False, error)
+        expected = num_parameters(Block(cin, cout, k))
+        if got != expected:
+            return _report(False, f"for {cin} → {cout} channels, kernel {k}: you say {got}, the block has {expected} "
+                                  "(count the convolution's weights and biases, and BatchNorm's two per channel)")  # fmt: skip
+    return _report(True, "the count is right for every block shape tried")
+
+
+# -- 03 · the UNet ------------------------------------------------------------------------------
+
+
+def check_unet_forward(fn: Callable[[torch.nn.Module, torch.Tensor], torch.Tensor]) -> bool:
+    """`fn(unet, grey)` → the UNet's logits, written with its blocks and three torch.cat skips."""
+    torch.manual_seed(3)
+    unet = build("unet", 8, nf=8).eval()
+    grey = torch.rand(2, 1, 16, 16)
+    with torch.no_grad():
+        got, error = _attempt(fn, unet, grey)
+        if error:
+            return _report(False, error)
+        expected = unet(grey)
+    got = torch.as_tensor(got)
+    if got.shape != expected.shape:
+        return _report(False, f"expected logits of shape {tuple(expected.shape)}, got {tuple(got.shape)}")
+    if not torch.allclose(got, expected, atol=1e-5):
+        return _report(False, "the logits differ from the model's own: check each torch.cat's order "
+                              "([skip, upsampled]) and dim=1 (channels)")  # fmt: skip
+    return _report(True, "your forward pass gives exactly the library UNet's logits")
+
+
+def check_skip_parameters(predictions: Mapping[str, int]) -> bool:
+    """Your predicted parameter count of the 32-colour UNet less each skip (keys: down2, down1, grey)."""
+    if set(predictions) != set(SKIPS):
+        return _report(False, f"give one prediction for each skip: {', '.join(SKIPS)}")
+    for skip in SKIPS:
+        expected = num_parameters(build("unet", 32, skips=[s for s in SKIPS if s != skip] or "none"))
+        if predictions[skip] != expected:
+            return _report(False, f"without the {skip} skip you say {predictions[skip]:,}; it is {expected:,}. "
+                                  "Which layer loses input channels, and how many weights per channel?")  # fmt: skip
+    return _report(True, "each skip's cost in parameters is right")
+
+
+# -- 04 · CNN vs UNet ---------------------------------------------------------------------------
+
+
+def check_mean_sd(fn: Callable[[Sequence[float]], tuple[float, float]]) -> bool:
+    """`fn(values)` → (mean, sample standard deviation), the "± sd over seeds" of the tables."""
+    values = [1.712, 1.698, 1.745]
+    got, error = _attempt(fn, list(values))
+    if error:
+        return _report(False, error)
+    try:
+        mean, sd = (float(v) for v in got)
+    except (TypeError, ValueError):
+        return _report(False, f"return two numbers, (mean, sd); got {got!r}")
+    if not np.isclose(mean, np.mean(values)):
+        return _report(False, f"the mean of {values} is {np.mean(values):.4f}, you say {mean:.4f}")
+    if np.isclose(sd, np.std(values)):
+        return _report(False, "that is the population sd (divide by n); over three seeds use the sample sd (n − 1)")
+    if not np.isclose(sd, np.std(values, ddof=1)):
+        return _report(False, f"the sample sd is {np.std(values, ddof=1):.4f}, you say {sd:.4f}")
+    return _report(True, f"{mean:.3f} ± {sd:.3f}")
+
+
+# -- 05 · your own photos -----------------------------------------------------------------------
+
+
+def check_keep_luma(fn: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> bool:
+    """`fn(colour, grey)`: uint8 RGB H×W×3 with the colour's hue and exactly the luma `grey` (uint8 H×W)."""
+    rng = np.random.default_rng(5)
+    colour = rng.integers(40, 216, (24, 24, 3), dtype=np.uint8)
+    grey = rng.integers(0, 256, (24, 24), dtype=np.uint8)
+    got, error = _attempt(fn, colour.copy(), grey.copy())
+    if error:
+        return _report(False, error)
+    got = _as_numpy(got)
+    if got.shape != colour.shape or got.dtype != np.uint8:
+        return _report(False, f"return uint8 RGB of shape {colour.shape}; got {got.dtype} {got.shape}")
+    off = np.abs(luma(got).astype(int) - grey)
+    if off.max() > 0:
+        return _report(False, f"{(off > 0).mean():.0%} of pixels miss the target luma (by up to {off.max()} levels): "
+                              "after rounding, nudge channels so that Pillow's L is exactly the target")  # fmt: skip
+    chroma = lambda x: x.astype(float) - luma(x)[..., None]  # noqa: E731
+    kept = chroma(got).ravel()
+    keep = np.corrcoef(kept, chroma(colour).ravel())[0, 1] if kept.std() > 0 else 0.0
+    if not keep >= 0.7:
+        return _report(False, f"the luma is exact but the hue is lost (chroma correlation {keep:.2f}): keep each "
+                              "pixel's offset from its own grey")  # fmt: skip
+    return _report(True, f"luma exact on every pixel; the colour's chroma kept (correlation {keep:.2f})")
+
+
+# -- 06 · metrics -------------------------------------------------------------------------------
+
+
+def check_colourfulness(fn: Callable[[np.ndarray], float]) -> bool:
+    """`fn(image H×W×3 uint8)` → Hasler & Süsstrunk's colourfulness of that one picture."""
+    rng = np.random.default_rng(6)
+    for image in (rng.integers(0, 256, (16, 16, 3), dtype=np.uint8), np.full((8, 8, 3), 90, np.uint8),
+                  np.tile(np.array([200, 30, 30], np.uint8), (8, 8, 1))):  # fmt: skip
+        got, error = _attempt(fn, image.copy())
+        if error:
+            return _report(False, error)
+        expected = float(colourfulness_per_image(image[None])[0])
+        if not np.isclose(float(got), expected, rtol=1e-6, atol=1e-6):
+            hint = " (grey has rg = yb = 0)" if image.std() == 0 else " (σ and μ are over the pixels of rg and yb)"
+            return _report(False, f"got {float(got):.4f}, expected {expected:.4f}{hint}")
+    return _report(True, "equal to colorlib.metrics.colourfulness on colourful, grey and flat-red pictures")
+
+
+# -- 07 · decoding ------------------------------------------------------------------------------
+
+
+def check_annealed_mean(fn: Callable[[torch.Tensor, np.ndarray, float], np.ndarray]) -> bool:
+    """`fn(logits M×K, colours K×3 uint8, T)` → the expected colour under softmax(logits / T), M×3 in 0..255."""
+    palette = load_palette("horse16")
+    g = torch.Generator().manual_seed(7)
+    logits = torch.randn(50, palette.num_colors, generator=g) * 3
+    for t in (1.0, 0.38, 0.05):
+        got, error = _attempt(fn, logits.clone(), palette.colors.copy(), t)
+        if error:
+            return _report(False, error)
+        got = _as_numpy(got).astype(float)
+        expected = palette.decode_logits(logits, "annealed-mean", t).astype(float)
+        if got.shape != expected.shape:
+            return _report(False, f"expected shape {expected.shape}, got {got.shape}")
+        if np.abs(got - expected).max() > 1:
+            hint = " (divide the logits by T before the softmax)" if t != 1 else " (softmax over the colours, then weight them)"
+            return _report(False, f"at T={t:g} your colours are up to {np.abs(got - expected).max():.0f} levels off{hint}")
+    return _report(True, "the annealed mean matches Palette.decode_logits at T = 1, 0.38 and 0.05")
+
+
+# -- 08 · class models --------------------------------------------------------------------------
+
+
+def check_runner_up(fn: Callable[[np.ndarray], list[int]], matrix: np.ndarray) -> bool:
+    """`fn(matrix models × classes)` → for each class (column), the row of the second-lowest value."""
+    got, error = _attempt(fn, np.array(matrix))
+    if error:
+        return _report(False, error)
+    expected = np.argsort(np.asarray(matrix), axis=0, kind="stable")[1]
+    got = _as_numpy(got).reshape(-1)
+    if got.shape != expected.shape or not np.array_equal(got, expected):
+        return _report(False, "for each column, sort the rows by value and take the second (argsort along axis 0)")
+    return _report(True, "the runner-up model of every class")

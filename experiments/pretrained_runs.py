@@ -1,0 +1,105 @@
+"""The shipped runs, trained on the honest protocol: holdout validation and the recipe chosen on it.
+
+    COLORLIB_DATA=... python experiments/pretrained_runs.py [--train] [--ship]
+
+--train  trains the notebook runs that the experiments do not: for horse and cat a Lab palette,
+         class rebalancing and both; the other eight classes (seed 0, UNet, 32 colours), into
+         runs/pretrained/ (resumable: run it again after an interruption).
+--ship   copies them, with seed 0 of the experiments' eight original configurations and of the
+         horse regression baseline, into colorlib/pretrained/ without their checkpoint.pt (which
+         only resuming needs), and prints each run's holdout and test figures for the README.
+
+The peak learning rate is the one experiments/experiments.py chose on the holdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+from pathlib import Path
+
+from tqdm.auto import tqdm
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import experiments as ex  # noqa: E402
+from colorlib.data import CLASSES, load_cifar10  # noqa: E402
+from colorlib.metrics import score  # noqa: E402
+from colorlib.runs import load_run  # noqa: E402
+from colorlib.train import train  # noqa: E402
+
+SHIPPED = ex.ROOT / "colorlib" / "pretrained"
+
+
+def variants(lr: float) -> list[ex.Experiment]:
+    """The shipped runs no experiment trains: Lab / rebalanced horse and cat, and the other classes."""
+    out = []
+    for cls in ex.CLASSES:
+        out += [
+            ex.Experiment(f"unet_{cls}32_lab", cls, ex.base("unet", cls, 32, lr, palette="horse32-lab"), "Lab palette"),
+            ex.Experiment(f"unet_{cls}32_rebalance", cls, ex.base("unet", cls, 32, lr, rebalance=0.5), "rebalanced"),
+            ex.Experiment(f"unet_{cls}32_lab_rebalance", cls, ex.base("unet", cls, 32, lr, palette="horse32-lab",
+                                                                     rebalance=0.5), "Lab palette, rebalanced"),
+        ]  # fmt: skip
+    out += [ex.Experiment(f"unet_{c}32", c, ex.base("unet", c, 32, lr), c) for c in CLASSES if c not in ex.CLASSES]
+    return out
+
+
+def command(exp: ex.Experiment, out: Path) -> str:
+    """The `colorlib train` command that trains `exp` (seed 0) into `out`."""
+    cmd = exp.command(0, out).replace(" --seed 0", "")
+    if exp.config.rebalance is not None:
+        cmd += f" --rebalance {exp.config.rebalance:g}"
+    return cmd
+
+
+def shipped(lr: float) -> dict[str, tuple[Path, ex.Experiment]]:
+    """Name in colorlib/pretrained → (where it was trained, experiment)."""
+    runs = ex.ROOT / "runs"
+    sweep = {e.name: e for e in ex.sweep_experiments(lr)}
+    names = [f"{a}_{c}{k}" for a in ("cnn", "unet") for c in ex.CLASSES for k in (16, 32)] + ["unet_horse32_regress"]
+    out = {n: (ex.run_dir(runs / "experiments", "sweep", sweep[n], 0), sweep[n]) for n in names}
+    out.update({e.name: (runs / "pretrained" / e.name, e) for e in variants(lr)})
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--train", action="store_true")
+    parser.add_argument("--ship", action="store_true")
+    parser.add_argument("--data", help="folder holding cifar-10-batches-py/ (default: $COLORLIB_DATA)")
+    args = parser.parse_args()
+    lr, _ = ex.choose_recipe(ex.ROOT / "runs" / "experiments")
+    if args.train:
+        for exp in tqdm(variants(lr), desc="shipped runs", unit="run"):
+            out = ex.ROOT / "runs" / "pretrained" / exp.name
+            if (out / "history.json").exists() and len(json.loads((out / "history.json").read_text())) == ex.EPOCHS:
+                continue
+            train(exp.config, out, root=args.data, resume=True, progress=False,
+                  command=command(exp, SHIPPED / exp.name))  # fmt: skip
+    if args.ship:
+        rows = []
+        for name, (src, exp) in shipped(lr).items():
+            dst = SHIPPED / name
+            shutil.rmtree(dst, ignore_errors=True)
+            dst.mkdir(parents=True)
+            for f in ("config.json", "history.json", "weights.pt", "snapshots.npz", "loss.png"):
+                shutil.copy2(src / f, dst / f)
+            config = json.loads((dst / "config.json").read_text())
+            config["command"] = command(exp, Path("colorlib/pretrained") / name)  # as if trained in place
+            (dst / "config.json").write_text(json.dumps(config, indent=2) + "\n")
+            run = load_run(dst)
+            test = score(run.model, run.palette, load_cifar10(exp.cls, "test", args.data).images)
+            last = run.history[-1]
+            rows.append((name, last["val_loss"], last["val_accuracy"], test["cross_entropy"], test["pixel_accuracy"],
+                         test["delta_e"], sum(h["seconds"] for h in run.history)))  # fmt: skip
+        print("| run | holdout loss | holdout pixel acc | test CE | test pixel acc | test ΔE2000 | train s |")
+        print("|---|---|---|---|---|---|---|")
+        for name, hl, ha, ce, acc, de, sec in rows:
+            f = lambda v, d=3: "—" if v is None else f"{v:.{d}f}"  # noqa: E731
+            print(f"| `{name}` | {f(hl, 4 if ce is None else 3)} | {f(ha)} | {f(ce)} | {f(acc)} | {f(de, 2)} | {sec:.0f} |")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,142 @@
+"""Every exercise check accepts a right answer and rejects wrong and unfinished ones (with a hint)."""
+
+import numpy as np
+import pytest
+import torch
+
+from colorlib import exercises as ex
+from colorlib.data import with_luma
+from colorlib.metrics import colourfulness_per_image
+from colorlib.models import build, num_parameters
+from colorlib.palette import Palette
+
+
+def unfinished(*args):
+    raise NotImplementedError
+
+
+def verdict(capsys, ok: bool, expected: bool, needle: str = "") -> None:
+    out = capsys.readouterr().out
+    assert ok is expected and out.startswith("✓ Right" if expected else "✗ Not yet"), out
+    assert needle in out, out
+
+
+def test_nearest_colour(capsys):
+    right = lambda px, c: ((px[:, None].astype(int) - c[None].astype(int)) ** 2).sum(-1).argmin(1)  # noqa: E731
+    verdict(capsys, ex.check_nearest_colour(right), True)
+    wrapped = lambda px, c: ((px[:, None] - c[None]) ** 2).sum(-1).argmin(1)  # noqa: E731  uint8 wraps around
+    verdict(capsys, ex.check_nearest_colour(wrapped), False, "uint8")
+    verdict(capsys, ex.check_nearest_colour(unfinished), False, "NotImplementedError")
+
+
+def test_small_palette(capsys):
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 120, (20, 8, 8, 3), dtype=np.uint8)
+    verdict(capsys, ex.check_small_palette(Palette.fit(images, 8), images, 30), True)
+    corners = Palette(np.array([[r, g, b] for r in (0, 255) for g in (0, 255) for b in (0, 255)], np.uint8))
+    verdict(capsys, ex.check_small_palette(corners, images, 30), False, "not below")
+    verdict(capsys, ex.check_small_palette(Palette.fit(images, 9), images, 30), False, "at most 8")
+
+
+def test_cross_entropy(capsys):
+    def right(logits, targets):
+        shifted = logits - logits.amax(1, keepdim=True)
+        logp = shifted - shifted.exp().sum(1, keepdim=True).log()
+        return -logp.gather(1, targets[:, None]).mean()
+
+    verdict(capsys, ex.check_cross_entropy(right), True)
+
+    def naive(logits, targets):  # right in exact arithmetic, overflows for large logits
+        p = logits.exp() / logits.exp().sum(1, keepdim=True)
+        return -p.gather(1, targets[:, None]).log().mean()
+
+    verdict(capsys, ex.check_cross_entropy(naive), False, "log-sum-exp")
+    wrong_axis = lambda logits, targets: torch.nn.functional.cross_entropy(logits.transpose(1, 3), targets.transpose(1, 2))  # noqa: E731
+    verdict(capsys, ex.check_cross_entropy(wrong_axis), False)
+    verdict(capsys, ex.check_cross_entropy(unfinished), False, "not done yet")
+
+
+def test_block_parameters(capsys):
+    verdict(capsys, ex.check_block_parameters(lambda cin, cout, k: cin * cout * k * k + cout + 2 * cout), True)
+    verdict(capsys, ex.check_block_parameters(lambda cin, cout, k: cin * cout * k * k + cout), False, "BatchNorm")
+
+
+def test_unet_forward(capsys):
+    def right(m, grey):
+        d1 = m.down1(grey)
+        d2 = m.down2(d1)
+        r = m.refactor(d2)
+        u1 = m.up1(torch.cat([d2, r], 1))
+        u2 = m.up2(torch.cat([d1, u1], 1))
+        return m.final(torch.cat([grey, u2], 1))
+
+    verdict(capsys, ex.check_unet_forward(right), True)
+
+    def swapped(m, grey):
+        d1 = m.down1(grey)
+        d2 = m.down2(d1)
+        r = m.refactor(d2)
+        u1 = m.up1(torch.cat([r, d2], 1))
+        u2 = m.up2(torch.cat([d1, u1], 1))
+        return m.final(torch.cat([grey, u2], 1))
+
+    verdict(capsys, ex.check_unet_forward(swapped), False, "order")
+
+
+def test_skip_parameters(capsys):
+    full = num_parameters(build("unet", 32))
+    right = {"down2": full - 3 * 3 * 64 * 32, "down1": full - 3 * 3 * 32 * 3, "grey": full - 3 * 3 * 1 * 32}
+    verdict(capsys, ex.check_skip_parameters(right), True)
+    verdict(capsys, ex.check_skip_parameters({**right, "grey": full - 32}), False, "grey")
+    verdict(capsys, ex.check_skip_parameters({"down2": 1}), False, "each skip")
+
+
+def test_mean_sd(capsys):
+    verdict(capsys, ex.check_mean_sd(lambda v: (np.mean(v), np.std(v, ddof=1))), True)
+    verdict(capsys, ex.check_mean_sd(lambda v: (np.mean(v), np.std(v))), False, "n − 1")
+    verdict(capsys, ex.check_mean_sd(lambda v: np.mean(v)), False, "two numbers")
+
+
+def test_keep_luma(capsys):
+    verdict(capsys, ex.check_keep_luma(lambda c, g: with_luma(c, np.repeat(g[..., None], 3, -1))), True)
+    grey_only = lambda c, g: np.repeat(g[..., None], 3, -1)  # noqa: E731  exact luma, no colour
+    verdict(capsys, ex.check_keep_luma(grey_only), False, "hue is lost")
+
+    def rounded_only(c, g):  # the right idea without the exact-luma fix: some pixels miss by a level
+        w = np.array([0.299, 0.587, 0.114])
+        return np.clip(np.rint(c - (c @ w)[..., None] + g[..., None]), 0, 255).astype(np.uint8)
+
+    verdict(capsys, ex.check_keep_luma(rounded_only), False, "miss the target luma")
+
+
+def test_colourfulness(capsys):
+    verdict(capsys, ex.check_colourfulness(lambda im: colourfulness_per_image(im[None])[0]), True)
+
+    def no_mean_term(im):
+        x = im.astype(float)
+        rg, yb = x[..., 0] - x[..., 1], (x[..., 0] + x[..., 1]) / 2 - x[..., 2]
+        return np.sqrt(rg.var() + yb.var())
+
+    verdict(capsys, ex.check_colourfulness(no_mean_term), False, "expected")
+
+
+def test_annealed_mean(capsys):
+    def right(logits, colours, t):
+        return (logits / t).softmax(-1).numpy() @ colours.astype(float)
+
+    verdict(capsys, ex.check_annealed_mean(right), True)
+    verdict(capsys, ex.check_annealed_mean(lambda logits, colours, t: logits.softmax(-1).numpy() @ colours.astype(float)),
+            False, "divide the logits by T")  # fmt: skip
+
+
+def test_runner_up(capsys):
+    matrix = np.array([[1.0, 3.0, 2.0], [2.0, 1.0, 3.0], [3.0, 2.0, 1.0]])
+    verdict(capsys, ex.check_runner_up(lambda m: np.argsort(m, axis=0)[1], matrix), True)
+    verdict(capsys, ex.check_runner_up(lambda m: np.argmin(m, axis=0), matrix), False, "second")
+
+
+@pytest.mark.parametrize("name", [n for n in dir(ex) if n.startswith("check_")])
+def test_every_check_is_tested_here(name):
+    import inspect
+
+    assert f"ex.{name}(" in inspect.getsource(inspect.getmodule(test_runner_up))
