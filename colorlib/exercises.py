@@ -122,25 +122,6 @@ def check_block_parameters(fn: Callable[[int, int, int], int]) -> bool:
 # -- 03 · the UNet ------------------------------------------------------------------------------
 
 
-def check_unet_forward(fn: Callable[[torch.nn.Module, torch.Tensor], torch.Tensor]) -> bool:
-    """`fn(unet, grey)` → the UNet's logits, written with its blocks and three torch.cat skips."""
-    torch.manual_seed(3)
-    unet = build("unet", 8, nf=8).eval()
-    grey = torch.rand(2, 1, 16, 16)
-    with torch.no_grad():
-        got, error = _attempt(fn, unet, grey)
-        if error:
-            return _report(False, error)
-        expected = unet(grey)
-    got = torch.as_tensor(got)
-    if got.shape != expected.shape:
-        return _report(False, f"expected logits of shape {tuple(expected.shape)}, got {tuple(got.shape)}")
-    if not torch.allclose(got, expected, atol=1e-5):
-        return _report(False, "the logits differ from the model's own: check each torch.cat's order "
-                              "([skip, upsampled]) and dim=1 (channels)")  # fmt: skip
-    return _report(True, "your forward pass gives exactly the library UNet's logits")
-
-
 def check_skip_parameters(predictions: Mapping[str, int]) -> bool:
     """Your predicted parameter count of the 32-colour UNet less each skip (keys: down2, down1, grey)."""
     if set(predictions) != set(SKIPS):

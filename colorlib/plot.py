@@ -202,3 +202,23 @@ def epochs_figure(
         rows[f"UNet, epoch {e}"] = unet.snapshots.rgb(e, unet.palette)[:images]
     rows["original"] = originals
     return rows_figure(rows, title)
+
+
+def confidence_figure(colored: np.ndarray, probs: np.ndarray, title: str | None = None, width: float = 10.0) -> Figure:
+    """A colourisation beside its per-pixel confidence (the top palette probability), with a colour bar.
+
+    `probs` is H×W×K, as `colorize(..., return_probs=True)` returns it; 1/K means the model has no preference.
+    """
+    top = np.asarray(probs).max(-1)
+    fig = Figure(figsize=(width, width / 2 * colored.shape[0] / colored.shape[1] + 0.6), layout="constrained")
+    left, right = fig.subplots(1, 2)
+    left.imshow(colored)
+    left.set_title("colourised")
+    shown = right.imshow(top, cmap="magma", vmin=1 / probs.shape[-1], vmax=1)
+    right.set_title("confidence: probability of the chosen colour")
+    for ax in (left, right):
+        ax.set_axis_off()
+    fig.colorbar(shown, ax=right, shrink=0.8, label=f"from 1/K = {1 / probs.shape[-1]:.3f} (no preference) to 1")
+    if title:
+        fig.suptitle(title)
+    return fig

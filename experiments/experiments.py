@@ -39,7 +39,7 @@ from colorlib.train import TrainConfig, train
 
 ROOT = Path(__file__).resolve().parent.parent
 EPOCHS = 30  # fixed budget: the shipped runs' length; the learning rate is what the holdout chooses
-RECIPE_LRS = (5e-3, 1e-2, 2e-2, 4e-2)
+RECIPE_LRS = (5e-3, 1e-2, 2e-2, 4e-2, 8e-2)
 SEEDS = (0, 1, 2)
 CLASSES = ("horse", "cat")
 MEASURES = ("cross_entropy", "pixel_accuracy", "balanced_accuracy", "psnr", "ssim", "delta_e", "colourfulness")
