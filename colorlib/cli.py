@@ -99,6 +99,10 @@ def _parser() -> argparse.ArgumentParser:
     cc.add_argument("--json", action="store_true", help="print JSON")
     _add_data_args(cc)
 
+    pre = sub.add_parser("pretrained", help="the runs shipped with colorlib").add_subparsers(dest="pretrained_command",
+                                                                                         required=True)  # fmt: skip
+    pre.add_parser("list", help="the shipped runs, one line each")
+
     co = sub.add_parser("colorize", help="colourise image files with a run")
     co.add_argument("run", metavar="RUN_DIR")
     co.add_argument("images", nargs="+", metavar="IMAGE")
@@ -272,8 +276,15 @@ def _palette_list(args: argparse.Namespace) -> None:
     print("\n".join(shipped_palettes()))
 
 
+def _pretrained_list(args: argparse.Namespace) -> None:
+    from .pretrained import describe, pretrained_names
+
+    print("\n".join(describe(name) for name in pretrained_names()))
+
+
 COMMANDS = {"train": _train, "evaluate": _evaluate, "colorize": _colorize, "cross-class": _cross_class}
 PALETTE_COMMANDS = {"fit": _palette_fit, "list": _palette_list, "error": _palette_error}
+PRETRAINED_COMMANDS = {"list": _pretrained_list}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -283,6 +294,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "palette":
             PALETTE_COMMANDS[args.palette_command](args)
+        elif args.command == "pretrained":
+            PRETRAINED_COMMANDS[args.pretrained_command](args)
         else:
             COMMANDS[args.command](args)
     except ColorlibError as e:

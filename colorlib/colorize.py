@@ -1,4 +1,11 @@
-"""Colourise any greyscale (or colour) picture with a trained run, at the picture's own size."""
+"""Colourise any greyscale (or colour) picture with a trained run; the result has the picture's own size.
+
+At `scale="native"` the network runs on every pixel of the picture, as the original does. At a
+working scale it runs on the picture shrunk so that its shorter side is about the size of the
+32×32 pictures it was trained on (where a photo's content has CIFAR-like scale); the predicted
+colour is upsampled smoothly and put under the picture's own full-resolution lightness, as Zhang
+et al.'s colourisers do for large photos.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from .data import to_grey, with_luma
@@ -19,6 +27,21 @@ from .runs import Run
 
 ImageLike = str | os.PathLike | Image.Image | np.ndarray | bytes
 MAX_PIXELS = 64_000_000  # beyond this colourisation needs tens of GB; pass max_pixels to override
+WORKING_SIDE = 64  # scale="auto": the shorter side, in pixels, at which the network sees a photo
+
+
+def working_size(h: int, w: int, scale: str | int = "auto") -> tuple[int, int]:
+    """The size the network sees an h×w picture at: `scale` "native" (its own size), "auto"
+    (shorter side WORKING_SIDE) or a shorter side in pixels; pictures already that small stay as they are."""
+    if scale == "native":
+        return h, w
+    side = WORKING_SIDE if scale == "auto" else scale
+    if isinstance(side, bool) or not isinstance(side, (int, np.integer)) or side < 4:
+        raise ImageError(f"scale must be 'native', 'auto' or a shorter side of at least 4 pixels, got {scale!r}")
+    if min(h, w) <= side:
+        return h, w
+    f = side / min(h, w)
+    return max(1, round(h * f)), max(1, round(w * f))
 
 
 def _to_rgb(img: Image.Image) -> np.ndarray:
@@ -99,12 +122,15 @@ def colorize(
     decoding: str = "argmax",
     temperature: float = TEMPERATURE,
     keep_luma: bool = False,
+    scale: str | int = "native",
 ) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
     """Colour `image` with a run (or a model plus its palette); uint8 RGB at the input's size.
 
     `decoding="argmax"` paints each pixel its most likely palette colour (the original's choice);
     "annealed-mean" paints the expected colour at `temperature` (see `Palette.decode_logits`).
     `keep_luma=True` keeps the input's own lightness and takes only the hue from the model (`data.with_luma`).
+    `scale` is where the network looks (`working_size`): below the picture's own size the colour is
+    upsampled smoothly and the input's lightness is always kept.
     With `return_probs=True` also returns the per-pixel palette probabilities, H×W×K float32.
     `precision="auto"` runs in bf16 where the hardware does natively (about 2.5× faster on such
     CPUs); "fp32" switches that off.
@@ -127,19 +153,30 @@ def colorize(
         raise ImageError(
             f"image is {w}×{h} = {h * w:,} pixels, above max_pixels={max_pixels:,}; resize it or raise max_pixels"
         )
+    hw, ww = working_size(h, w, scale)
+    grey = torch.from_numpy(to_grey(rgb))[None, None]
+    if (hw, ww) != (h, w):  # area averaging: every input pixel counts, no aliasing
+        grey = F.interpolate(grey, size=(hw, ww), mode="area")
     # The network halves the size twice: pad edges to a multiple of 4, crop back afterwards.
-    grey = np.pad(to_grey(rgb), ((0, -h % 4), (0, -w % 4)), mode="edge")
+    grey = F.pad(grey, (0, -ww % 4, 0, -hw % 4), mode="replicate")
     device = next(model.parameters()).device
     amp = autocast_dtype(precision, device)
-    x = torch.from_numpy(grey)[None, None].to(device).contiguous(memory_format=torch.channels_last)
+    x = grey.to(device).contiguous(memory_format=torch.channels_last)
     was_training = model.training
     model.eval()
     with torch.autocast(device.type, dtype=amp or torch.float32, enabled=amp is not None):
-        logits = model(x)[0, :, :h, :w]
+        logits = model(x)[0, :, :hw, :ww]
     model.train(was_training)
     colored = decode_output(logits.permute(1, 2, 0), model.config.objective, palette, decoding, temperature)
+    if (hw, ww) != (h, w):  # smooth colour at full size: no palette blobs; the detail comes from the lightness
+        up = F.interpolate(torch.from_numpy(colored).permute(2, 0, 1)[None].float(), size=(h, w), mode="bilinear")
+        colored = up[0].permute(1, 2, 0).round().clamp(0, 255).to(torch.uint8).numpy()
+        keep_luma = True
     if keep_luma:
         colored = with_luma(colored, rgb)
     if return_probs:
-        return colored, logits.float().softmax(0).permute(1, 2, 0).cpu().numpy()
+        probs = logits.float().softmax(0)[None]
+        if (hw, ww) != (h, w):
+            probs = F.interpolate(probs, size=(h, w), mode="bilinear")
+        return colored, probs[0].permute(1, 2, 0).cpu().numpy()
     return colored

@@ -129,8 +129,9 @@ def check_skip_parameters(predictions: Mapping[str, int]) -> bool:
     for skip in SKIPS:
         expected = num_parameters(build("unet", 32, skips=[s for s in SKIPS if s != skip] or "none"))
         if predictions[skip] != expected:
-            return _report(False, f"without the {skip} skip you say {predictions[skip]:,}; it is {expected:,}. "
-                                  "Which layer loses input channels, and how many weights per channel?")  # fmt: skip
+            way = "too high" if predictions[skip] > expected else "too low"
+            return _report(False, f"without the {skip} skip you say {predictions[skip]:,}, which is {way}. Which layer "
+                                  "loses input channels, and how many weights does each input channel have there?")  # fmt: skip
     return _report(True, "each skip's cost in parameters is right")
 
 

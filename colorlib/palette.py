@@ -13,10 +13,12 @@ import os
 import threading
 import weakref
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
-import torch
+
+if TYPE_CHECKING:  # torch loads only where a palette meets a model: `colorlib palette list` stays quick
+    import torch
 
 from .errors import PaletteError
 from .unpickle import load_npy
@@ -201,6 +203,8 @@ class Palette:
 
     def _nearest(self, colors: np.ndarray) -> np.ndarray:
         """Exact nearest palette index for M distinct uint8 colours (M×3)."""
+        import torch
+
         out = np.empty(len(colors), np.uint8)
         chunk = 1 << 14
         if self.space == "rgb":
@@ -239,7 +243,7 @@ class Palette:
 
     def decode(self, indices: np.ndarray | torch.Tensor) -> np.ndarray:
         """uint8 RGB (..., 3) for an array of palette indices."""
-        idx = indices.cpu().numpy() if isinstance(indices, torch.Tensor) else np.asarray(indices)
+        idx = indices.cpu().numpy() if hasattr(indices, "cpu") else np.asarray(indices)  # a tensor, or array-like
         if idx.dtype.kind not in "iu":
             raise PaletteError(f"palette indices must be integers, got dtype {idx.dtype}")
         if idx.size and (idx.min() < 0 or idx.max() >= self.num_colors):
@@ -256,6 +260,8 @@ class Palette:
         The annealed mean is the expected colour under softmax(logits / T), averaged in the palette's
         own space (RGB or CIELAB): T → 0 is argmax, T = 1 the plain mean; colours become continuous.
         """
+        import torch
+
         if logits.shape[-1] != self.num_colors:
             raise PaletteError(f"logits have {logits.shape[-1]} classes but the palette has {self.num_colors} colours")
         check_decoding(decoding, temperature)
@@ -312,6 +318,8 @@ class Palette:
 
 def rgb_from_unit(values: torch.Tensor) -> np.ndarray:
     """uint8 RGB (..., 3) from colour values in [0, 1] (a regression head's output), clipped to range."""
+    import torch
+
     return (values.float().clamp(0, 1) * 255).round().to(torch.uint8).cpu().numpy()
 
 

@@ -12,9 +12,12 @@ other eight classes. How each was trained: colorlib/pretrained/README.md.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .errors import RunError
-from .runs import Run, load_run
+
+if TYPE_CHECKING:  # runs (and torch) load only when a run is: `colorlib pretrained list` stays quick
+    from .runs import Run
 
 FOLDER = Path(__file__).parent / "pretrained"
 ARCHS, CLASSES, COLORS = ("cnn", "unet"), ("horse", "cat"), (16, 32)
@@ -36,8 +39,38 @@ def pretrained_names() -> list[str]:
     return sorted(p.name for p in FOLDER.iterdir() if (p / "config.json").is_file())
 
 
+def describe(name: str) -> str:
+    """One line about a shipped run: what it is and its final validation figure (reads JSON only, no torch)."""
+    import json
+
+    config = json.loads((FOLDER / name / "config.json").read_text())
+    last = json.loads((FOLDER / name / "history.json").read_text())[-1]
+    model, train = config["model"], config["train"]
+    arch = {"cnn": "CNN", "unet": "UNet"}.get(model["arch"], model["arch"])
+    what = f"{arch}, {'+'.join(train['classes'])}, {config['palette']['name']} palette"
+    if model.get("objective", "classify") == "regress":
+        what += ", regressing RGB"
+    if train.get("rebalance") is not None:
+        what += f", rebalanced (λ = {train['rebalance']:g})"
+    split = config.get("data", {}).get("val_split", "test")
+    return f"{name:<28} {what}; {split} {last.get('val_loss_name', 'cross-entropy')} {last['val_loss']:.3f}"
+
+
+def resolve(name_or_dir: str | Path) -> Path:
+    """The folder of a run given as a directory or a shipped run's name; a clear error otherwise."""
+    path = Path(name_or_dir)
+    if path.is_dir():
+        return path
+    if str(name_or_dir) in pretrained_names():
+        return FOLDER / str(name_or_dir)
+    raise RunError(f"{name_or_dir}: neither a run directory nor a shipped run; the shipped runs are "
+                   f"{', '.join(pretrained_names())}")  # fmt: skip
+
+
 def pretrained(arch: str = "unet", cls: str = "horse", colors: int = 32, variant: str | None = None) -> Run:
     """A shipped run by architecture, CIFAR-10 class, palette size and variant (None, or one of VARIANTS)."""
+    from .runs import load_run
+
     name = f"{arch}_{cls}{colors}" + (f"_{variant}" if variant else "")
     if not (FOLDER / name / "config.json").is_file():
         raise RunError(f"no shipped run {name!r}; the shipped runs are {', '.join(pretrained_names())}")

@@ -165,3 +165,40 @@ def test_train_holdout_regression_without_skips_from_the_shell(fake_cifar, tmp_p
     Image.new("L", (10, 6), 90).save(tmp_path / "x.png")
     assert main(["colorize", str(out), str(tmp_path / "x.png"), "-o", str(tmp_path / "y.png")]) == 0
     assert Image.open(tmp_path / "y.png").size == (10, 6)
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["palette", "list"], ["pretrained", "list"], ["colorize", "--help"]])
+def test_quick_commands_do_not_load_torch(argv):
+    """`import colorlib` and the listing commands stay quick: PyTorch loads only where a model is used."""
+    probe = (f"import sys\nfrom colorlib.cli import main\ntry:\n    main({argv!r})\nexcept SystemExit:\n    pass\n"
+             "assert 'torch' not in sys.modules, 'torch was imported'\nimport colorlib\nprint(colorlib.load_palette)\n"
+             "assert 'torch' not in sys.modules")  # fmt: skip
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+
+
+def test_pretrained_list_and_run_names():
+    from colorlib.errors import RunError
+    from colorlib.pretrained import FOLDER, pretrained_names, resolve
+
+    result = run_cli("pretrained", "list")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert [line.split()[0] for line in lines] == pretrained_names()
+    assert any(line.startswith("unet_horse32 ") and "UNet, horse, horse32 palette" in line for line in lines)
+    assert resolve("unet_horse32") == FOLDER / "unet_horse32" and resolve(FOLDER / "cnn_cat16") == FOLDER / "cnn_cat16"
+    with pytest.raises(RunError, match="unet_hrse32: neither a run directory nor a shipped run; the shipped runs are cnn_cat16"):
+        resolve("unet_hrse32")
+
+
+def test_the_package_keeps_its_functions_under_their_module_names():
+    import importlib
+
+    import colorlib
+
+    for name in ("train", "colorize", "pretrained"):
+        importlib.import_module(f"colorlib.{name}")  # binding the submodule must not replace the function
+        assert callable(getattr(colorlib, name)) and not isinstance(getattr(colorlib, name), type(colorlib))
+    assert set(colorlib.__all__) <= set(dir(colorlib))
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        colorlib.nope  # noqa: B018
