@@ -36,7 +36,7 @@ SHIPPED: dict[str, tuple[str, Space]] = {
     for cls in ("horse", "cat", "all")
     for k in (16, 32)
     for suffix, space in (("", "rgb"), ("-lab", "lab"))
-    if space == "rgb" or cls == "horse"
+    if space == "rgb" or cls == "horse" or (cls, k) == ("all", 32)
 }
 
 

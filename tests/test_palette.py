@@ -144,7 +144,7 @@ def test_hostile_pickle_palette_is_refused_without_running_it(tmp_path, hostile)
 
 def test_shipped_palettes():
     names = shipped_palettes()
-    assert {"horse16", "horse32", "cat16", "cat32", "all16", "all32", "horse16-lab", "horse32-lab"} <= set(names)
+    assert {"horse16", "horse32", "cat16", "cat32", "all16", "all32", "horse16-lab", "horse32-lab", "all32-lab"} <= set(names)
     for name in names:
         palette = load_palette(name)
         assert palette.num_colors == int(name.split("-")[0].lstrip("abcdefghijklmnopqrstuvwxyz"))
