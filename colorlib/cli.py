@@ -99,14 +99,24 @@ def _parser() -> argparse.ArgumentParser:
     cc.add_argument("--json", action="store_true", help="print JSON")
     _add_data_args(cc)
 
+    ex = sub.add_parser("export-onnx", help="write a run's network as an ONNX model (for onnxruntime, e.g. in a browser)")
+    ex.add_argument("run", metavar="NAME|DIR", help="a shipped run's name or a run directory")
+    ex.add_argument("-o", "--out", required=True, metavar="FILE", help="the .onnx file to write")
+
     pre = sub.add_parser("pretrained", help="the runs shipped with colorlib").add_subparsers(dest="pretrained_command",
                                                                                          required=True)  # fmt: skip
     pre.add_parser("list", help="the shipped runs, one line each")
 
-    co = sub.add_parser("colorize", help="colourise image files with a run")
-    co.add_argument("run", metavar="RUN_DIR")
-    co.add_argument("images", nargs="+", metavar="IMAGE")
+    co = sub.add_parser("colorize", help="colourise photos or other pictures (with the general model, or a run you name)",
+                        description="colorlib colorize photo.jpg -o photo_colour.png colours with the default model and "
+                                    "pipeline; --run NAME|DIR (or a run directory before the images, the older form) "
+                                    "picks another run.")  # fmt: skip
+    co.add_argument("inputs", nargs="+", metavar="[RUN_DIR] IMAGE")
     co.add_argument("-o", "--out", required=True, help="output file (one image) or folder (several)")
+    co.add_argument("--run", metavar="NAME|DIR", help="a shipped run's name (see `colorlib pretrained list`) or a run directory")
+    co.add_argument("--scale", default=None, metavar="native|auto|N",
+                    help="where the network looks: native (the picture's own size, the original's way), auto "
+                         "(the default: a shorter side chosen by measurement) or a shorter side in pixels")  # fmt: skip
     _add_decoding_args(co)
     co.add_argument("--max-pixels", type=int, metavar="N",
                     help="refuse images of more than N pixels (default: colorlib.colorize.MAX_PIXELS, 64 million); "
@@ -276,13 +286,23 @@ def _palette_list(args: argparse.Namespace) -> None:
     print("\n".join(shipped_palettes()))
 
 
+def _export_onnx(args: argparse.Namespace) -> None:
+    from .export import export_onnx
+    from .pretrained import resolve
+    from .runs import load_run
+
+    out = export_onnx(load_run(resolve(args.run)), args.out)
+    print(f"wrote {out} ({out.stat().st_size / 1e6:.2f} MB)")
+
+
 def _pretrained_list(args: argparse.Namespace) -> None:
     from .pretrained import describe, pretrained_names
 
     print("\n".join(describe(name) for name in pretrained_names()))
 
 
-COMMANDS = {"train": _train, "evaluate": _evaluate, "colorize": _colorize, "cross-class": _cross_class}
+COMMANDS = {"train": _train, "evaluate": _evaluate, "colorize": _colorize, "cross-class": _cross_class,
+            "export-onnx": _export_onnx}
 PALETTE_COMMANDS = {"fit": _palette_fit, "list": _palette_list, "error": _palette_error}
 PRETRAINED_COMMANDS = {"list": _pretrained_list}
 

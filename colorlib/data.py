@@ -99,6 +99,27 @@ def _exact_luma(colour: np.ndarray, y: np.ndarray) -> np.ndarray:
     return out
 
 
+def photos() -> dict[str, np.ndarray]:
+    """Eight colour photographs that installed packages ship (no download), uint8 RGB: a test set of
+    real pictures with their true colours, beside CIFAR-10's thumbnails.
+
+    scikit-image's astronaut, chelsea (a cat), coffee, rocket and motorcycle; scikit-learn's china
+    (a temple among trees) and flower; matplotlib's grace_hopper.
+    """
+    import matplotlib.cbook
+    from PIL import Image
+    from skimage import data as skdata
+    from sklearn.datasets import load_sample_image
+
+    with Image.open(matplotlib.cbook.get_sample_data("grace_hopper.jpg", asfileobj=False)) as hopper:
+        grace = np.asarray(hopper.convert("RGB"))
+    return {
+        "astronaut": skdata.astronaut(), "chelsea": skdata.chelsea(), "coffee": skdata.coffee(),
+        "rocket": skdata.rocket(), "motorcycle": skdata.stereo_motorcycle()[0],
+        "china": load_sample_image("china.jpg"), "flower": load_sample_image("flower.jpg"), "grace_hopper": grace,
+    }  # fmt: skip
+
+
 def default_root() -> Path:
     """Where CIFAR-10 is looked for: $COLORLIB_DATA, else the per-user cache folder."""
     env = os.environ.get("COLORLIB_DATA")

@@ -46,6 +46,19 @@ def variants(lr: float) -> list[ex.Experiment]:
     return out
 
 
+def general(lr: float) -> list[ex.Experiment]:
+    """Models for photographs: all ten classes, the all-class palettes; a CNN and a wider UNet to compare."""
+    every = dict(classes=["all"])
+    return [
+        ex.Experiment("unet_all32", "all", ex.base("unet", "all", 32, lr, palette="all32", **every), "UNet, all classes"),
+        ex.Experiment("unet_all32_lab", "all", ex.base("unet", "all", 32, lr, palette="all32-lab", **every), "Lab palette"),
+        ex.Experiment("cnn_all32", "all", ex.base("cnn", "all", 32, lr, palette="all32", **every), "CNN, all classes"),
+        ex.Experiment("unet_all32_rebalance", "all", ex.base("unet", "all", 32, lr, palette="all32", rebalance=0.5, **every),
+                      "rebalanced"),
+        ex.Experiment("unet_all32_nf64", "all", ex.base("unet", "all", 32, lr, palette="all32", nf=64, **every), "nf 64"),
+    ]  # fmt: skip
+
+
 def command(exp: ex.Experiment, out: Path) -> str:
     """The `colorlib train` command that trains `exp` (seed 0) into `out`."""
     cmd = exp.command(0, out).replace(" --seed 0", "")
@@ -68,11 +81,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--train", action="store_true")
     parser.add_argument("--ship", action="store_true")
+    parser.add_argument("--general", action="store_true", help="train the all-class models for photographs")
     parser.add_argument("--data", help="folder holding cifar-10-batches-py/ (default: $COLORLIB_DATA)")
     args = parser.parse_args()
     lr, _ = ex.choose_recipe(ex.ROOT / "runs" / "experiments")
     if args.train:
         for exp in tqdm(variants(lr), desc="shipped runs", unit="run"):
+            out = ex.ROOT / "runs" / "pretrained" / exp.name
+            if (out / "history.json").exists() and len(json.loads((out / "history.json").read_text())) == ex.EPOCHS:
+                continue
+            train(exp.config, out, root=args.data, resume=True, progress=False,
+                  command=command(exp, SHIPPED / exp.name))  # fmt: skip
+    if args.general:
+        for exp in tqdm(general(lr), desc="general models", unit="run"):
             out = ex.ROOT / "runs" / "pretrained" / exp.name
             if (out / "history.json").exists() and len(json.loads((out / "history.json").read_text())) == ex.EPOCHS:
                 continue

@@ -202,3 +202,26 @@ def test_the_package_keeps_its_functions_under_their_module_names():
     assert set(colorlib.__all__) <= set(dir(colorlib))
     with pytest.raises(AttributeError, match="no attribute 'nope'"):
         colorlib.nope  # noqa: B018
+
+
+def test_export_onnx_gives_the_same_logits_as_pytorch(tmp_path):
+    ort = pytest.importorskip("onnxruntime")
+    import onnx
+    import torch
+
+    import colorlib
+
+    assert main(["export-onnx", "unet_horse32", "-o", str(tmp_path / "m.onnx")]) == 0
+    session = ort.InferenceSession(str(tmp_path / "m.onnx"))
+    run = colorlib.pretrained("unet", "horse", 32)
+    for shape in [(1, 1, 32, 32), (2, 1, 48, 80), (1, 1, 132, 200)]:  # any batch and size (multiples of 4)
+        grey = torch.rand(*shape, generator=torch.Generator().manual_seed(sum(shape)))
+        got = session.run(None, {"grey": grey.numpy()})[0]
+        with torch.no_grad():
+            expected = run.model.float()(grey).numpy()
+        assert got.shape == expected.shape and np.abs(got - expected).max() < 1e-3  # float32 reordering, no more
+    meta = json.loads({p.key: p.value for p in onnx.load(str(tmp_path / "m.onnx")).metadata_props}["colorlib"])
+    assert meta["objective"] == "classify" and np.array_equal(meta["palette"]["colors"], run.palette.colors)
+    assert run.model.training is False and next(run.model.parameters()).dtype == torch.float32
+    assert main(["export-onnx", "unet_nope", "-o", str(tmp_path / "x.onnx")]) == 1
+    assert main(["export-onnx", "unet_horse32", "-o", str(tmp_path / "no" / "x.onnx")]) == 1 and not (tmp_path / "no").exists()
