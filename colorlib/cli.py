@@ -81,7 +81,7 @@ def _parser() -> argparse.ArgumentParser:
     _add_data_args(tr)
 
     ev = sub.add_parser("evaluate", help="every metric of a run: cross-entropy, accuracies, PSNR, SSIM, ΔE2000, colourfulness")
-    ev.add_argument("run", metavar="RUN_DIR")
+    ev.add_argument("run", metavar="RUN", help="a run directory or a shipped run's name")
     ev.add_argument("--classes", nargs="+", help="classes to evaluate on (default: the run's)")
     ev.add_argument("--split", choices=["test", "holdout", "train"], default="test",
                     help="test (default); holdout: the images the run validated on; train: all training images")  # fmt: skip
@@ -91,7 +91,7 @@ def _parser() -> argparse.ArgumentParser:
     _add_data_args(ev)
 
     cc = sub.add_parser("cross-class", help="runs (rows) evaluated on each class's images (columns)")
-    cc.add_argument("runs", nargs="+", metavar="RUN_DIR")
+    cc.add_argument("runs", nargs="+", metavar="RUN", help="run directories or shipped runs' names")
     cc.add_argument("--classes", nargs="+", default=["all"], help="classes to evaluate on (default: all ten)")
     cc.add_argument("--split", choices=["train", "test"], default="test")
     cc.add_argument("--metric", choices=["cross_entropy", "pixel_accuracy"], default="cross_entropy")
@@ -175,10 +175,11 @@ def _evaluate(args: argparse.Namespace) -> None:
     from .data import load_cifar10, split_holdout
     from .metrics import format_table, reference_scores, score
     from .palette import check_decoding
+    from .pretrained import resolve
     from .runs import load_run
 
     check_decoding(args.decoding, args.temperature)
-    run = load_run(args.run)
+    run = load_run(resolve(args.run))
     train_cfg = run.config.get("train", {})
     classes = args.classes or train_cfg.get("classes")
     images = load_cifar10(classes, "train" if args.split == "holdout" else args.split, args.data, args.download)
@@ -204,6 +205,7 @@ def _evaluate(args: argparse.Namespace) -> None:
 def _cross_class(args: argparse.Namespace) -> None:
     from .data import CLASSES, class_indices, load_cifar10
     from .metrics import cross_class_matrix
+    from .pretrained import resolve
     from .runs import load_run
 
     if args.figure and Path(args.figure).suffix.lower() not in (".png", ".svg", ".pdf"):
@@ -212,7 +214,7 @@ def _cross_class(args: argparse.Namespace) -> None:
         raise ColorlibError(f"{Path(args.figure).parent}: folder does not exist; create it or choose another --figure")
     names = [Path(p).name for p in args.runs]
     names = names if len(set(names)) == len(names) else list(args.runs)  # same folder names: show whole paths
-    runs = {name: load_run(p) for name, p in zip(names, args.runs, strict=True)}
+    runs = {name: load_run(resolve(p)) for name, p in zip(names, args.runs, strict=True)}
     classes = [CLASSES[i] for i in class_indices(args.classes)]
     images = {c: load_cifar10(c, args.split, args.data, args.download).images for c in classes}
     matrix = cross_class_matrix({n: (r.model, r.palette) for n, r in runs.items()}, images, args.metric)
@@ -229,21 +231,48 @@ def _cross_class(args: argparse.Namespace) -> None:
         print(" ".join([f"{name:<{width}}"] + [f"{v:>10.4f}" for v in row]))
 
 
+def _colorize_inputs(args: argparse.Namespace) -> tuple[Path, list[str]]:
+    """(run folder, image paths) from `--run` or the older form `colorize RUN_DIR IMAGE…`; the default run otherwise."""
+    from .errors import ImageError
+    from .pretrained import DEFAULT_RUN, pretrained_names, resolve
+
+    inputs = list(args.inputs)
+    if args.run is not None:
+        return resolve(args.run), inputs
+    first = Path(inputs[0])
+    if first.is_dir() or (not first.exists() and inputs[0] in pretrained_names()):
+        if len(inputs) < 2:
+            raise ImageError(f"{inputs[0]} is a run; name at least one image to colourise after it")
+        return resolve(inputs[0]), inputs[1:]
+    if len(inputs) > 1 and not first.exists():
+        return resolve(inputs[0]), inputs[1:]  # neither an image nor a run: resolve() says so, listing the shipped runs
+    return resolve(DEFAULT_RUN), inputs
+
+
 def _colorize(args: argparse.Namespace) -> None:
     from PIL import Image
 
-    from .colorize import MAX_PIXELS, colorize, read_image
+    from .colorize import MAX_PIXELS, colorize, read_image, working_size
     from .errors import ImageError
     from .palette import check_decoding
     from .runs import atomic_write, load_run
 
-    check_decoding(args.decoding, args.temperature)
+    scale = args.scale
+    if scale is not None and scale not in ("native", "auto"):
+        if not scale.isdigit():
+            raise ImageError(f"--scale must be native, auto or a shorter side in pixels, got {scale!r}")
+        scale = int(scale)
+    if scale is not None:
+        working_size(64, 64, scale)  # checks it
+    if args.decoding is not None:
+        check_decoding(args.decoding, args.temperature)
     max_pixels = MAX_PIXELS if args.max_pixels is None else args.max_pixels
     if max_pixels < 1:
         raise ImageError(f"--max-pixels must be a positive number of pixels, got {max_pixels}")
-    run = load_run(args.run)
+    run_dir, paths = _colorize_inputs(args)
+    run = load_run(run_dir)
     out = Path(args.out)
-    several = len(args.images) > 1 or out.is_dir()
+    several = len(paths) > 1 or out.is_dir()
     if several and out.exists() and not out.is_dir():
         raise ImageError(f"{out}: is a file; with several images -o must be a folder")
     if not several:
@@ -256,7 +285,7 @@ def _colorize(args: argparse.Namespace) -> None:
     if args.max_pixels is not None and bomb_limit is not None:
         Image.MAX_IMAGE_PIXELS = max(bomb_limit, args.max_pixels)
     try:
-        images = [(Path(p), read_image(p)) for p in args.images]
+        images = [(Path(p), read_image(p)) for p in paths]
     finally:
         Image.MAX_IMAGE_PIXELS = bomb_limit
     for path, rgb in images:
@@ -267,10 +296,12 @@ def _colorize(args: argparse.Namespace) -> None:
             )
     if several:
         out.mkdir(parents=True, exist_ok=True)
+    how = {"decoding": args.decoding, "keep_luma": True if args.keep_luma else None}
+    if scale is not None:
+        how["scale"] = scale
     for path, rgb in images:
         target = out / f"{path.stem}_colorized.png" if several else out
-        colored = colorize(run, rgb, max_pixels=max_pixels, decoding=args.decoding, temperature=args.temperature,
-                           keep_luma=args.keep_luma)
+        colored = colorize(run, rgb, max_pixels=max_pixels, temperature=args.temperature, **how)
         encoded = io.BytesIO()
         Image.fromarray(colored).save(encoded, Image.registered_extensions()[target.suffix.lower()])
         try:

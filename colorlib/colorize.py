@@ -9,6 +9,7 @@ et al.'s colourisers do for large photos.
 
 from __future__ import annotations
 
+import functools
 import io
 import os
 import warnings
@@ -27,7 +28,16 @@ from .runs import Run
 
 ImageLike = str | os.PathLike | Image.Image | np.ndarray | bytes
 MAX_PIXELS = 64_000_000  # beyond this colourisation needs tens of GB; pass max_pixels to override
-WORKING_SIDE = 64  # scale="auto": the shorter side, in pixels, at which the network sees a photo
+WORKING_SIDE = 64  # scale="auto": the shorter side, in pixels, at which the network sees a photo (experiments/photos.py)
+PHOTO_DECODING = "annealed-mean"  # scale="auto": the decoding that measured best on photographs (experiments/photos.py)
+
+
+@functools.lru_cache(maxsize=4)
+def _load(path: Path) -> Run:
+    """A run loaded once per process: colouring many photos with the default model loads it once."""
+    from .runs import load_run
+
+    return load_run(path)
 
 
 def working_size(h: int, w: int, scale: str | int = "auto") -> tuple[int, int]:
@@ -112,33 +122,50 @@ def _open(source: Path | io.BytesIO, name: str) -> np.ndarray:
 
 @torch.no_grad()
 def colorize(
-    run_or_model: Run | ColorNet,
-    image: ImageLike,
+    run_or_image: Run | ColorNet | str | os.PathLike | ImageLike,
+    image: ImageLike | None = None,
     palette: Palette | None = None,
     *,
     return_probs: bool = False,
     max_pixels: int = MAX_PIXELS,
     precision: str = "auto",
-    decoding: str = "argmax",
+    decoding: str | None = None,
     temperature: float = TEMPERATURE,
-    keep_luma: bool = False,
-    scale: str | int = "native",
+    keep_luma: bool | None = None,
+    scale: str | int = "auto",
 ) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
-    """Colour `image` with a run (or a model plus its palette); uint8 RGB at the input's size.
+    """Colour a picture; uint8 RGB at the picture's own size.
 
-    `decoding="argmax"` paints each pixel its most likely palette colour (the original's choice);
-    "annealed-mean" paints the expected colour at `temperature` (see `Palette.decode_logits`).
-    `keep_luma=True` keeps the input's own lightness and takes only the hue from the model (`data.with_luma`).
-    `scale` is where the network looks (`working_size`): below the picture's own size the colour is
-    upsampled smoothly and the input's lightness is always kept.
+    `colorize("photo.jpg")` uses the default model (`pretrained.DEFAULT_RUN`, trained on all ten
+    CIFAR-10 classes); `colorize(run, image)` a run, a shipped run's name, a run directory, or a model
+    with `palette=`. By default (`scale="auto"`) the network sees the picture at the working scale
+    that measured best on photographs (`working_size`), the colour is upsampled smoothly and put
+    under the picture's own lightness, decoded as PHOTO_DECODING; `scale="native"` is the original
+    way: every pixel at its own size, argmax, palette colours. `decoding` ("argmax" or
+    "annealed-mean" at `temperature`, see `Palette.decode_logits`) and `keep_luma` override that.
     With `return_probs=True` also returns the per-pixel palette probabilities, H×W×K float32.
-    `precision="auto"` runs in bf16 where the hardware does natively (about 2.5× faster on such
-    CPUs); "fp32" switches that off.
+    `precision="auto"` runs in bf16 where the hardware does natively; "fp32" switches that off.
     """
+    if image is None:  # colorize(picture): the default model
+        from .pretrained import DEFAULT_RUN, resolve
+
+        run_or_model, image = _load(resolve(DEFAULT_RUN)), run_or_image
+    elif isinstance(run_or_image, (str, os.PathLike)):  # a shipped run's name or a run directory
+        from .pretrained import resolve
+
+        run_or_model = _load(resolve(run_or_image))
+    else:
+        run_or_model = run_or_image
+    native = scale == "native"
+    decoding = decoding or ("argmax" if native else PHOTO_DECODING)
+    keep_luma = (not native) if keep_luma is None else keep_luma
     if isinstance(run_or_model, Run):
         model, palette = run_or_model.model, palette or run_or_model.palette
-    else:
+    elif isinstance(run_or_model, ColorNet):
         model = run_or_model
+    else:
+        kind = type(run_or_model).__name__
+        raise ImageError(f"colorize takes a Run, a model, a run's name or folder, then the picture; got {kind}")
     if palette is None:
         raise ImageError("colorize needs the model's palette: pass a Run, or palette=...")
     if palette.num_colors != model.config.num_colors:

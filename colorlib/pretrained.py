@@ -1,12 +1,13 @@
-"""Trained runs shipped inside the package: the original's eight experiments and notebook 06's.
+"""Trained runs shipped inside the package: the original's eight experiments and the series' others.
 
     run = colorlib.pretrained("unet", "horse", 32)   # a Run: model (eval), palette, history, snapshots
     run = colorlib.pretrained("unet", "cat", 32, "lab_rebalance")
 
 The original's {cnn, unet} × {horse, cat} × {16, 32 colours}, all with the shipped horse palettes
-(the original recipe, so results compare), validated on each class's CIFAR-10 test split; then
-UNet/32 variants for horse and cat (`lab` palette, `rebalance` λ = ½, both) and UNet/32 on the
-other eight classes. How each was trained: colorlib/pretrained/README.md.
+(the original recipe, so results compare); the horse UNet/32 regressing RGB ("regress"); UNet/32
+variants for horse and cat ("lab", "rebalance", "lab_rebalance"); UNet/32 on the other eight
+classes. All validated on a 10% holdout of the training pictures with the recipe chosen on it; how
+each was trained and its holdout and test figures: colorlib/pretrained/README.md.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ if TYPE_CHECKING:  # runs (and torch) load only when a run is: `colorlib pretrai
 
 FOLDER = Path(__file__).parent / "pretrained"
 ARCHS, CLASSES, COLORS = ("cnn", "unet"), ("horse", "cat"), (16, 32)
+DEFAULT_RUN = "unet_all32"  # what `colorize(photo)` and `colorlib colorize photo.jpg` use (experiments/photos.py chose it)
 VARIANTS = ("lab", "rebalance", "lab_rebalance", "regress")  # UNet, 32 colours, horse (regress) and cat
 
 # The original project's published epoch-199 weights, scored on each class's CIFAR-10 test split

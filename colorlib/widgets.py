@@ -154,7 +154,7 @@ def decoding_explorer(
     slider = W.SelectionSlider(options=[(f"{t:g}", i) for i, t in enumerate(temperatures)], value=0,
                                description="T", continuous_update=True, layout=W.Layout(width="520px"))  # fmt: skip
     def paint(run: Run, **how) -> np.ndarray:
-        return np.stack([colorize(run, im, keep_luma=keep_luma, **how) for im in images])
+        return np.stack([colorize(run, im, keep_luma=keep_luma, scale="native", **how) for im in images])
 
     frames = [_rows([(f"{name} T={t:g}", paint(run, decoding="annealed-mean", temperature=t)) for name, run in runs.items()],
                     scale) for t in temperatures]  # fmt: skip

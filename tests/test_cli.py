@@ -66,8 +66,8 @@ def test_palette_fit_and_list(fake_cifar, tmp_path):
 
 
 @pytest.mark.parametrize("args, message", [
-    (["evaluate", "/nonexistent/run"], "no such run directory"),
-    (["colorize", "/nonexistent/run", "x.png", "-o", "y.png"], "no such run directory"),
+    (["evaluate", "/nonexistent/run"], "neither a run directory nor a shipped run"),
+    (["colorize", "/nonexistent/run", "x.png", "-o", "y.png"], "neither a run directory nor a shipped run"),
     (["train", "--classes", "zebra", "--out", "{tmp}/r"], "unknown CIFAR-10 class 'zebra'"),
     (["train", "--epochs", "0", "--out", "{tmp}/r"], "epochs must be a positive integer"),
     (["train", "--palette", "nope", "--out", "{tmp}/r"], "neither a palette file nor a shipped palette"),
@@ -121,9 +121,9 @@ def test_evaluate_table_with_reference_rows_and_annealed_mean(trained, fake_cifa
 
 def test_colorize_annealed_mean(trained, tmp_path):
     Image.fromarray(np.random.default_rng(0).integers(0, 256, (16, 24, 3), dtype=np.uint8)).save(tmp_path / "a.png")
-    assert main(["colorize", str(trained), str(tmp_path / "a.png"), "-o", str(tmp_path / "argmax.png")]) == 0
+    assert main(["colorize", str(trained), str(tmp_path / "a.png"), "-o", str(tmp_path / "argmax.png"), "--scale", "native"]) == 0
     assert main(["colorize", str(trained), str(tmp_path / "a.png"), "-o", str(tmp_path / "mean.png"),
-                 "--decoding", "annealed-mean", "--temperature", "1"]) == 0  # fmt: skip
+                 "--decoding", "annealed-mean", "--temperature", "1", "--scale", "native"]) == 0  # fmt: skip
     argmax, mean = (np.asarray(Image.open(tmp_path / n).convert("RGB")) for n in ("argmax.png", "mean.png"))
     palette = {tuple(c) for c in json.loads((trained / "config.json").read_text())["palette"]["colors"]}
     assert {tuple(c) for c in argmax.reshape(-1, 3)} <= palette  # argmax paints palette colours only
@@ -225,3 +225,43 @@ def test_export_onnx_gives_the_same_logits_as_pytorch(tmp_path):
     assert run.model.training is False and next(run.model.parameters()).dtype == torch.float32
     assert main(["export-onnx", "unet_nope", "-o", str(tmp_path / "x.onnx")]) == 1
     assert main(["export-onnx", "unet_horse32", "-o", str(tmp_path / "no" / "x.onnx")]) == 1 and not (tmp_path / "no").exists()
+
+
+def test_colorize_one_command_run_names_and_the_older_form(trained, tmp_path, monkeypatch):
+    """`colorlib colorize photo.jpg -o out.png` (the default run), `--run NAME|DIR`, and `colorize RUN_DIR IMAGE…`."""
+    import importlib
+
+    from colorlib.data import luma
+
+    shipped = importlib.import_module("colorlib.pretrained")
+    monkeypatch.setattr(shipped, "DEFAULT_RUN", "unet_horse16")
+    photo = np.random.default_rng(3).integers(0, 256, (90, 120, 3), dtype=np.uint8)
+    Image.fromarray(photo).save(tmp_path / "photo.png")
+
+    def made(*argv):
+        assert main(list(map(str, argv))) == 0
+        return np.asarray(Image.open(argv[-1]).convert("RGB"))
+
+    default = made("colorize", tmp_path / "photo.png", "-o", tmp_path / "default.png")
+    assert default.shape == photo.shape and (luma(default) == luma(photo)).all()
+    named = made("colorize", tmp_path / "photo.png", "--run", "unet_horse16", "-o", tmp_path / "n.png")
+    np.testing.assert_array_equal(named, default)
+    np.testing.assert_array_equal(made("colorize", "--run", shipped.FOLDER / "unet_horse16", tmp_path / "photo.png",
+                                       "-o", tmp_path / "d.png"), default)  # fmt: skip
+    np.testing.assert_array_equal(made("colorize", "unet_horse16", tmp_path / "photo.png", "-o", tmp_path / "o.png"), default)
+    older = made("colorize", trained, tmp_path / "photo.png", "-o", tmp_path / "older.png")  # RUN_DIR IMAGE
+    assert older.shape == photo.shape and not np.array_equal(older, default)
+    native = made("colorize", tmp_path / "photo.png", "--scale", "native", "-o", tmp_path / "native.png")
+    palette = {tuple(c) for c in shipped.pretrained("unet", "horse", 16).palette.colors.tolist()}
+    assert {tuple(c) for c in native.reshape(-1, 3).tolist()} <= palette  # the original way: palette colours
+    for argv, needle in [
+        (["colorize", "unet_zebra32", tmp_path / "photo.png", "-o", tmp_path / "z.png"],
+         "unet_zebra32: neither a run directory nor a shipped run; the shipped runs are cnn_cat16, "),
+        (["colorize", "--run", "nope", tmp_path / "photo.png", "-o", tmp_path / "z.png"], "nope: neither a run directory"),
+        (["colorize", "unet_horse16", "-o", tmp_path / "z.png"], "unet_horse16 is a run; name at least one image"),
+        (["colorize", tmp_path / "photo.png", "--scale", "tiny", "-o", tmp_path / "z.png"], "--scale must be native, auto or"),
+        (["colorize", tmp_path / "photo.png", "--scale", "2", "-o", tmp_path / "z.png"], "scale must be 'native', 'auto' or"),
+    ]:
+        result = run_cli(*argv)
+        assert result.returncode == 1 and result.stderr.count("\n") == 1 and needle in result.stderr, result.stderr
+        assert not (tmp_path / "z.png").exists()

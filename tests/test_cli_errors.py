@@ -330,7 +330,8 @@ CASES = [
                    id=f"palette-run-k-mismatch-{cmd}") for cmd, command in RUN_COMMANDS.items()],
     # -- runs: evaluate RUN, colorize RUN (damaged copies of an exported run) ------------------------------
     *[case for cmd, command in RUN_COMMANDS.items() for case in [
-        pytest.param(command, ["{tmp}/nope", "no such run directory"], lambda ctx: setattr(ctx, "run", ctx.tmp / "nope"),
+        pytest.param(command, ["{tmp}/nope", "neither a run directory nor a shipped run", "unet_horse32"],
+                     lambda ctx: setattr(ctx, "run", ctx.tmp / "nope"),
                      id=f"run-missing-{cmd}"),
         pytest.param(command, ["{run}/config.json: missing", "colorlib run directory"], run_file("config.json", lambda c: None),
                      id=f"run-no-config-{cmd}"),

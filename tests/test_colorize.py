@@ -19,14 +19,14 @@ def run() -> Run:
 def test_output_has_the_input_size(run, size):
     w, h = size
     rgb = np.random.default_rng(0).integers(0, 256, (h, w, 3), dtype=np.uint8)
-    out = colorize(run, rgb)
+    out = colorize(run, rgb, scale="native")
     assert out.shape == (h, w, 3) and out.dtype == np.uint8
-    # every output pixel is a palette colour
+    # the original way: every output pixel is a palette colour
     assert (run.palette.decode(run.palette.quantize(out)) == out).all()
 
 
 def test_probabilities(run):
-    out, probs = colorize(run, np.zeros((10, 6), np.uint8), return_probs=True)
+    out, probs = colorize(run, np.zeros((10, 6), np.uint8), return_probs=True, scale="native")
     assert probs.shape == (10, 6, 16)
     np.testing.assert_allclose(probs.sum(-1), 1, rtol=1e-5)
     np.testing.assert_array_equal(run.palette.decode(probs.argmax(-1)), out)
@@ -117,12 +117,12 @@ def test_decompression_bomb_is_refused_clearly(tmp_path, monkeypatch):
 
 def test_annealed_mean_decoding(run):
     rgb = np.random.default_rng(5).integers(0, 256, (12, 20, 3), dtype=np.uint8)
-    argmax, probs = colorize(run, rgb, return_probs=True)
-    mean = colorize(run, rgb, decoding="annealed-mean", temperature=1.0)
+    argmax, probs = colorize(run, rgb, return_probs=True, scale="native")
+    mean = colorize(run, rgb, decoding="annealed-mean", temperature=1.0, scale="native")
     assert mean.shape == argmax.shape and mean.dtype == np.uint8
     expected = np.clip(np.rint(probs @ run.palette.colors.astype(np.float32)), 0, 255)  # T = 1: the plain mean
     np.testing.assert_allclose(mean.astype(int), expected.astype(int), atol=1)
-    cold = colorize(run, rgb, decoding="annealed-mean", temperature=1e-3)
+    cold = colorize(run, rgb, decoding="annealed-mean", temperature=1e-3, scale="native")
     top2 = np.sort(np.log(probs), axis=-1)[..., -2:]
     clear = top2[..., 1] - top2[..., 0] > 0.02  # where the best colour leads, T → 0 gives argmax exactly
     assert clear.mean() > 0.5
@@ -135,8 +135,59 @@ def test_keep_luma_puts_back_the_inputs_lightness(run):
     from colorlib.data import to_grey
 
     rgb = np.random.default_rng(6).integers(0, 256, (9, 13, 3), dtype=np.uint8)
-    plain = colorize(run, rgb)
-    kept = colorize(run, rgb, keep_luma=True)
+    plain = colorize(run, rgb, scale="native")
+    kept = colorize(run, rgb, keep_luma=True, scale="native")
     assert kept.shape == rgb.shape
     error = lambda out: np.abs(to_grey(out) - to_grey(rgb)).mean() * 255  # noqa: E731
-    assert error(kept) < 1.5 < error(plain)
+    assert error(kept) == 0 < 1.5 < error(plain)  # exactly the input's luma
+
+
+def test_working_size():
+    from colorlib.colorize import WORKING_SIDE, working_size
+
+    assert working_size(480, 640, "auto") == (WORKING_SIDE, round(640 * WORKING_SIDE / 480))
+    assert working_size(640, 480, 32) == (43, 32) and working_size(480, 640, "native") == (480, 640)
+    assert working_size(30, 40, 64) == (30, 40)  # already small: its own size
+    for bad in ("big", 3, -8, 2.5, True):
+        with pytest.raises(ImageError, match="scale must be"):
+            working_size(10, 10, bad)
+
+
+def test_the_network_sees_the_photo_at_the_working_scale_and_the_colour_is_smooth(run):
+    from colorlib.data import luma
+
+    seen = []
+    hook = run.model.register_forward_pre_hook(lambda module, args: seen.append(tuple(args[0].shape)))
+    try:
+        rgb = np.random.default_rng(7).integers(0, 256, (200, 300, 3), dtype=np.uint8)
+        out = colorize(run, rgb, scale=48)
+        native = colorize(run, rgb, scale="native")
+    finally:
+        hook.remove()
+    assert seen == [(1, 1, 48, 72), (1, 1, 200, 300)]  # 48 × 72 is already a multiple of 4: no padding
+    assert out.shape == rgb.shape and (luma(out) == luma(rgb)).all()
+    # no palette blobs at full size: the upsampled colour takes many more values than the K palette colours
+    assert len(np.unique(out.reshape(-1, 3), axis=0)) > 10 * run.palette.num_colors
+    assert len(np.unique(native.reshape(-1, 3), axis=0)) <= run.palette.num_colors
+    probs = colorize(run, rgb, scale=48, return_probs=True)[1]
+    assert probs.shape == (200, 300, 16)
+    np.testing.assert_allclose(probs.sum(-1), 1, rtol=1e-4)
+
+
+def test_default_run_and_run_names(run, monkeypatch, tmp_path):
+    import importlib
+
+    from colorlib.errors import RunError
+    from colorlib.runs import load_run
+
+    shipped = importlib.import_module("colorlib.pretrained")  # the module (colorlib.pretrained is its function)
+    rgb = np.random.default_rng(8).integers(0, 256, (40, 50, 3), dtype=np.uint8)
+    monkeypatch.setattr(shipped, "DEFAULT_RUN", "unet_horse16")
+    horse16 = load_run(shipped.FOLDER / "unet_horse16")
+    np.testing.assert_array_equal(colorize(rgb), colorize(horse16, rgb))  # no run named: the default
+    np.testing.assert_array_equal(colorize("unet_horse16", rgb), colorize(horse16, rgb))  # a shipped name
+    np.testing.assert_array_equal(colorize(shipped.FOLDER / "unet_horse16", rgb), colorize(horse16, rgb))  # a folder
+    with pytest.raises(RunError, match="unet_zebra32: neither a run directory nor a shipped run; the shipped runs are"):
+        colorize("unet_zebra32", rgb)
+    with pytest.raises(ImageError, match="takes a Run"):
+        colorize(42, rgb)

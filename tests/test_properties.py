@@ -24,8 +24,12 @@ def test_colorize_returns_the_input_size_for_any_size_and_mode(w, h, mode, seed)
     rgb = np.random.default_rng(seed).integers(0, 256, (h, w, 3), dtype=np.uint8)
     base = Image.fromarray(rgb)
     img = base.convert("L").convert(mode) if mode in ("I", "I;16", "F") else base.convert(mode)
-    out = colorize(RUN, img)
+    out = colorize(RUN, img)  # the working-scale pipeline: shrunk above 64 pixels a side, colour upsampled
     assert out.shape == (h, w, 3) and out.dtype == np.uint8
+    from colorlib.colorize import read_image
+    from colorlib.data import luma
+
+    np.testing.assert_array_equal(luma(out), luma(read_image(img)))  # the input's own lightness, exactly
 
 
 class _Call:
