@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: lab test install trust
+.PHONY: lab test install trust site
 
 install: $(VENV)/.installed
 
@@ -29,13 +29,17 @@ trust:
 lab: install trust $(LAB_SETTINGS)
 	$(BIN)/jupyter lab $(ROOT_FLAG) notebooks/
 
-# The static-render browser tests load the widget renderer that nbconvert's HTML takes from a CDN;
-# it comes from the npm registry (skipped, and those two tests with it, where npm is missing).
-WIDGET_JS := .cache/widget-js/node_modules/@jupyter-widgets/html-manager/dist/embed-amd.js
-$(WIDGET_JS):
-	if command -v npm >/dev/null; then npm install --silent --no-audit --no-fund --prefix .cache/widget-js \
-		@jupyter-widgets/html-manager@1 requirejs@2; else echo "npm not found: the static-render browser tests will skip"; fi
+# The site's JavaScript (web/package.json: the widget renderer, RequireJS, onnxruntime-web), served by the
+# site itself instead of a CDN, from the npm registry; the site's and the static-render tests skip without npm.
+WEB_JS := web/node_modules/.installed
+$(WEB_JS): web/package.json
+	if command -v npm >/dev/null; then npm install --silent --no-audit --no-fund --prefix web && touch $@; \
+	else echo "npm not found: the site cannot be built, and its browser tests will skip"; fi
 
-test: install $(LAB_SETTINGS) $(WIDGET_JS)
+# The static site in site/: every chapter with working widgets, and the in-browser colouriser.
+site: install $(WEB_JS)
+	$(BIN)/python web/build.py --out site
+
+test: install $(LAB_SETTINGS) $(WEB_JS)
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest --nbval-lax tests notebooks

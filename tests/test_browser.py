@@ -57,10 +57,14 @@ def lab(tmp_path_factory):
     comparison = json.loads((REPO / "notebooks" / "04_compare_cnn_unet.ipynb").read_text())
     comparison["metadata"]["colorlib_copy"] = 1
     (root / "untrusted.ipynb").write_text(json.dumps(comparison))
+    # the project's JupyterLab settings, as `make lab` installs them into the venv
+    (root / "settings").mkdir()
+    shutil.copy(REPO / "jupyterlab" / "overrides.json", root / "settings" / "overrides.json")
     port, token = _free_port(), secrets.token_hex(16)
     cmd = [sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
            f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}", "--allow-root",
-           "--LabApp.news_url=", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]  # fmt: skip
+           "--LabApp.news_url=", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+           f"--LabApp.app_settings_dir={root / 'settings'}"]  # fmt: skip
     log = open(root / "server.log", "w")
     server = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env)
     try:
@@ -162,6 +166,35 @@ def test_make_lab_shows_the_saved_slider_on_opening_before_any_cell_runs(lab, br
     page.close()
 
 
+def test_make_lab_installs_the_project_settings():
+    dry = subprocess.run(["make", "-n", "lab"], cwd=REPO, capture_output=True, text=True, timeout=60).stdout
+    assert "cp jupyterlab/overrides.json .venv/share/jupyter/lab/settings/overrides.json" in dry or \
+        (REPO / ".venv/share/jupyter/lab/settings/overrides.json").is_file()  # fmt: skip
+    assert "jupyter trust notebooks/*.ipynb" in dry
+
+
+def test_widget_state_is_saved_with_the_notebook(lab, browser):
+    """With the project's settings, re-running a chapter and saving keeps its widgets for kernel-less readers."""
+    url, token, root = lab
+    cell = {"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [],
+            "source": "import ipywidgets as W\nW.IntSlider(value=7, description='saved')"}  # fmt: skip
+    kernel = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
+    notebook = {"cells": [cell], "metadata": {"kernelspec": kernel}, "nbformat": 4, "nbformat_minor": 5}
+    (root / "save_state.ipynb").write_text(json.dumps(notebook))
+    page = browser.new_page(viewport={"width": 1200, "height": 800})
+    _open(page, url, token, "save_state.ipynb")
+    _run_all(page)
+    page.wait_for_selector(".widget-slider", timeout=60_000)
+    page.keyboard.press("Control+s")
+    page.wait_for_function("() => !document.querySelector('.jp-mod-dirty')", timeout=30_000)
+    page.wait_for_timeout(1000)
+    saved = json.loads((root / "save_state.ipynb").read_text())
+    state = saved["metadata"].get("widgets", {}).get("application/vnd.jupyter.widget-state+json", {}).get("state", {})
+    sliders = [m for m in state.values() if m["model_name"] == "IntSliderModel"]
+    assert sliders and sliders[0]["state"]["value"] == 7 and sliders[0]["state"]["description"] == "saved"
+    page.close()
+
+
 def test_comparison_notebook_slider_and_picker_in_jupyterlab(lab, browser):
     url, token, _ = lab
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
@@ -220,8 +253,8 @@ def test_upload_colourises_a_picture(lab, browser):
 
 def _widget_js() -> Path:
     """Local copies of the widget renderer a static HTML page loads from a CDN (npm packages
-    @jupyter-widgets/html-manager and requirejs); `make test` installs them with npm into .cache/widget-js."""
-    modules = Path(os.environ.get("COLORLIB_WIDGET_JS", REPO / ".cache" / "widget-js" / "node_modules"))
+    @jupyter-widgets/html-manager and requirejs); `make test` installs them with npm into web/node_modules."""
+    modules = REPO / "web" / "node_modules"
     if not (modules / "@jupyter-widgets" / "html-manager" / "dist" / "embed-amd.js").is_file():
         pytest.skip("the widget renderer JS is not installed: `make test` fetches it with npm (is npm installed?)")
     return modules
@@ -273,7 +306,7 @@ def test_static_render_slider_switches_epochs_without_a_kernel(browser, tmp_path
 
 
 def test_static_render_temperature_slider_without_a_kernel(browser, tmp_path):
-    page = _static_page(browser, tmp_path, "06_beyond_the_seed.ipynb")
+    page = _static_page(browser, tmp_path, "07_rebalancing_and_decoding.ipynb")
     shown = "els => els.filter(e => e.offsetParent !== null).map(e => [e.alt, e.src])"
     before = page.eval_on_selector_all("img[alt*=' T=']", shown)
     assert [alt for alt, _ in before] == ["RGB T=0.01", "Lab T=0.01"], before
@@ -282,5 +315,5 @@ def test_static_render_temperature_slider_without_a_kernel(browser, tmp_path):
     after = page.eval_on_selector_all("img[alt*=' T=']", shown)
     assert [alt for alt, _ in after] == ["RGB T=0.38", "Lab T=0.38"]
     assert {src for _, src in after}.isdisjoint(src for _, src in before)
-    _shot(page, "06-static-html")
+    _shot(page, "07-static-html")
     page.close()
