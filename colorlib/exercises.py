@@ -2,10 +2,11 @@
 whether it is right, CS231n-style.
 
     from colorlib.exercises import check_cross_entropy
-    check_cross_entropy(my_cross_entropy)   # prints ✓ or ✗ with a hint, returns True or False
+    check_cross_entropy(my_cross_entropy)   # prints "✓ Right: …" or "✗ Not yet: …" with a hint
 
-A check never raises: an unfinished answer (`raise NotImplementedError`) or one that crashes is
-reported as not right yet, so a notebook still runs top to bottom.
+A check never raises and returns nothing (so a notebook shows only its verdict): an unfinished
+answer (`raise NotImplementedError`) or one that crashes is reported as not right yet, so a
+notebook still runs top to bottom.
 """
 
 from __future__ import annotations
@@ -22,9 +23,8 @@ from .models import SKIPS, Block, build, num_parameters
 from .palette import Palette, load_palette
 
 
-def _report(ok: bool, message: str) -> bool:
+def _report(ok: bool, message: str) -> None:
     print(("✓ Right: " if ok else "✗ Not yet: ") + message)
-    return ok
 
 
 def _attempt(fn: Callable, *args):
@@ -44,7 +44,7 @@ def _as_numpy(x) -> np.ndarray:
 # -- 01 · palettes ------------------------------------------------------------------------------
 
 
-def check_nearest_colour(fn: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> bool:
+def check_nearest_colour(fn: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> None:
     """`fn(pixels M×3 uint8, colours K×3 uint8)` → the index of each pixel's nearest colour (squared RGB distance)."""
     rng = np.random.default_rng(1)
     palette = load_palette("horse16")
@@ -66,7 +66,7 @@ def check_nearest_colour(fn: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> 
     return _report(True, f"all {len(pixels)} pixels get their nearest palette colour, as Palette.quantize does")
 
 
-def check_small_palette(palette: Palette, images: np.ndarray, beat: float) -> bool:
+def check_small_palette(palette: Palette, images: np.ndarray, beat: float) -> None:
     """A palette of at most 8 colours whose quantisation error on `images` is below `beat`."""
     from .metrics import quantization_error
 
@@ -83,7 +83,7 @@ def check_small_palette(palette: Palette, images: np.ndarray, beat: float) -> bo
 # -- 02 · the CNN -------------------------------------------------------------------------------
 
 
-def check_cross_entropy(fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]) -> bool:
+def check_cross_entropy(fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]) -> None:
     """`fn(logits N×K×H×W, targets N×H×W)` → the mean per-pixel cross-entropy, as F.cross_entropy."""
     g = torch.Generator().manual_seed(2)
     cases = [(torch.randn(2, 5, 3, 4, generator=g), torch.randint(0, 5, (2, 3, 4), generator=g)),
@@ -106,7 +106,7 @@ def check_cross_entropy(fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
     return _report(True, "equal to F.cross_entropy, also for very large logits")
 
 
-def check_block_parameters(fn: Callable[[int, int, int], int]) -> bool:
+def check_block_parameters(fn: Callable[[int, int, int], int]) -> None:
     """`fn(cin, cout, kernel)` → the number of parameters of one Conv → BatchNorm → ReLU block."""
     for cin, cout, k in ((1, 32, 3), (64, 3, 3), (32, 64, 5)):
         got, error = _attempt(fn, cin, cout, k)
@@ -122,7 +122,7 @@ def check_block_parameters(fn: Callable[[int, int, int], int]) -> bool:
 # -- 03 · the UNet ------------------------------------------------------------------------------
 
 
-def check_skip_parameters(predictions: Mapping[str, int]) -> bool:
+def check_skip_parameters(predictions: Mapping[str, int]) -> None:
     """Your predicted parameter count of the 32-colour UNet less each skip (keys: down2, down1, grey)."""
     if set(predictions) != set(SKIPS):
         return _report(False, f"give one prediction for each skip: {', '.join(SKIPS)}")
@@ -138,7 +138,7 @@ def check_skip_parameters(predictions: Mapping[str, int]) -> bool:
 # -- 04 · CNN vs UNet ---------------------------------------------------------------------------
 
 
-def check_mean_sd(fn: Callable[[Sequence[float]], tuple[float, float]]) -> bool:
+def check_mean_sd(fn: Callable[[Sequence[float]], tuple[float, float]]) -> None:
     """`fn(values)` → (mean, sample standard deviation), the "± sd over seeds" of the tables."""
     values = [1.712, 1.698, 1.745]
     got, error = _attempt(fn, list(values))
@@ -160,7 +160,7 @@ def check_mean_sd(fn: Callable[[Sequence[float]], tuple[float, float]]) -> bool:
 # -- 05 · your own photos -----------------------------------------------------------------------
 
 
-def check_keep_luma(fn: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> bool:
+def check_keep_luma(fn: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> None:
     """`fn(colour, grey)`: uint8 RGB H×W×3 with the colour's hue and exactly the luma `grey` (uint8 H×W)."""
     rng = np.random.default_rng(5)
     colour = rng.integers(40, 216, (24, 24, 3), dtype=np.uint8)
@@ -187,7 +187,7 @@ def check_keep_luma(fn: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> bool:
 # -- 06 · metrics -------------------------------------------------------------------------------
 
 
-def check_colourfulness(fn: Callable[[np.ndarray], float]) -> bool:
+def check_colourfulness(fn: Callable[[np.ndarray], float]) -> None:
     """`fn(image H×W×3 uint8)` → Hasler & Süsstrunk's colourfulness of that one picture."""
     rng = np.random.default_rng(6)
     for image in (rng.integers(0, 256, (16, 16, 3), dtype=np.uint8), np.full((8, 8, 3), 90, np.uint8),
@@ -205,7 +205,7 @@ def check_colourfulness(fn: Callable[[np.ndarray], float]) -> bool:
 # -- 07 · decoding ------------------------------------------------------------------------------
 
 
-def check_annealed_mean(fn: Callable[[torch.Tensor, np.ndarray, float], np.ndarray]) -> bool:
+def check_annealed_mean(fn: Callable[[torch.Tensor, np.ndarray, float], np.ndarray]) -> None:
     """`fn(logits M×K, colours K×3 uint8, T)` → the expected colour under softmax(logits / T), M×3 in 0..255."""
     palette = load_palette("horse16")
     g = torch.Generator().manual_seed(7)
@@ -227,7 +227,7 @@ def check_annealed_mean(fn: Callable[[torch.Tensor, np.ndarray, float], np.ndarr
 # -- 08 · class models --------------------------------------------------------------------------
 
 
-def check_runner_up(fn: Callable[[np.ndarray], list[int]], matrix: np.ndarray) -> bool:
+def check_runner_up(fn: Callable[[np.ndarray], list[int]], matrix: np.ndarray) -> None:
     """`fn(matrix models × classes)` → for each class (column), the row of the second-lowest value."""
     got, error = _attempt(fn, np.array(matrix))
     if error:
