@@ -263,7 +263,6 @@ def train(
         if config.schedule == "onecycle"
         else None
     )
-    snap_grey = val_data.grey[: config.snapshot_count]
     snap_images = val_data.images[: config.snapshot_count]
     history: list[dict] = []
     predictions: list[torch.Tensor] = []
@@ -295,8 +294,12 @@ def train(
     if rank == 0:
         runs.write_json(out / runs.CONFIG, run_config)
 
+    # The whole selection moves to the device once (grey inputs and the objective's targets): no
+    # batch is ever copied from the host, which matters on a GPU.
     regress = config.objective == "regress"
-    val_targets = val_data.rgb if regress else val_data.targets
+    train_grey, val_grey = train_data.grey.to(device), val_data.grey.to(device)
+    train_targets = (train_data.rgb if regress else train_data.targets).to(device)
+    val_targets = (val_data.rgb if regress else val_data.targets).to(device)
     train_name, val_name = config.loss_names
     saved = list(history)  # the epochs on disk, for the loss figure
     bar = tqdm(total=config.epochs, initial=len(history), desc=f"{config.arch} {'+'.join(config.classes)}",
@@ -304,14 +307,14 @@ def train(
     try:
         for epoch in range(len(history), config.epochs):
             start = time.perf_counter()
-            train_loss = _train_epoch(net, optimizer, scheduler, train_data, config, epoch, device, amp, weights)
+            train_loss = _train_epoch(net, optimizer, scheduler, train_grey, train_targets, config, epoch, amp, weights)
             if not math.isfinite(train_loss):
                 raise TrainingError(
                     f"training diverged at epoch {epoch} (loss {train_loss}); the run keeps epoch "
                     f"{epoch - 1}. Lower --lr and resume, or start over with --force"
                 )
-            val = evaluate(model, val_data.grey, val_targets)
-            predictions.append(predict(model, snap_grey))
+            val = evaluate(model, val_grey, val_targets)
+            predictions.append(predict(model, val_grey[: config.snapshot_count]))
             history.append({
                 "epoch": epoch,
                 "train_loss": train_loss,
@@ -343,25 +346,26 @@ def _train_epoch(
     net: torch.nn.Module,
     optimizer: torch.optim.Optimizer,
     scheduler: torch.optim.lr_scheduler.LRScheduler | None,
-    data: ColorData,
+    grey: torch.Tensor,
+    targets: torch.Tensor,
     config: TrainConfig,
     epoch: int,
-    device: torch.device,
     amp: torch.dtype | None,
     weights: torch.Tensor | None = None,
 ) -> float:
-    """One pass over the data in a (seed, epoch)-determined order; mean loss over all pixels (`_loss`)."""
+    """One pass over the data (on the model's device) in a (seed, epoch)-determined order; mean loss over all pixels."""
     net.train()
+    device = grey.device
     rank, world = (dist.get_rank(), dist.get_world_size()) if dist.is_initialized() else (0, 1)
-    order = torch.randperm(len(data), generator=torch.Generator().manual_seed(config.seed * 1_000_003 + epoch))
+    order = torch.randperm(len(grey), generator=torch.Generator().manual_seed(config.seed * 1_000_003 + epoch)).to(device)
     memory_format = torch.channels_last if config.channels_last else torch.contiguous_format
     total = torch.zeros((), dtype=torch.float64, device=device)
-    for i in range(0, len(data), config.batch_size):
+    for i in range(0, len(grey), config.batch_size):
         idx = order[i : i + config.batch_size][rank::world]  # this process's share of the global batch
-        x = data.grey[idx].to(device, non_blocking=True).contiguous(memory_format=memory_format)
+        x = grey[idx].contiguous(memory_format=memory_format)
         with torch.autocast(device.type, dtype=amp or torch.float32, enabled=amp is not None):
             output = net(x)
-        loss = _loss(output, data, idx, config.objective, weights, device)
+        loss = _loss(output, targets[idx], config.objective, weights)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
@@ -370,19 +374,20 @@ def _train_epoch(
         total += loss.detach().double() * len(idx)  # weight by images: every pixel counts once
     if world > 1:
         dist.all_reduce(total)
-    return total.item() / len(data)
+    return total.item() / len(grey)
 
 
-def _loss(
-    output: torch.Tensor, data: ColorData, idx: torch.Tensor, objective: str, weights: torch.Tensor | None, device: torch.device
-) -> torch.Tensor:
-    """The training loss, chosen by the objective: the one place that decides what is optimised."""
+def _loss(output: torch.Tensor, targets: torch.Tensor, objective: str, weights: torch.Tensor | None) -> torch.Tensor:
+    """The training loss, chosen by the objective: the one place that decides what is optimised.
+
+    `targets` are the batch's palette indices N×H×W, or its uint8 RGB pictures N×H×W×3 to regress.
+    """
     # Over the channel axis of an N·H·W × C view: for channels_last output that view is contiguous,
     # so nothing is copied or transposed (a 4-D loss would copy).
     flat = output.permute(0, 2, 3, 1).reshape(-1, output.shape[1]).float()
     if objective == "regress":  # the colour itself, RGB in [0, 1]
-        return F.mse_loss(flat, data.rgb[idx].to(device, non_blocking=True).reshape(-1, 3).float() / 255)
-    y = data.targets[idx].to(device, non_blocking=True).reshape(-1).long()
+        return F.mse_loss(flat, targets.reshape(-1, 3).float() / 255)
+    y = targets.reshape(-1).long()
     if weights is None:
         return F.cross_entropy(flat, y)
     # mean of w[target]·CE over pixels (PyTorch's weighted "mean" would divide by Σw instead)

@@ -325,3 +325,29 @@ def test_weighted_training_loss_is_named_in_history_and_figure(fake_cifar, tmp_p
 
     labels = [line.get_label() for line in loss_figure(run).axes[0].get_lines()]
     assert labels == ["run train (weighted cross-entropy)", "run validation (cross-entropy)"]
+
+
+def test_the_epoch_loop_moves_no_tensor_between_devices(fake_cifar, tmp_path, monkeypatch):
+    """The selection goes to the device once, before training: no batch is copied from the host (on a GPU
+    that copy would cost every step). Moving any picture or target tensor inside an epoch fails this test;
+    only the epoch's shuffled order (one vector of indices) may travel."""
+    real_epoch = train_module._train_epoch
+
+    def guarded_epoch(*args, **kwargs):
+        calls = []
+        with monkeypatch.context() as m:
+            for name in ("to", "cuda", "pin_memory"):
+                def record(self, *args, _name=name, **kwargs):
+                    if self.dim() > 1:
+                        calls.append(_name)
+                    return self
+
+                m.setattr(torch.Tensor, name, record)
+            try:
+                return real_epoch(*args, **kwargs)
+            finally:
+                assert not calls, f"tensors moved inside the epoch loop: {calls[:3]}"
+
+    monkeypatch.setattr(train_module, "_train_epoch", guarded_epoch)
+    run = train(small(epochs=2), tmp_path / "run", root=fake_cifar, progress=False)
+    assert len(run.history) == 2
