@@ -1,4 +1,4 @@
-"""Notebook 06's experiments on every test image: the results table and the cross-class matrix.
+"""Chapters 06–08's tables on every test image: the variants × decodings table and the cross-class matrix.
 
     COLORLIB_DATA=... python experiments/beyond_the_seed.py [--images N] [--out docs]
 

@@ -5,9 +5,11 @@
 --train  trains the notebook runs that the experiments do not: for horse and cat a Lab palette,
          class rebalancing and both; the other eight classes (seed 0, UNet, 32 colours), into
          runs/pretrained/ (resumable: run it again after an interruption).
---ship   copies them, with seed 0 of the experiments' eight original configurations and of the
-         horse regression baseline, into colorlib/pretrained/ without their checkpoint.pt (which
-         only resuming needs), and prints each run's holdout and test figures for the README.
+--general trains the all-class models for photographs (UNet and CNN; RGB and Lab palettes;
+         rebalanced; a wider UNet), into runs/pretrained/ too.
+--ship   copies them, with seed 0 of the experiments' eight original configurations, of the horse
+         regression baseline and the all-class models that have finished, into colorlib/pretrained/
+         without their checkpoint.pt (which only resuming needs), and prints each run's holdout and test figures for the README.
 
 The peak learning rate is the one experiments/experiments.py chose on the holdout.
 """
@@ -63,7 +65,7 @@ def command(exp: ex.Experiment, out: Path) -> str:
     """The `colorlib train` command that trains `exp` (seed 0) into `out`."""
     cmd = exp.command(0, out).replace(" --seed 0", "")
     if exp.config.rebalance is not None:
-        cmd += f" --rebalance {exp.config.rebalance:g}"
+        cmd = cmd.replace(" --out ", f" --rebalance {exp.config.rebalance:g} --out ")
     return cmd
 
 
@@ -74,7 +76,15 @@ def shipped(lr: float) -> dict[str, tuple[Path, ex.Experiment]]:
     names = [f"{a}_{c}{k}" for a in ("cnn", "unet") for c in ex.CLASSES for k in (16, 32)] + ["unet_horse32_regress"]
     out = {n: (ex.run_dir(runs / "experiments", "sweep", sweep[n], 0), sweep[n]) for n in names}
     out.update({e.name: (runs / "pretrained" / e.name, e) for e in variants(lr)})
+    for e in general(lr):  # the all-class models ship once trained (--general)
+        if complete(runs / "pretrained" / e.name):
+            out[e.name] = (runs / "pretrained" / e.name, e)
     return out
+
+
+def complete(out: Path) -> bool:
+    """Whether the run in `out` has trained all its epochs."""
+    return (out / "history.json").exists() and len(json.loads((out / "history.json").read_text())) == ex.EPOCHS
 
 
 def main() -> None:
@@ -88,14 +98,14 @@ def main() -> None:
     if args.train:
         for exp in tqdm(variants(lr), desc="shipped runs", unit="run"):
             out = ex.ROOT / "runs" / "pretrained" / exp.name
-            if (out / "history.json").exists() and len(json.loads((out / "history.json").read_text())) == ex.EPOCHS:
+            if complete(out):
                 continue
             train(exp.config, out, root=args.data, resume=True, progress=False,
                   command=command(exp, SHIPPED / exp.name))  # fmt: skip
     if args.general:
         for exp in tqdm(general(lr), desc="general models", unit="run"):
             out = ex.ROOT / "runs" / "pretrained" / exp.name
-            if (out / "history.json").exists() and len(json.loads((out / "history.json").read_text())) == ex.EPOCHS:
+            if complete(out):
                 continue
             train(exp.config, out, root=args.data, resume=True, progress=False,
                   command=command(exp, SHIPPED / exp.name))  # fmt: skip

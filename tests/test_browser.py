@@ -42,7 +42,7 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
-    """A JupyterLab server on 127.0.0.1 over a copy of notebooks/, stopped in every case.
+    """A JupyterLab server on 127.0.0.1 over a copy of notebooks/ (and docs/ beside it), stopped in every case.
 
     Its Jupyter data folder (where trust is kept) is fresh, and `make trust` (what `make lab` runs
     first) has trusted the project's notebooks in it. `untrusted.ipynb` is 04 with one byte of
@@ -52,17 +52,20 @@ def lab(tmp_path_factory):
     env = {**os.environ, "JUPYTER_CONFIG_DIR": str(root / "config"), "JUPYTER_DATA_DIR": str(root / "data")}
     subprocess.run(["make", "-s", "trust", f"BIN={Path(sys.executable).parent}"], cwd=REPO, env=env, check=True,
                    capture_output=True, timeout=300)  # fmt: skip
+    served = root / "notebooks"  # beside a copy of docs/, which the chapters read as ../docs/
+    served.mkdir()
+    shutil.copytree(REPO / "docs", root / "docs")
     for nb in (REPO / "notebooks").glob("*.ipynb"):
-        shutil.copy(nb, root / nb.name)
+        shutil.copy(nb, served / nb.name)
     comparison = json.loads((REPO / "notebooks" / "04_compare_cnn_unet.ipynb").read_text())
     comparison["metadata"]["colorlib_copy"] = 1
-    (root / "untrusted.ipynb").write_text(json.dumps(comparison))
+    (served / "untrusted.ipynb").write_text(json.dumps(comparison))
     # the project's JupyterLab settings, as `make lab` installs them into the venv
     (root / "settings").mkdir()
     shutil.copy(REPO / "jupyterlab" / "overrides.json", root / "settings" / "overrides.json")
     port, token = _free_port(), secrets.token_hex(16)
     cmd = [sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
-           f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}", "--allow-root",
+           f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={served}", "--allow-root",
            "--LabApp.news_url=", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
            f"--LabApp.app_settings_dir={root / 'settings'}"]  # fmt: skip
     log = open(root / "server.log", "w")
@@ -77,7 +80,7 @@ def lab(tmp_path_factory):
                 if server.poll() is not None:
                     raise RuntimeError((root / "server.log").read_text()[-2000:]) from None
                 time.sleep(0.5)
-        yield url, token, root
+        yield url, token, served
     finally:
         server.terminate()
         try:
@@ -206,7 +209,8 @@ def test_comparison_notebook_slider_and_picker_in_jupyterlab(lab, browser):
     slider = page.locator(".widget-slider").first
     slider.scroll_into_view_if_needed()
     before_frames = _visible_frame_srcs(page)
-    before_label = page.locator(".widget-readout").first.inner_text()
+    # textContent, not innerText: that is empty while JupyterLab's windowed notebook has the cell off screen
+    before_label = page.locator(".widget-readout").first.text_content().strip()
     assert len(before_frames) == 2, before_frames
     _shot(page, "04-before")
     handle = slider.locator(".noUi-handle")
@@ -214,7 +218,7 @@ def test_comparison_notebook_slider_and_picker_in_jupyterlab(lab, browser):
     for _ in range(10):
         page.keyboard.press("ArrowRight")
     page.wait_for_timeout(500)
-    after_label = page.locator(".widget-readout").first.inner_text()
+    after_label = page.locator(".widget-readout").first.text_content().strip()
     after_frames = _visible_frame_srcs(page)
     assert (before_label, after_label) == ("0", "10")
     assert len(after_frames) == 2 and after_frames != before_frames

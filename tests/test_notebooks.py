@@ -1,0 +1,56 @@
+"""The notebook series as a newcomer meets it: a fresh machine runs chapter 01 with no edits."""
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+NOTEBOOKS = REPO / "notebooks"
+
+
+@pytest.mark.slow
+def test_chapter_01_runs_from_an_empty_cache_through_the_download(cifar_mirror, tmp_path, monkeypatch):
+    """The real path: download (from a mirror on 127.0.0.1) → md5 → unpack into the user cache → load."""
+    nbformat = pytest.importorskip("nbformat")
+    from nbclient import NotebookClient
+
+    url, md5 = cifar_mirror
+    work = tmp_path / "project"
+    (work / "notebooks").mkdir(parents=True)
+    shutil.copytree(REPO / "docs", work / "docs")
+    shutil.copy(NOTEBOOKS / "01_palettes_and_saturation.ipynb", work / "notebooks")
+    cache = tmp_path / "cache"
+    monkeypatch.delenv("COLORLIB_DATA", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(cache))
+    monkeypatch.setenv("COLORLIB_CIFAR_URL", url)
+    monkeypatch.setenv("COLORLIB_CIFAR_MD5", md5)
+    notebook = nbformat.read(work / "notebooks" / "01_palettes_and_saturation.ipynb", as_version=4)
+    where = {"metadata": {"path": str(work / "notebooks")}}
+    NotebookClient(notebook, timeout=600, kernel_name="python3", resources=where).execute()
+    assert (cache / "colorlib" / "cifar-10-batches-py" / "test_batch").is_file()
+    outputs = [o for c in notebook.cells if c.cell_type == "code" for o in c.get("outputs", [])]
+    assert not [o for o in outputs if o.output_type == "error"]
+    text = "".join(o.get("text", "") for o in outputs if o.output_type == "stream")
+    assert "downloaded CIFAR-10 from " + url in text and "(md5 checked)" in text  # it said where it went
+    assert "20 train and 6 test horses" in text  # the fake archive's pictures, not the real ones
+
+
+def test_every_chapter_has_the_template_and_a_worked_solution():
+    chapters = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
+    assert len(chapters) >= 8
+    for path in chapters:
+        cells = json.loads(path.read_text())["cells"]
+        text = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
+        parts = ["**What you will learn**", "**What you need to know**", "**Run time**", "## Key takeaways", "## Questions",
+                 "## Exercises", "## Further reading", "**Next:**" if path.name.startswith("01") else "**Previous:**"]
+        for part in parts:
+            assert part in text, f"{path.name} lacks {part}"
+        code = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "code")
+        assert "from colorlib.exercises import check_" in code, f"{path.name} has no self-checking exercise"
+        solution = NOTEBOOKS / "solutions" / f"{path.name[:2]}_solutions.ipynb"
+        assert solution.is_file(), f"{path.name} has no worked solution"
+        outputs = "".join("".join(o.get("text", "")) for c in json.loads(solution.read_text())["cells"]
+                          for o in c.get("outputs", []))  # fmt: skip
+        assert "✓ Right" in outputs and "✗" not in outputs, f"{solution.name}: a check does not accept its answer"
