@@ -28,6 +28,7 @@ SPACES: tuple[str, ...] = ("rgb", "lab")
 DECODINGS: tuple[str, ...] = ("argmax", "annealed-mean")
 TEMPERATURE = 0.38  # Zhang, Isola & Efros (2016): vivid yet spatially consistent
 MIN_COLORS, MAX_COLORS = 2, 256
+LAB_TIE = 1e-6  # Lab: best two squared distances closer than this are re-ranked by the brute-force sum
 
 # Shipped palettes live in palettes/ at the repository root; wheels carry them as colorlib/palettes.
 _SHIPPED_DIRS = (Path(__file__).parent / "palettes", Path(__file__).parent.parent / "palettes")
@@ -98,6 +99,7 @@ class _LookupTable:
         self.lut = np.zeros(1 << 24, np.uint8)  # nearest index, where known
         self.known = np.zeros(1 << 24, bool)  # which entries are filled
         self.lock = threading.Lock()
+
 
 
 # Palettes with the same colours and space share one table: loading twenty runs of one palette
@@ -202,7 +204,7 @@ class Palette:
         return d.argmin(1).astype(np.uint8).reshape(rgb.shape[:-1])
 
     def _nearest(self, colors: np.ndarray) -> np.ndarray:
-        """Exact nearest palette index for M distinct uint8 colours (M×3)."""
+        """Exact nearest palette index for M distinct uint8 colours (M×3): the brute-force argmin."""
         import torch
 
         out = np.empty(len(colors), np.uint8)
@@ -211,17 +213,23 @@ class Palette:
             # |x-c|² = |x|² - 2x·c + |c|²; dropping |x|² keeps the argmin. Every term is an integer
             # below 2**24, so float32 arithmetic (even fused) is exact and ties match brute force.
             p = torch.tensor(self.colors, dtype=torch.float32)
-            neg2pt = (-2 * p).T.contiguous()
-            c2 = (p * p).sum(1)
+            neg2pt, c2 = (-2 * p).T.contiguous(), (p * p).sum(1)
             x = torch.from_numpy(colors)
             for i in range(0, len(colors), chunk):
-                d = torch.addmm(c2, x[i : i + chunk].float(), neg2pt)
-                out[i : i + chunk] = d.argmin(1).numpy()
+                out[i : i + chunk] = torch.addmm(c2, x[i : i + chunk].float(), neg2pt).argmin(1).numpy()
         else:
+            # Lab distances are not integers: rank by the same expansion in float64, and redo the
+            # brute-force sum of squares wherever the best two are too close for rounding to decide.
             c = _lab(self.colors)
+            ct = torch.from_numpy(c)
+            neg2ct, c2 = (-2 * ct).T.contiguous(), (ct * ct).sum(1)
             for i in range(0, len(colors), chunk):
                 x = _lab(colors[i : i + chunk])
-                out[i : i + chunk] = ((x[:, None, :] - c[None, :, :]) ** 2).sum(-1).argmin(1)
+                two = torch.addmm(c2, torch.from_numpy(x), neg2ct).topk(2, dim=1, largest=False)
+                best = two.indices[:, 0].numpy().copy()
+                close = np.flatnonzero((two.values[:, 1] - two.values[:, 0]).numpy() < LAB_TIE)
+                best[close] = ((x[close][:, None, :] - c[None]) ** 2).sum(-1).argmin(1)
+                out[i : i + chunk] = best
         return out
 
     def quantize(self, rgb: np.ndarray) -> np.ndarray:

@@ -27,6 +27,17 @@ def test_quantize_equals_brute_force(space, k):
     np.testing.assert_array_equal(palette.quantize(pixels[::-1]), idx[::-1])
 
 
+@pytest.mark.parametrize("tie", [1e-6, 1e9])  # 1e9: every pixel takes the near-tie path (brute force on Lab)
+def test_lab_quantize_equals_brute_force_on_many_colours(tie, monkeypatch):
+    import colorlib.palette as palette_module
+
+    monkeypatch.setattr(palette_module, "LAB_TIE", tie)
+    palette_module._TABLES.clear()  # a fresh table: this call solves every colour itself
+    palette = Palette(load_palette("all32-lab").colors, "lab")
+    colours = np.random.default_rng(2).integers(0, 256, (60000, 3), dtype=np.uint8)
+    np.testing.assert_array_equal(palette.quantize(colours), palette.nearest_brute_force(colours))
+
+
 def test_ties_go_to_the_first_colour():
     # (0,0,0) and (2,0,0) are equally far from (1,0,0): brute force (argmin) picks index 0
     palette = Palette(np.array([[2, 0, 0], [0, 0, 0], [9, 9, 9]], np.uint8))
