@@ -28,7 +28,7 @@ from .runs import Run
 
 ImageLike = str | os.PathLike | Image.Image | np.ndarray | bytes
 MAX_PIXELS = 64_000_000  # beyond this colourisation needs tens of GB; pass max_pixels to override
-WORKING_SIDE = 64  # scale="auto": the shorter side, in pixels, at which the network sees a photo (experiments/photos.py)
+WORKING_SIDE = 48  # scale="auto": the shorter side, in pixels, at which the network sees a photo (experiments/photos.py)
 PHOTO_DECODING = "annealed-mean"  # scale="auto": the decoding that measured best on photographs (experiments/photos.py)
 
 

@@ -2,12 +2,15 @@
 
     run = colorlib.pretrained("unet", "horse", 32)   # a Run: model (eval), palette, history, snapshots
     run = colorlib.pretrained("unet", "cat", 32, "lab_rebalance")
+    run = colorlib.pretrained("unet", "all", 32, "lab")   # all ten classes: the default for photographs
 
 The original's {cnn, unet} × {horse, cat} × {16, 32 colours}, all with the shipped horse palettes
 (the original recipe, so results compare); the horse UNet/32 regressing RGB ("regress"); UNet/32
 variants for horse and cat ("lab", "rebalance", "lab_rebalance"); UNet/32 on the other eight
-classes. All validated on a 10% holdout of the training pictures with the recipe chosen on it; how
-each was trained and its holdout and test figures: colorlib/pretrained/README.md.
+classes; for photographs, a UNet and a CNN trained on all ten classes with the all-class palette
+(`unet_all32`, `cnn_all32`; the UNet also with the Lab palette, `unet_all32_lab`). All validated on a 10%
+holdout of the training pictures with the recipe chosen on it; how each was trained and its holdout
+and test figures: colorlib/pretrained/README.md.
 """
 
 from __future__ import annotations
@@ -22,8 +25,8 @@ if TYPE_CHECKING:  # runs (and torch) load only when a run is: `colorlib pretrai
 
 FOLDER = Path(__file__).parent / "pretrained"
 ARCHS, CLASSES, COLORS = ("cnn", "unet"), ("horse", "cat"), (16, 32)
-DEFAULT_RUN = "unet_all32"  # what `colorize(photo)` and `colorlib colorize photo.jpg` use (experiments/photos.py chose it)
-VARIANTS = ("lab", "rebalance", "lab_rebalance", "regress")  # UNet, 32 colours, horse (regress) and cat
+DEFAULT_RUN = "unet_all32_lab"  # what `colorize(photo)` and `colorlib colorize photo.jpg` use (experiments/photos.py chose it)
+VARIANTS = ("lab", "rebalance", "lab_rebalance", "regress")  # UNet, 32 colours: horse (regress), cat, all
 
 # The original project's published epoch-199 weights, scored on each class's CIFAR-10 test split
 # with its own preprocessing and palettes: (cross-entropy, pixel accuracy, mean ΔE2000 of its

@@ -32,7 +32,7 @@ from colorlib.plot import rows_figure
 from colorlib.pretrained import FOLDER, pretrained_names
 
 ROOT = Path(__file__).resolve().parent.parent
-CANDIDATES = ["unet_all32", "unet_all32_lab", "unet_all32_rebalance", "unet_all32_nf64", "cnn_all32"]
+CANDIDATES = ["unet_all32", "unet_all32_lab", "cnn_all32"]
 SCALES: list[str | int] = ["native", 32, 48, 64, 96, 128]
 DECODINGS = ["argmax", "annealed-mean"]
 MIN_COLOURFULNESS = 0.4  # of the originals'

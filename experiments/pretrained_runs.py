@@ -5,8 +5,7 @@
 --train  trains the notebook runs that the experiments do not: for horse and cat a Lab palette,
          class rebalancing and both; the other eight classes (seed 0, UNet, 32 colours), into
          runs/pretrained/ (resumable: run it again after an interruption).
---general trains the all-class models for photographs (UNet and CNN; RGB and Lab palettes;
-         rebalanced; a wider UNet), into runs/pretrained/ too.
+--general trains the all-class models for photographs (UNet and CNN; RGB and Lab palettes), into runs/pretrained/ too.
 --ship   copies them, with seed 0 of the experiments' eight original configurations, of the horse
          regression baseline and the all-class models that have finished, into colorlib/pretrained/
          without their checkpoint.pt (which only resuming needs), and prints each run's holdout and test figures for the README.
@@ -49,15 +48,12 @@ def variants(lr: float) -> list[ex.Experiment]:
 
 
 def general(lr: float) -> list[ex.Experiment]:
-    """Models for photographs: all ten classes, the all-class palettes; a CNN and a wider UNet to compare."""
+    """Models for photographs: all ten classes, the all-class palettes (RGB and Lab), and a CNN to compare."""
     every = dict(classes=["all"])
     return [
         ex.Experiment("unet_all32", "all", ex.base("unet", "all", 32, lr, palette="all32", **every), "UNet, all classes"),
         ex.Experiment("unet_all32_lab", "all", ex.base("unet", "all", 32, lr, palette="all32-lab", **every), "Lab palette"),
         ex.Experiment("cnn_all32", "all", ex.base("cnn", "all", 32, lr, palette="all32", **every), "CNN, all classes"),
-        ex.Experiment("unet_all32_rebalance", "all", ex.base("unet", "all", 32, lr, palette="all32", rebalance=0.5, **every),
-                      "rebalanced"),
-        ex.Experiment("unet_all32_nf64", "all", ex.base("unet", "all", 32, lr, palette="all32", nf=64, **every), "nf 64"),
     ]  # fmt: skip
 
 

@@ -187,7 +187,8 @@ def test_pretrained_list_and_run_names():
     assert [line.split()[0] for line in lines] == pretrained_names()
     assert any(line.startswith("unet_horse32 ") and "UNet, horse, horse32 palette" in line for line in lines)
     assert resolve("unet_horse32") == FOLDER / "unet_horse32" and resolve(FOLDER / "cnn_cat16") == FOLDER / "cnn_cat16"
-    with pytest.raises(RunError, match="unet_hrse32: neither a run directory nor a shipped run; the shipped runs are cnn_cat16"):
+    shipped = "the shipped runs are cnn_all32, cnn_cat16"
+    with pytest.raises(RunError, match=f"unet_hrse32: neither a run directory nor a shipped run; {shipped}"):
         resolve("unet_hrse32")
 
 
@@ -256,7 +257,7 @@ def test_colorize_one_command_run_names_and_the_older_form(trained, tmp_path, mo
     assert {tuple(c) for c in native.reshape(-1, 3).tolist()} <= palette  # the original way: palette colours
     for argv, needle in [
         (["colorize", "unet_zebra32", tmp_path / "photo.png", "-o", tmp_path / "z.png"],
-         "unet_zebra32: neither a run directory nor a shipped run; the shipped runs are cnn_cat16, "),
+         "unet_zebra32: neither a run directory nor a shipped run; the shipped runs are cnn_all32, cnn_cat16, "),
         (["colorize", "--run", "nope", tmp_path / "photo.png", "-o", tmp_path / "z.png"], "nope: neither a run directory"),
         (["colorize", "unet_horse16", "-o", tmp_path / "z.png"], "unet_horse16 is a run; name at least one image"),
         (["colorize", tmp_path / "photo.png", "--scale", "tiny", "-o", tmp_path / "z.png"], "--scale must be native, auto or"),

@@ -191,3 +191,27 @@ def test_default_run_and_run_names(run, monkeypatch, tmp_path):
         colorize("unet_zebra32", rgb)
     with pytest.raises(ImageError, match="takes a Run"):
         colorize(42, rgb)
+
+
+def test_the_default_colours_photographs_better_than_grey_and_in_colour():
+    """Issue 14's goal on the shipped photographs: the default beats the grey picture on mean ΔE2000
+    and keeps at least 40% of the originals' colourfulness, each photo at its own size and lightness."""
+    from colorlib.data import grey_rgb, luma, photos
+    from colorlib.metrics import colourfulness, per_image_scores
+
+    ours, grey, share = [], [], []
+    for photo in photos().values():
+        out = colorize(photo)  # no run named: the default model and pipeline
+        assert out.shape == photo.shape and (luma(out) == luma(photo)).all()
+        ours.append(per_image_scores(out[None], photo[None])["delta_e"][0])
+        grey.append(per_image_scores(grey_rgb(photo)[None], photo[None])["delta_e"][0])
+        share.append(colourfulness(out) / colourfulness(photo))
+    assert np.mean(ours) < np.mean(grey) and np.mean(share) >= 0.4, (np.mean(ours), np.mean(grey), np.mean(share))
+
+
+def test_the_default_paints_the_rockets_night_sky_blue():
+    """Not sepia: the sky above scikit-image's rocket comes out blue (more blue than red)."""
+    from colorlib.data import photos
+
+    sky = colorize(photos()["rocket"])[:120].astype(int)  # the top rows: sky only
+    assert (sky[..., 2] - sky[..., 0]).mean() > 10

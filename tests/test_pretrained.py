@@ -18,17 +18,18 @@ from colorlib.pretrained import FOLDER, ORIGINAL_SCORES, pretrained, pretrained_
 NAMES = [f"{a}_{c}{k}" for a in ("cnn", "unet") for c in ("horse", "cat") for k in (16, 32)]
 EXTRA = [f"unet_{c}32_{v}" for c in ("horse", "cat") for v in ("lab", "rebalance", "lab_rebalance")]
 EXTRA += [f"unet_{c}32" for c in CLASSES if c not in ("horse", "cat")] + ["unet_horse32_regress"]
+GENERAL = ["unet_all32", "unet_all32_lab", "cnn_all32"]  # for photographs (issue 14)
 EXPERIMENTS = json.loads((Path(__file__).resolve().parent.parent / "docs" / "experiments.json").read_text())
 
 
 def test_all_are_shipped_and_small():
-    assert pretrained_names() == sorted(NAMES + EXTRA)
+    assert pretrained_names() == sorted(NAMES + EXTRA + GENERAL)
     total = sum(f.stat().st_size for f in FOLDER.rglob("*") if f.is_file())
     assert total < 30 * 2**20, f"{total / 2**20:.1f} MB"  # the notebooks add under 10 MB: under 40 MB in all
     assert not list(FOLDER.rglob("checkpoint.pt"))
 
 
-@pytest.mark.parametrize("name", NAMES + EXTRA)
+@pytest.mark.parametrize("name", NAMES + EXTRA + GENERAL)
 def test_shipped_runs_use_the_holdout_and_the_chosen_recipe(name):
     run = colorlib.load_run(FOLDER / name)
     train = run.config["train"]
@@ -65,8 +66,25 @@ def test_the_other_runs_are_what_their_names_say(name):
     assert run.model.config.objective == ("regress" if variant == "regress" else "classify")
 
 
+@pytest.mark.parametrize("name", GENERAL)
+def test_the_general_runs_are_what_their_names_say(name):
+    arch, rest = name.split("_", 1)
+    run = pretrained(arch, "all", 32, rest[len("all32_"):] or None)
+    train = run.config["train"]
+    assert run.model.config.arch == arch and train["classes"] == ["all"]
+    assert run.palette == colorlib.load_palette("all32-lab" if "lab" in name else "all32")  # the all-class palettes
+    assert train["rebalance"] == (0.5 if "rebalance" in name else None)
+    assert run.model.config.objective == "classify"
+
+
+def test_the_default_model_is_a_general_run():
+    from colorlib.pretrained import DEFAULT_RUN, resolve
+
+    assert DEFAULT_RUN in GENERAL and resolve(DEFAULT_RUN) == FOLDER / DEFAULT_RUN
+
+
 def test_unknown_pretrained_run():
-    with pytest.raises(RunError, match="no shipped run 'resnet_horse32'; the shipped runs are cnn_cat16"):
+    with pytest.raises(RunError, match="no shipped run 'resnet_horse32'; the shipped runs are cnn_all32, cnn_cat16"):
         pretrained("resnet", "horse", 32)
 
 

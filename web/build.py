@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import base64
 import html
+import io
 import json
 import re
 import shutil
@@ -28,9 +29,8 @@ from nbconvert import HTMLExporter
 ROOT = Path(__file__).resolve().parent.parent
 WEB = ROOT / "web"
 NODE = WEB / "node_modules"
-# The models the colouriser offers: the default for photographs first, then the original's UNet/CNN.
+# The models the colouriser offers after the default for photographs (pretrained.DEFAULT_RUN).
 MODELS = {
-    "unet_all32": "general model (UNet, all ten classes)",
     "unet_horse32": "UNet trained on horses",
     "cnn_horse32": "CNN trained on horses",
     "unet_cat32": "UNet trained on cats",
@@ -58,6 +58,12 @@ def first_picture(nb) -> bytes | None:
             data = output.get("data", {})
             if "image/png" in data:
                 return base64.b64decode(data["image/png"])
+            if "image/jpeg" in data:  # chapters of photographs save JPEG figures: the contents page shows PNG
+                from PIL import Image
+
+                buf = io.BytesIO()
+                Image.open(io.BytesIO(base64.b64decode(data["image/jpeg"]))).save(buf, format="PNG")
+                return buf.getvalue()
     return None
 
 
@@ -89,21 +95,19 @@ def export_models(out: Path) -> None:
     from colorlib.colorize import PHOTO_DECODING, WORKING_SIDE
     from colorlib.export import export_onnx, metadata
     from colorlib.palette import TEMPERATURE
-    from colorlib.pretrained import DEFAULT_RUN, pretrained_names, resolve
+    from colorlib.pretrained import DEFAULT_RUN, resolve
     from colorlib.runs import load_run
 
     folder = out / "models"
     folder.mkdir(parents=True, exist_ok=True)
     entries = []
-    for name, label in MODELS.items():
-        if name not in pretrained_names():
-            continue
-        run = load_run(resolve(name))
+    offered = {DEFAULT_RUN: f"the default for photographs ({DEFAULT_RUN}, all ten classes)", **MODELS}
+    for name, label in offered.items():
+        run = load_run(resolve(name))  # a shipped run missing is an error: the page would offer less
         export_onnx(run, folder / f"{name}.onnx")
         (folder / f"{name}.json").write_text(json.dumps(metadata(run)))
         entries.append({"name": name, "label": label, "url": f"{name}.onnx", "meta_url": f"{name}.json"})
-    default = DEFAULT_RUN if DEFAULT_RUN in {e["name"] for e in entries} else entries[0]["name"]
-    manifest = {"default": default, "working_side": WORKING_SIDE, "decoding": PHOTO_DECODING, "temperature": TEMPERATURE,
+    manifest = {"default": DEFAULT_RUN, "working_side": WORKING_SIDE, "decoding": PHOTO_DECODING, "temperature": TEMPERATURE,
                 "models": entries}  # fmt: skip
     (folder / "index.json").write_text(json.dumps(manifest, indent=1))
 
