@@ -1,7 +1,7 @@
 """colorlib's speed, measured side by side on this machine: one command, one table.
 
     python benchmarks/run.py                    # everything (about 6 minutes on 2 CPU cores)
-    python benchmarks/run.py --only train flops # some sections: train, accuracy, flops, quantize, colorize, ttq
+    python benchmarks/run.py --only train flops # some sections: train, whole, accuracy, flops, quantize, colorize, ttq
     python benchmarks/run.py --only train ttq --device cuda   # on a GPU
 
 Every case runs in its own process, so "peak MB" is that case's own peak resident memory (it
@@ -273,7 +273,36 @@ def section_ttq(args) -> None:
             print(f"{name:<44} {'not in':>6} {f'{elapsed:.0f}':>8} {best:8.3f}")
 
 
-SECTIONS = {"train": section_train, "accuracy": section_accuracy, "flops": section_flops,
+def section_whole(args) -> None:
+    """Whole processes, as a user runs them: start-up, data, 5 epochs and validation, each a fresh interpreter."""
+    import subprocess
+
+    epochs = 5
+    print(f"\n## Whole process on {DEVICE}: UNet K=32 horse, {epochs} epochs (5,000 train + 1,000 validation images each)")
+    print(f"{'command':<44} {'seconds':>8} {'speed-up':>9}")
+    here, data = Path(__file__).resolve().parent, args.data or os.environ.get("COLORLIB_DATA", "")
+    original = [sys.executable, "-c", f"import sys; sys.path.insert(0, {str(here)!r}); import run; "
+                f"run.baseline_epoch_seconds('unet', 32, {data or None!r}, {epochs}, {DEVICE!r})"]  # fmt: skip
+    cases = [("original-style loop, fp32", original)]
+    for precision in ("fp32", "auto"):
+        cases.append((f"colorlib train --precision {precision}", [sys.executable, "-m", "colorlib.cli", "train", "--arch", "unet",
+                      "--classes", "horse", "--palette", "horse32", "--epochs", str(epochs), "--val-split", "test",
+                      "--precision", precision, "--device", DEVICE]))  # fmt: skip
+    base = None
+    for label, command in cases:
+        times = []
+        for _ in range(args.repeats):
+            with tempfile.TemporaryDirectory() as out:
+                argv = command + (["--out", str(Path(out) / "run")] if "colorlib.cli" in command else [])
+                start = time.perf_counter()
+                subprocess.run(argv, check=True, capture_output=True, env={**os.environ, "COLORLIB_DATA": data})
+                times.append(time.perf_counter() - start)
+        seconds = statistics.median(times)
+        base = base or seconds
+        print(f"{label:<44} {seconds:8.1f} {base / seconds:8.1f}×")
+
+
+SECTIONS = {"train": section_train, "whole": section_whole, "accuracy": section_accuracy, "flops": section_flops,
             "quantize": section_quantize, "colorize": section_colorize, "ttq": section_ttq}  # fmt: skip
 
 
