@@ -216,34 +216,38 @@ def section_quantize(args) -> None:
     quantize_main()
 
 
-def colorize_latency(size: int, repeats: int, **how) -> float:
+def colorize_latency(size: int, repeats: int, run: str | None = None, **how) -> float:
+    """Median seconds to colour one random size² RGB picture: `run` (a shipped name) or the default."""
     import numpy as np
 
     from colorlib.colorize import colorize
-    from colorlib.pretrained import pretrained
 
-    run = pretrained("unet", "horse", 32)
     image = np.random.default_rng(0).integers(0, 256, (size, size, 3), dtype=np.uint8)
-    colorize(run, image[:64, :64], **how)
+    call = (lambda picture: colorize(picture, **how)) if run is None else (lambda picture: colorize(run, picture, **how))
+    call(image[:64, :64])
     times = []
     for _ in range(repeats):
         start = time.perf_counter()
-        colorize(run, image, **how)
+        call(image)
         times.append(time.perf_counter() - start)
     return statistics.median(times)
 
 
 def section_colorize(args) -> None:
-    print("\n## colorize latency (the shipped UNet K=32 horse run, one RGB image, CPU)")
+    from colorlib.colorize import PHOTO_DECODING, WORKING_SIDE
+    from colorlib.pretrained import DEFAULT_RUN
+
+    print(f"\n## colorize(photo) latency: the default ({DEFAULT_RUN}, shorter side {WORKING_SIDE}, {PHOTO_DECODING}, "
+          "own lightness), one RGB image, CPU")  # fmt: skip
     print(f"{'size':<10} {'seconds':>8} {'Mpx/s':>7} {'peak MB':>8}")
     for size in (256, 1024, 2048):
         seconds, peak = isolated(colorize_latency, size, max(args.repeats, 3))
         print(f"{f'{size}²':<10} {seconds:8.3f} {size * size / seconds / 1e6:7.2f} {peak:8.0f}")
-    print("\n## colorize decodings at 1024² (same run; see notebook 06 for what each does to the picture)")
+    print("\n## The original way at 1024² (unet_horse32 at the picture's own size, scale='native'; see chapter 07)")
     print(f"{'decoding':<32} {'seconds':>8} {'peak MB':>8}")
-    for label, how in [("argmax (default)", {}), ("annealed mean T=0.38", {"decoding": "annealed-mean"}),
+    for label, how in [("argmax", {}), ("annealed mean T=0.38", {"decoding": "annealed-mean"}),
                        ("annealed mean + keep_luma", {"decoding": "annealed-mean", "keep_luma": True})]:  # fmt: skip
-        seconds, peak = isolated(colorize_latency, 1024, max(args.repeats, 3), **how)
+        seconds, peak = isolated(colorize_latency, 1024, max(args.repeats, 3), "unet_horse32", scale="native", **how)
         print(f"{label:<32} {seconds:8.3f} {peak:8.0f}")
 
 
