@@ -17,9 +17,11 @@ def _add_data_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--download", action="store_true", help="download CIFAR-10 (md5-checked) if it is missing")
 
 
-def _add_decoding_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--decoding", choices=["argmax", "annealed-mean"], default="argmax",
-                   help="argmax: each pixel its most likely palette colour; annealed-mean: the expected colour")  # fmt: skip
+def _add_decoding_args(p: argparse.ArgumentParser, default: str | None = "argmax") -> None:
+    what = "argmax: each pixel its most likely palette colour; annealed-mean: the expected colour"
+    if default is None:
+        what += " (default: argmax with --scale native, otherwise the decoding chosen for photos)"
+    p.add_argument("--decoding", choices=["argmax", "annealed-mean"], default=default, help=what)
     p.add_argument("--temperature", type=float, default=0.38, metavar="T",
                    help="annealed-mean temperature (0.38 as Zhang et al.; → 0 is argmax, 1 the plain mean)")  # fmt: skip
     p.add_argument("--keep-luma", action="store_true", help="keep the input's own lightness; take only hue from the model")
@@ -117,7 +119,7 @@ def _parser() -> argparse.ArgumentParser:
     co.add_argument("--scale", default=None, metavar="native|auto|N",
                     help="where the network looks: native (the picture's own size, the original's way), auto "
                          "(the default: a shorter side chosen by measurement) or a shorter side in pixels")  # fmt: skip
-    _add_decoding_args(co)
+    _add_decoding_args(co, default=None)
     co.add_argument("--max-pixels", type=int, metavar="N",
                     help="refuse images of more than N pixels (default: colorlib.colorize.MAX_PIXELS, 64 million); "
                          "also lets Pillow open images up to N pixels")  # fmt: skip

@@ -215,7 +215,7 @@ def confidence_figure(colored: np.ndarray, probs: np.ndarray, title: str | None 
     left.imshow(colored)
     left.set_title("colourised")
     shown = right.imshow(top, cmap="magma", vmin=1 / probs.shape[-1], vmax=1)
-    right.set_title("confidence: probability of the chosen colour")
+    right.set_title("confidence: probability of the most likely colour")
     for ax in (left, right):
         ax.set_axis_off()
     fig.colorbar(shown, ax=right, shrink=0.8, label=f"from 1/K = {1 / probs.shape[-1]:.3f} (no preference) to 1")

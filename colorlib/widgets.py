@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 from PIL import Image
 
-from .colorize import colorize, read_image
+from .colorize import PHOTO_DECODING, colorize, read_image
 from .errors import ColorlibError
 
 try:
@@ -168,13 +168,15 @@ def decoding_explorer(
 def upload_colorizer(runs: Mapping[str, Run], max_side: int = 1024) -> W.VBox:
     """A FileUpload: the picture you upload, its grey version, and each run's colourisation.
 
-    A toggle switches argmax and annealed-mean decoding, and a slider sets the temperature.
+    Toggles switch the decoding (the photo default first) and the scale: the working scale of
+    `colorize` (colour under the picture's own lightness) or its own size, the original way.
     """
     upload = W.FileUpload(accept="image/*", multiple=False, description="Upload image")
-    decoding = W.ToggleButtons(options=[("argmax", "argmax"), ("annealed mean", "annealed-mean")], description="decoding")
+    decoding = W.ToggleButtons(options=[("annealed mean", "annealed-mean"), ("argmax", "argmax")], value=PHOTO_DECODING,
+                               description="decoding")  # fmt: skip
     temperature = W.FloatSlider(value=0.38, min=0.05, max=1.0, step=0.01, description="T", continuous_update=False)
-    luma = W.Checkbox(value=False, description="keep the picture's lightness", indent=False)
-    result = W.HTML("<i>Choose a picture: it is coloured by each model at its own size.</i>")
+    scale = W.ToggleButtons(options=[("working scale", "auto"), ("own size (the original way)", "native")], description="scale")
+    result = W.HTML("<i>Choose a picture: each model colours it as <code>colorlib.colorize</code> does.</i>")
 
     def show(change=None) -> None:
         files = upload.value
@@ -190,19 +192,19 @@ def upload_colorizer(runs: Mapping[str, Run], max_side: int = 1024) -> W.VBox:
             img = Image.fromarray(rgb)
             img.thumbnail((max_side, max_side))
             rgb = np.asarray(img)
-        scale = max(1, 160 // max(rgb.shape[:2]))  # enlarge tiny pictures so they can be seen
+        enlarge = max(1, 160 // max(rgb.shape[:2]))  # enlarge tiny pictures so they can be seen
         cells = [("original", rgb), ("grey input", grey_rgb(rgb))]
-        cells += [(name, colorize(run, rgb, decoding=decoding.value, temperature=temperature.value, keep_luma=luma.value))
+        cells += [(name, colorize(run, rgb, decoding=decoding.value, temperature=temperature.value, scale=scale.value))
                   for name, run in runs.items()]  # fmt: skip
-        row = "".join(f'<td style="text-align:center;padding:4px"><div>{label}</div>{png_tag(im, scale, label)}</td>'
+        row = "".join(f'<td style="text-align:center;padding:4px"><div>{label}</div>{png_tag(im, enlarge, label)}</td>'
                       for label, im in cells)  # fmt: skip
         how = "argmax" if decoding.value == "argmax" else f"annealed mean, T={temperature.value:g}"
-        how += ", lightness kept" if luma.value else ""
+        how += ", working scale" if scale.value == "auto" else ", own size"
         result.value = (f'<div class="colorlib-upload-result"><b>{item["name"]}</b> ({how})'
                         f"<table><tr>{row}</tr></table></div>")  # fmt: skip
 
     upload.observe(show, names="value")
     decoding.observe(show, names="value")
     temperature.observe(show, names="value")
-    luma.observe(show, names="value")
-    return W.VBox([upload, W.HBox([decoding, temperature, luma]), result])
+    scale.observe(show, names="value")
+    return W.VBox([upload, W.HBox([decoding, temperature, scale]), result])

@@ -106,7 +106,7 @@ def write(out, pictures, runs, grid, chosen, held_out, truth_colour, args, start
     how = {"scale": scale, "decoding": decoding}
     rows = reference(pictures, colorlib.load_palette("all32"))
     horse = colorlib.pretrained("unet", "horse", 32)
-    rows["previous default: horse UNet/32, own size, argmax"] = photo_scores(horse, pictures)
+    rows["previous default: horse UNet/32, own size, argmax"] = photo_scores(horse, pictures, scale="native", decoding="argmax")
     for cls in CLASSES:
         rows[f"{cls} UNet/32, chosen pipeline"] = photo_scores(colorlib.pretrained("unet", cls, 32), pictures, **how)
     for name in runs:
@@ -140,7 +140,8 @@ def write(out, pictures, runs, grid, chosen, held_out, truth_colour, args, start
              "(`colorlib.data.photos()`: scikit-image's astronaut, chelsea, coffee, rocket and motorcycle, scikit-learn's "
              "china and flower, matplotlib's grace_hopper), each scored against its true colours, and CIFAR-10's 10,000 "
              "test pictures. ΔE2000 (lower is better) and colourfulness (Hasler & Süsstrunk; the originals': "
-             f"{truth_mean:.1f} on average) per photo.\n",
+             f"{truth_mean:.1f} on average) per photo. A *share* of the originals' colourfulness is the mean over photos "
+             "of each photo's ratio (so it is not the mean colourfulness divided by the originals' mean).\n",
              "## The choice\n",
              f"Candidates: {', '.join(runs)}; pipelines: working scale {', '.join(map(str, SCALES))} × decoding "
              f"{', '.join(DECODINGS)}. Rule: the lowest mean ΔE2000 among pipelines that keep at least "
@@ -175,7 +176,7 @@ def write(out, pictures, runs, grid, chosen, held_out, truth_colour, args, start
 
     figure_rows = {"original": [], "grey": [], "previous default": [], "new default": []}
     for photo in pictures.values():
-        shown = {"original": photo, "grey": grey_rgb(photo), "previous default": colorlib.colorize(horse, photo),
+        shown = {"original": photo, "grey": grey_rgb(photo), "previous default": colorlib.colorize(horse, photo, scale="native"),
                  "new default": colorlib.colorize(default, photo, **how)}  # fmt: skip
         for row, picture in shown.items():  # each photo's centre square at 160 × 160, so the cells line up
             figure_rows[row].append(np.asarray(ImageOps.fit(Image.fromarray(picture), (160, 160))))

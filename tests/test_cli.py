@@ -228,6 +228,19 @@ def test_export_onnx_gives_the_same_logits_as_pytorch(tmp_path):
     assert main(["export-onnx", "unet_horse32", "-o", str(tmp_path / "no" / "x.onnx")]) == 1 and not (tmp_path / "no").exists()
 
 
+def test_colorize_with_no_run_is_colorlib_colorize_with_no_run(tmp_path):
+    """The shell's one command and Python's one call give the same picture: the default model, scale and decoding."""
+    import colorlib
+
+    photo = np.random.default_rng(4).integers(0, 256, (90, 120, 3), dtype=np.uint8)
+    Image.fromarray(photo).save(tmp_path / "photo.png")
+    assert main(["colorize", str(tmp_path / "photo.png"), "-o", str(tmp_path / "out.png")]) == 0
+    np.testing.assert_array_equal(np.asarray(Image.open(tmp_path / "out.png").convert("RGB")), colorlib.colorize(photo))
+    assert main(["colorize", str(tmp_path / "photo.png"), "-o", str(tmp_path / "n.png"), "--scale", "native"]) == 0
+    native = colorlib.colorize(photo, scale="native")  # the original way: argmax, palette colours
+    np.testing.assert_array_equal(np.asarray(Image.open(tmp_path / "n.png").convert("RGB")), native)
+
+
 def test_colorize_one_command_run_names_and_the_older_form(trained, tmp_path, monkeypatch):
     """`colorlib colorize photo.jpg -o out.png` (the default run), `--run NAME|DIR`, and `colorize RUN_DIR IMAGE…`."""
     import importlib

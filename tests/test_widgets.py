@@ -61,20 +61,26 @@ def test_compare_epochs_needs_both_architectures(runs):
 
 
 def test_upload_shows_colourised_images(runs):
+    from colorlib.colorize import PHOTO_DECODING
+
     view = upload_colorizer({"horse": runs[0], "cat": runs[1]})
-    upload, (decoding, temperature, luma), result = view.children[0], view.children[1].children, view.children[2]
+    upload, (decoding, temperature, scale), result = view.children[0], view.children[1].children, view.children[2]
+    assert (decoding.value, scale.value) == (PHOTO_DECODING, "auto")  # it starts as colorlib.colorize does
     buf = io.BytesIO()
-    Image.fromarray(np.random.default_rng(0).integers(0, 256, (20, 30, 3), dtype=np.uint8)).save(buf, format="PNG")
+    Image.fromarray(np.random.default_rng(0).integers(0, 256, (60, 90, 3), dtype=np.uint8)).save(buf, format="PNG")
     upload.set_state({"value": [{"name": "mine.png", "type": "image/png", "size": len(buf.getvalue()),
                                   "content": memoryview(buf.getvalue()), "last_modified": 0}]})  # fmt: skip
-    assert "mine.png" in result.value and result.value.count("<img") == 4 and "(argmax)" in result.value
+    assert "mine.png" in result.value and result.value.count("<img") == 4 and "working scale" in result.value
+    decoding.value = "argmax"  # the toggle recolours the same upload
+    assert "(argmax, working scale)" in result.value
     argmax = result.value
-    decoding.value = "annealed-mean"  # the toggle recolours the same upload
+    decoding.value = "annealed-mean"
     assert "annealed mean, T=0.38" in result.value and result.value != argmax
     temperature.value = 0.9
-    assert "T=0.9" in result.value
-    luma.value = True
-    assert "T=0.9, lightness kept" in result.value
+    assert "T=0.9, working scale" in result.value
+    working = result.value
+    scale.value = "native"  # the original way: the picture's own size
+    assert "T=0.9, own size" in result.value and result.value != working
     upload.set_state({"value": [{"name": "bad.png", "type": "image/png", "size": 4, "content": memoryview(b"nope"),
                                   "last_modified": 0}]})  # fmt: skip
     assert "cannot read" in result.value
