@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import os
 import shlex
 import sys
 from pathlib import Path
@@ -356,6 +357,9 @@ def main(argv: list[str] | None = None) -> int:
             raise
         print(f"colorlib: error: {e}", file=sys.stderr)
         return 1
+    except BrokenPipeError:  # `colorlib pretrained list | head`: the reader left; nothing more to say
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # so the exit's flush does not fail again
+        return 0
     except KeyboardInterrupt:
         hint = "; the run keeps its last completed epoch: continue it with --resume" if args.command == "train" else ""
         print(f"colorlib: interrupted{hint}", file=sys.stderr)

@@ -177,6 +177,16 @@ def test_quick_commands_do_not_load_torch(argv):
     assert result.returncode == 0, result.stderr
 
 
+def test_a_reader_that_leaves_early_is_no_error():
+    """`colorlib pretrained list | head -1`: the pipe closes before colorlib has written; it exits quietly."""
+    read, write = os.pipe()
+    os.close(read)  # the reader has gone before a byte is written
+    proc = subprocess.run([sys.executable, "-m", "colorlib.cli", "pretrained", "list"], stdout=write,
+                          stderr=subprocess.PIPE, text=True, timeout=120)  # fmt: skip
+    os.close(write)
+    assert proc.returncode == 0 and proc.stderr == "", proc.stderr
+
+
 def test_pretrained_list_and_run_names():
     from colorlib.errors import RunError
     from colorlib.pretrained import FOLDER, pretrained_names, resolve
