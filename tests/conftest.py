@@ -114,3 +114,16 @@ def seed_reference() -> Path:
     if not (path / "checkpoints").is_dir():
         pytest.skip("the original project's reference files (../shared/reference/seed) are absent")
     return path
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Headless Chromium for the browser tests (test_browser.py, test_site.py), one per module."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    from test_browser import CHROMIUM, FLAGS
+
+    with sync_api.sync_playwright() as p:
+        # Playwright gives every launch a fresh, empty profile (user data dir) of its own.
+        b = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        yield b
+        b.close()

@@ -26,7 +26,7 @@ sync_api = pytest.importorskip("playwright.sync_api")
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from test_browser import CHROMIUM, FLAGS, _shot, _slide, _visible_frame_srcs  # noqa: E402
+from test_browser import _shot, _slide, _visible_frame_srcs  # noqa: E402
 
 if not (REPO / "web" / "node_modules" / "onnxruntime-web" / "dist" / "ort.wasm.min.mjs").is_file():
     pytest.skip("the site's JavaScript is not installed: `make test` fetches it with npm (is npm installed?)",
@@ -47,14 +47,6 @@ def site(tmp_path_factory):
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield f"http://127.0.0.1:{server.server_port}", out
     server.shutdown()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        yield b
-        b.close()
 
 
 def _page(browser, url: str):
