@@ -210,13 +210,20 @@ class Palette:
         out = np.empty(len(colors), np.uint8)
         chunk = 1 << 14
         if self.space == "rgb":
-            # |x-c|² = |x|² - 2x·c + |c|²; dropping |x|² keeps the argmin. Every term is an integer
-            # below 2**24, so float32 arithmetic (even fused) is exact and ties match brute force.
-            p = torch.tensor(self.colors, dtype=torch.float32)
-            neg2pt, c2 = (-2 * p).T.contiguous(), (p * p).sum(1)
+            # |x-c|² - |x|² = |c|² - 2x·c, an integer in [-390150, 195075]. Scaled by m ≥ K (a power
+            # of two) with the colour's index added, the smallest key is the brute-force argmin with
+            # its tie rule (first index), and a plain min is much faster than argmin. Keys and every
+            # partial sum are integers below 2**24 for K ≤ 32 (float32 is exact), else float64 is.
+            k = self.num_colors
+            m = 1 << max(1, (k - 1).bit_length())
+            dtype = torch.float32 if 390_151 * m <= 1 << 24 else torch.float64
+            p = torch.tensor(self.colors, dtype=dtype)
+            weight = (-2 * m * p).T.contiguous()
+            bias = m * (p * p).sum(1) + torch.arange(k, dtype=dtype)
             x = torch.from_numpy(colors)
             for i in range(0, len(colors), chunk):
-                out[i : i + chunk] = torch.addmm(c2, x[i : i + chunk].float(), neg2pt).argmin(1).numpy()
+                key = torch.addmm(bias, x[i : i + chunk].to(dtype), weight).amin(1)
+                out[i : i + chunk] = torch.remainder(key, m).numpy()
         else:
             # Lab distances are not integers: rank by the same expansion in float64, and redo the
             # brute-force sum of squares wherever the best two are too close for rounding to decide.

@@ -46,6 +46,20 @@ def test_ties_go_to_the_first_colour():
     assert palette.quantize(np.array([[1, 0, 0]], np.uint8)).tolist() == [0]
 
 
+@pytest.mark.parametrize("k", [32, 33, 256])  # 33 and 256: past float32's exact range, the float64 keys
+def test_exact_ties_on_a_lattice_match_brute_force(k):
+    # Colours two levels apart: every pixel between them is equally far from two to eight colours,
+    # so the packed key's tie rule (first index) is tested in bulk; the corners test the largest keys.
+    lattice = np.array([(r, g, b) for r in range(100, 116, 2) for g in range(100, 116, 2) for b in range(100, 108, 2)])
+    colors = np.random.default_rng(k).permutation(lattice)[: k - 2]
+    colors = np.vstack([colors, [[0, 0, 0], [255, 255, 255]]]).astype(np.uint8)
+    palette = Palette(np.random.default_rng(0).permutation(colors))
+    grid = np.array([(r, g, b) for r in range(99, 118) for g in range(99, 118) for b in range(99, 110)], np.uint8)
+    corners = np.array([(r, g, b) for r in (0, 255) for g in (0, 255) for b in (0, 255)], np.uint8)
+    pixels = np.vstack([grid, corners])
+    np.testing.assert_array_equal(palette.quantize(pixels), palette.nearest_brute_force(pixels))
+
+
 @settings(max_examples=40, deadline=None)
 @given(
     st.integers(2, 40),
