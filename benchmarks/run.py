@@ -277,6 +277,61 @@ def section_ttq(args) -> None:
             print(f"{name:<44} {'not in':>6} {f'{elapsed:.0f}':>8} {best:8.3f}")
 
 
+def convolution_seconds(arch: str, k: int, steps: int = 10) -> dict:
+    """Seconds the fp32 convolutions alone take (forward and backward, as the profiler times them
+    inside real steps): per training step of batch 100, per validation batch of 100, and per step."""
+    import torch
+    import torch.nn.functional as F
+    from torch.profiler import profile
+
+    from colorlib.models import build
+
+    convs = ("aten::mkldnn_convolution", "aten::convolution_backward", "aten::slow_conv2d_forward",
+             "aten::_slow_conv2d_backward")  # fmt: skip
+
+    def conv_time(prof) -> float:
+        return sum(e.self_cpu_time_total for e in prof.key_averages() if e.key in convs) / 1e6
+
+    torch.manual_seed(0)
+    model = build(arch, k).to(memory_format=torch.channels_last)
+    opt = torch.optim.Adam(model.parameters(), 1e-3)
+    x = torch.rand(100, 1, 32, 32).contiguous(memory_format=torch.channels_last)
+    y = torch.randint(0, k, (100 * 32 * 32,))
+
+    def step():
+        loss = F.cross_entropy(model(x).permute(0, 2, 3, 1).reshape(-1, k), y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+
+    for _ in range(3):
+        step()
+    start = time.perf_counter()
+    for _ in range(steps):
+        step()
+    step_seconds = (time.perf_counter() - start) / steps
+    with profile() as prof:
+        for _ in range(steps):
+            step()
+    train = conv_time(prof) / steps
+    model.eval()
+    with torch.no_grad(), profile() as prof:
+        for _ in range(steps):
+            model(x)
+    return {"train_step": train, "eval_batch": conv_time(prof) / steps, "step": step_seconds}
+
+
+def import_torch_seconds() -> float:
+    import subprocess
+
+    times = []
+    for _ in range(3):
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-c", "import torch"], check=True)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
 def section_whole(args) -> None:
     """Whole processes, as a user runs them: start-up, data, 5 epochs and validation, each a fresh interpreter."""
     import subprocess
@@ -304,6 +359,13 @@ def section_whole(args) -> None:
         seconds = statistics.median(times)
         base = base or seconds
         print(f"{label:<44} {seconds:8.1f} {base / seconds:8.1f}×")
+    # The floor under any fp32 loop that keeps PyTorch's (oneDNN's) convolutions: only they run.
+    conv, _ = isolated(convolution_seconds, "unet", 32)
+    floor = epochs * (50 * conv["train_step"] + 10 * conv["eval_batch"]) + import_torch_seconds()
+    print(f"{'floor: fp32 convolutions alone + import torch':<44} {floor:8.1f} {base / floor:8.1f}×")
+    print(f"# an fp32 step (batch 100) takes {conv['step'] * 1000:.0f} ms, of which the convolutions "
+          f"{conv['train_step'] * 1000:.0f} ms ({conv['train_step'] / conv['step']:.0%}); "
+          f"a validation batch's convolutions {conv['eval_batch'] * 1000:.0f} ms")
 
 
 SECTIONS = {"train": section_train, "whole": section_whole, "accuracy": section_accuracy, "flops": section_flops,
