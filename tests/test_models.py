@@ -1,7 +1,10 @@
+import copy
+
 import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from torch import nn
 
 from colorlib.data import load_cifar10
 from colorlib.errors import ModelError
@@ -21,13 +24,35 @@ def test_output_shape(arch):
     assert model(torch.zeros(2, 1, 32, 48)).shape == (2, 24, 32, 48)
 
 
-def test_layer_order_is_conv_bn_relu_resample():
+def test_layer_order_is_conv_bn_relu_resample_with_down_blocks_pooling_first():
     model = build("cnn", 16)
     kinds = [type(m).__name__ for m in model.down1] + [type(m).__name__ for m in model.up1]
-    assert kinds == ["Conv2d", "BatchNorm2d", "ReLU", "MaxPool2d", "Conv2d", "BatchNorm2d", "ReLU", "Upsample"]
+    assert kinds == ["Conv2d", "BatchNorm2d", "MaxPool2d", "ReLU", "Conv2d", "BatchNorm2d", "ReLU", "Upsample"]
     assert model.up2[0].out_channels == 3 and model.final.in_channels == 3
     unet = build("unet", 16)
     assert (unet.up1[0].in_channels, unet.up2[0].in_channels, unet.final.in_channels) == (128, 64, 4)
+
+
+def test_pooling_before_the_relu_changes_no_number():
+    # The original order, Conv → BN → ReLU → pool, on the same modules: outputs and every gradient
+    # must be bitwise equal, in training mode (batch statistics) and in eval mode.
+    torch.manual_seed(0)
+    model = build("unet", 8, nf=8)
+    original = copy.deepcopy(model)
+    for name in ("down1", "down2"):
+        conv, bn, pool, relu = getattr(original, name)
+        setattr(original, name, nn.Sequential(conv, bn, relu, pool))
+    grey = torch.rand(4, 1, 32, 32)
+    for train in (True, False):
+        outs = []
+        for net in (model, original):
+            net.train(train)
+            net.zero_grad()
+            out = net(grey)
+            (out * torch.linspace(-1, 1, out.numel()).view_as(out)).sum().backward()
+            outs.append((out, [p.grad.clone() for p in net.parameters()]))
+        assert torch.equal(outs[0][0], outs[1][0])
+        assert all(torch.equal(a, b) for a, b in zip(outs[0][1], outs[1][1], strict=True))
 
 
 def test_unet_final_layer_sees_the_grey_input():
@@ -122,7 +147,7 @@ def test_summary_lists_every_block_with_shapes_and_parameters():
     assert [r[2] for r in rows] == [(1, 32, 16, 16), (1, 64, 8, 8), (1, 64, 8, 8), (1, 32, 16, 16), (1, 3, 32, 32),
                                     (1, 32, 32, 32)]  # fmt: skip
     assert sum(r[3] for r in rows) == num_parameters(model) == 95_945
-    assert rows[0][1] == "Conv2d → BatchNorm2d → ReLU → MaxPool2d"
+    assert rows[0][1] == "Conv2d → BatchNorm2d → MaxPool2d → ReLU"
 
 
 # By hand from the CNN's 76,361 (K=32): the down2 skip adds 3·3·64·32 = 18,432 weights to up1, the
