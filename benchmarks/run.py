@@ -1,6 +1,6 @@
 """colorlib's speed, measured side by side on this machine: one command, one table.
 
-    python benchmarks/run.py                    # everything (about 6 minutes on 2 CPU cores)
+    python benchmarks/run.py                    # everything (15 minutes on a 2-core Xeon)
     python benchmarks/run.py --only train flops # some sections: train, whole, accuracy, flops, quantize, colorize, ttq
     python benchmarks/run.py --only train ttq --device cuda   # on a GPU
 
