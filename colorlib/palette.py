@@ -210,10 +210,11 @@ class Palette:
         out = np.empty(len(colors), np.uint8)
         chunk = 1 << 14
         if self.space == "rgb":
-            # |x-c|² - |x|² = |c|² - 2x·c, an integer in [-390150, 195075]. Scaled by m ≥ K (a power
-            # of two) with the colour's index added, the smallest key is the brute-force argmin with
-            # its tie rule (first index), and a plain min is much faster than argmin. Keys and every
-            # partial sum are integers below 2**24 for K ≤ 32 (float32 is exact), else float64 is.
+            # |x-c|² - |x|² = |c|² - 2x·c is an integer. Scaled by m ≥ K (a power of two) with the
+            # colour's index added, the smallest key is the brute-force argmin with its tie rule
+            # (first index), and a plain min is much faster than argmin. Every partial sum of the
+            # addmm lies within ±390150·m (2x·c ≤ 2·3·255²), below 2**24 for K ≤ 32, where float32
+            # is exact; above that float64 is.
             k = self.num_colors
             m = 1 << max(1, (k - 1).bit_length())
             dtype = torch.float32 if 390_151 * m <= 1 << 24 else torch.float64
