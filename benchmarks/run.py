@@ -12,6 +12,7 @@ Needs CIFAR-10 (COLORLIB_DATA or --data).
 from __future__ import annotations
 
 import argparse
+import json
 import multiprocessing as mp
 import os
 import platform
@@ -332,6 +333,15 @@ def import_torch_seconds() -> float:
     return statistics.median(times)
 
 
+def import_dynamo_seconds() -> float:
+    """What a process pays when its first torch.optim optimizer imports torch._dynamo (median of 3)."""
+    import subprocess
+
+    code = "import time, torch; s = time.perf_counter(); import torch._dynamo; print(time.perf_counter() - s)"
+    return statistics.median(float(subprocess.run([sys.executable, "-c", code], check=True, capture_output=True,
+                                                  text=True).stdout) for _ in range(3))  # fmt: skip
+
+
 def section_whole(args) -> None:
     """Whole processes, as a user runs them: start-up, data, 5 epochs and validation, each a fresh interpreter."""
     import subprocess
@@ -347,21 +357,33 @@ def section_whole(args) -> None:
         cases.append((f"colorlib train --precision {precision}", [sys.executable, "-m", "colorlib.cli", "train", "--arch", "unet",
                       "--classes", "horse", "--palette", "horse32", "--epochs", str(epochs), "--val-split", "test",
                       "--precision", precision, "--device", DEVICE]))  # fmt: skip
-    base = None
+    base, epoch_seconds = None, {}
     for label, command in cases:
-        times = []
+        times, epochs_spent = [], []
         for _ in range(args.repeats):
             with tempfile.TemporaryDirectory() as out:
                 argv = command + (["--out", str(Path(out) / "run")] if "colorlib.cli" in command else [])
                 start = time.perf_counter()
                 subprocess.run(argv, check=True, capture_output=True, env={**os.environ, "COLORLIB_DATA": data})
                 times.append(time.perf_counter() - start)
+                if "colorlib.cli" in command:  # the run's own timing of its epochs (training + validation)
+                    history = json.loads((Path(out) / "run" / "history.json").read_text())
+                    epochs_spent.append(sum(h["seconds"] for h in history))
         seconds = statistics.median(times)
         base = base or seconds
+        if epochs_spent:
+            epoch_seconds[label] = (seconds, statistics.median(epochs_spent))
         print(f"{label:<44} {seconds:8.1f} {base / seconds:8.1f}×")
+    torch_s, dynamo_s = import_torch_seconds(), import_dynamo_seconds()
+    for label, (seconds, spent) in epoch_seconds.items():
+        print(f"# {label.removeprefix('colorlib train ')}: epochs {spent:.1f} s; import torch {torch_s:.1f} s and "
+              f"torch._dynamo {dynamo_s:.1f} s (imported by torch.optim), measured apart; "
+              f"the rest (data, model, saving, figure) {seconds - spent - torch_s - dynamo_s:.1f} s")  # fmt: skip
+    if DEVICE != "cpu":
+        return  # the floor below profiles oneDNN's CPU convolutions
     # The floor under any fp32 loop that keeps PyTorch's (oneDNN's) convolutions: only they run.
     conv, _ = isolated(convolution_seconds, "unet", 32)
-    floor = epochs * (50 * conv["train_step"] + 10 * conv["eval_batch"]) + import_torch_seconds()
+    floor = epochs * (50 * conv["train_step"] + 10 * conv["eval_batch"]) + torch_s
     print(f"{'floor: fp32 convolutions alone + import torch':<44} {floor:8.1f} {base / floor:8.1f}×")
     print(f"# an fp32 step (batch 100) takes {conv['step'] * 1000:.0f} ms, of which the convolutions "
           f"{conv['train_step'] * 1000:.0f} ms ({conv['train_step'] / conv['step']:.0%}); "
