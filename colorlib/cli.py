@@ -74,7 +74,7 @@ def _parser() -> argparse.ArgumentParser:
                     help="UNet skips to keep: all (default), none, or a subset of down2,down1,grey")  # fmt: skip
     tr.add_argument("--device", default="auto", help="auto (cuda, mps, cpu), cpu, cuda, cuda:N or mps")
     tr.add_argument("--precision", choices=["auto", "bf16", "fp32"], default="auto",
-                    help="auto: bf16 autocast where the hardware runs it natively, else fp32")  # fmt: skip
+                    help="auto: bf16 autocast on CPUs that run it natively, else fp32 (GPUs included)")  # fmt: skip
     tr.add_argument("--rebalance", type=float, metavar="LAMBDA",
                     help="weight rare colours up as Zhang et al. 2016 (0..1; they use 0.5); default off")  # fmt: skip
     tr.add_argument("--out", required=True, metavar="RUN_DIR")

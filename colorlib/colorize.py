@@ -144,7 +144,7 @@ def colorize(
     way: every pixel at its own size, argmax, palette colours. `decoding` ("argmax" or
     "annealed-mean" at `temperature`, see `Palette.decode_logits`) and `keep_luma` override that.
     With `return_probs=True` also returns the per-pixel palette probabilities, H×W×K float32.
-    `precision="auto"` runs in bf16 where the hardware does natively; "fp32" switches that off.
+    `precision="auto"` runs in bf16 on CPUs that do natively, else fp32; "fp32" switches bf16 off.
     """
     if image is None:  # colorize(picture): the default model
         from .pretrained import DEFAULT_RUN, resolve

@@ -179,6 +179,8 @@ def test_precision_choices():
     assert train_module.autocast_dtype("fp32", cpu) is None
     assert train_module.autocast_dtype("bf16", cpu) is torch.bfloat16
     assert train_module.autocast_dtype("auto", torch.device("mps")) is None
+    assert train_module.autocast_dtype("auto", torch.device("cuda")) is None  # fp32 measured faster on GPUs
+    assert train_module.autocast_dtype("bf16", torch.device("cuda")) is torch.bfloat16
     assert train_module.autocast_dtype("auto", cpu) in (None, torch.bfloat16)
 
 
