@@ -78,7 +78,9 @@ def _parser() -> argparse.ArgumentParser:
     tr.add_argument("--rebalance", type=float, metavar="LAMBDA",
                     help="weight rare colours up as Zhang et al. 2016 (0..1; they use 0.5); default off")  # fmt: skip
     tr.add_argument("--out", required=True, metavar="RUN_DIR")
-    tr.add_argument("--resume", action="store_true", help="continue the run in RUN_DIR")
+    tr.add_argument("--resume", action="store_true",
+                    help="continue the run in RUN_DIR, or train it longer with a larger --epochs (a one-cycle "
+                         "schedule is re-planned over the new length from the step reached)")  # fmt: skip
     tr.add_argument("--force", action="store_true", help="replace the run in RUN_DIR")
     tr.add_argument("--quiet", action="store_true", help="no progress bar")
     _add_data_args(tr)

@@ -20,6 +20,7 @@ import signal
 import sys
 import threading
 import time
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -161,8 +162,8 @@ def _split_record(config: TrainConfig, given: bool) -> dict:
     return {"val_split": "test"}
 
 
-def _prepare_out(out: Path, config: TrainConfig, resume: bool, force: bool) -> dict | None:
-    """Make `out` ready; return the checkpoint to resume from, if any."""
+def _check_out(out: Path, config: TrainConfig, resume: bool, force: bool) -> tuple[dict | None, dict | None]:
+    """Refuse a bad `out` before any slow work, touching nothing; (saved config, checkpoint to resume) if any."""
     if out.exists() and not out.is_dir():
         raise RunError(f"{out}: exists and is not a folder; choose another --out")
     has_run = (out / runs.CONFIG).exists()
@@ -171,21 +172,36 @@ def _prepare_out(out: Path, config: TrainConfig, resume: bool, force: bool) -> d
         raise RunError(f"{out}: folder is not empty and holds no colorlib run; choose an empty or new --out")
     if has_run and not (resume or force):
         raise RunError(f"{out}: already holds a run; pass --resume to continue it or --force to replace it")
-    if has_run and resume and not force:
-        previous = runs.read_json(out / runs.CONFIG)
-        previous = previous.get("train", {}) if isinstance(previous, dict) else {}
-        legacy = {**_LEGACY, "skips": ",".join(parse_skips(None, previous.get("arch", "unet"))) or "none"}
-        changed = [k for k in _RESUME_KEYS if previous.get(k, legacy.get(k)) != asdict(config)[k]]
-        if changed:
-            raise RunError(
-                f"{out}: cannot resume, settings differ from the saved run ({', '.join(changed)}); "
-                "use the same settings or --force to start over"
-            )
-        if (out / runs.HISTORY).exists() and not (out / runs.CHECKPOINT).exists():
+    if not has_run or force:
+        return None, None
+    saved = runs.read_json(out / runs.CONFIG)
+    previous = saved.get("train", {}) if isinstance(saved, dict) else {}
+    legacy = {**_LEGACY, "skips": ",".join(parse_skips(None, previous.get("arch", "unet"))) or "none"}
+    changed = [k for k in _RESUME_KEYS if previous.get(k, legacy.get(k)) != asdict(config)[k]]
+    if changed:
+        raise RunError(
+            f"{out}: cannot resume, settings differ from the saved run ({', '.join(changed)}); "
+            "use the same settings or --force to start over"
+        )
+    if not (out / runs.CHECKPOINT).exists():
+        if (out / runs.HISTORY).exists():
             raise RunError(
                 f"{out}: the run has no checkpoint.pt (it was finished and exported), so it cannot be resumed; "
                 "use --force to train it again or choose a new --out"
             )
+        return saved, None
+    checkpoint = runs.read_torch(out / runs.CHECKPOINT)
+    done = len(checkpoint["history"])
+    if config.epochs < done:
+        raise RunError(
+            f"{out}: the run has already trained {done} epochs, more than --epochs {config.epochs}; a run is not "
+            f"shortened: pass --epochs {done} or more to continue it, or --force to start over"
+        )
+    return saved, checkpoint
+
+
+def _prepare_out(out: Path, replace_run: bool) -> None:
+    """Make `out` ready to write: created, writable, no half-written files; the old run's files gone if replaced."""
     try:
         out.mkdir(parents=True, exist_ok=True)
         probe = out / ".write-test"
@@ -195,13 +211,33 @@ def _prepare_out(out: Path, config: TrainConfig, resume: bool, force: bool) -> d
         raise RunError(f"{out}: cannot write the run there ({e.strerror}); choose another --out") from None
     for name in RUN_FILES:  # half-written files of a run killed mid-save
         (out / f".{name}.tmp").unlink(missing_ok=True)
-    if has_run and force:
+    if replace_run:
         for name in RUN_FILES:
             (out / name).unlink(missing_ok=True)
-        return None
-    if not (has_run and (out / runs.CHECKPOINT).exists()):
-        return None
-    return runs.read_torch(out / runs.CHECKPOINT)
+
+
+def _extensions(saved: dict | None, config: TrainConfig, done: int) -> list[dict]:
+    """The run's record of being trained longer than first planned (config.json "extensions")."""
+    before = list(saved.get("extensions", [])) if saved else []
+    planned = saved.get("train", {}).get("epochs") if saved else None
+    if done and planned is not None and planned != config.epochs:
+        before.append({"at_epoch": done, "epochs_from": planned, "epochs_to": config.epochs})
+    return before
+
+
+def _replan(scheduler: torch.optim.lr_scheduler.OneCycleLR, optimizer: torch.optim.Optimizer, state: dict) -> None:
+    """Resume a one-cycle schedule planned for another length: keep the steps taken, follow the new
+    plan from there (as if the run had been started with the new --epochs), the current lr included."""
+    steps_taken = state["last_epoch"]
+    if steps_taken > scheduler.total_steps:
+        raise RunError(f"the one-cycle schedule has taken {steps_taken} steps, more than the {scheduler.total_steps} planned")
+    scheduler.load_state_dict({**state, "total_steps": scheduler.total_steps, "_schedule_phases": scheduler._schedule_phases})
+    with warnings.catch_warnings():  # get_lr() outside step(): the lr at the step reached, on the new plan
+        warnings.simplefilter("ignore")
+        lrs = scheduler.get_lr()
+    for group, lr in zip(optimizer.param_groups, lrs, strict=True):
+        group["lr"] = lr
+    scheduler._last_lr = list(lrs)
 
 
 def _distributed(device: torch.device) -> tuple[int, int, torch.device]:
@@ -237,13 +273,15 @@ def train(
     config.validate()
     out = Path(out)
     palette = load_palette(config.palette, config.palette_space)
-    train_data, val_data = data if data is not None else load_data(config, palette, root, download)
-    if config.batch_size > len(train_data):
-        raise TrainingError(f"batch_size {config.batch_size} is larger than the {len(train_data)} training images")
     rank, world, device = _distributed(pick_device(config.device))
     if config.batch_size % world:
         raise TrainingError(f"batch_size {config.batch_size} must divide evenly over {world} processes")
-    checkpoint = _prepare_out(out, config, resume, force) if rank == 0 else None
+    saved, checkpoint = _check_out(out, config, resume, force) if rank == 0 else (None, None)
+    train_data, val_data = data if data is not None else load_data(config, palette, root, download)
+    if config.batch_size > len(train_data):
+        raise TrainingError(f"batch_size {config.batch_size} is larger than the {len(train_data)} training images")
+    if rank == 0:
+        _prepare_out(out, replace_run=force and (out / runs.CONFIG).exists())
     if world > 1:  # the others wait until rank 0 has prepared the folder, then read the same checkpoint
         dist.barrier()
         if rank and resume and (out / runs.CHECKPOINT).exists():
@@ -269,8 +307,10 @@ def train(
     if checkpoint is not None:
         model.load_state_dict(checkpoint["model"])
         optimizer.load_state_dict(checkpoint["optimizer"])
-        if scheduler is not None:
-            scheduler.load_state_dict(checkpoint["scheduler"])
+        if scheduler is not None and checkpoint["scheduler"]["total_steps"] == scheduler.total_steps:
+            scheduler.load_state_dict(checkpoint["scheduler"])  # the same plan: bitwise as if never stopped
+        elif scheduler is not None:  # trained longer than first planned (--epochs raised on --resume)
+            _replan(scheduler, optimizer, checkpoint["scheduler"])
         history = list(checkpoint["history"])
         predictions = list(checkpoint["predictions"])
         if rank == 0:  # a kill between checkpoint and exports left the exports an epoch behind
@@ -291,6 +331,9 @@ def train(
                                                    "weights": weights.tolist()},  # fmt: skip
         "command": command,
     }
+    extensions = _extensions(saved, config, len(history))
+    if extensions:  # the one-cycle plan changed on the way: what the command alone does not say
+        run_config["extensions"] = extensions
     if rank == 0:
         runs.write_json(out / runs.CONFIG, run_config)
 

@@ -110,6 +110,61 @@ def test_resume_equals_uninterrupted(fake_cifar, tmp_path, schedule):
     np.testing.assert_array_equal(straight.snapshots.predictions, resumed.snapshots.predictions)
 
 
+def _lrs_per_step(monkeypatch) -> list[float]:
+    """The learning rate of every optimizer step taken from now on."""
+    seen: list[float] = []
+    real_step = torch.optim.Adam.step
+
+    def step(self, *args, **kwargs):
+        seen.append(self.param_groups[0]["lr"])
+        return real_step(self, *args, **kwargs)
+
+    monkeypatch.setattr(torch.optim.Adam, "step", step)
+    return seen
+
+
+def test_constant_schedule_trained_longer_equals_a_longer_run(fake_cifar, tmp_path):
+    straight = train(small(epochs=3), tmp_path / "straight", root=fake_cifar, progress=False)
+    train(small(epochs=1), tmp_path / "longer", root=fake_cifar, progress=False)
+    longer = train(small(epochs=3), tmp_path / "longer", root=fake_cifar, progress=False, resume=True)
+    assert_same_weights(straight, longer)
+    assert strip_time(straight.history) == strip_time(longer.history)
+    assert longer.config["train"]["epochs"] == 3 and longer.config["extensions"] == [
+        {"at_epoch": 1, "epochs_from": 1, "epochs_to": 3}]  # fmt: skip
+
+
+def test_onecycle_trained_longer_follows_the_replanned_cycle(fake_cifar, tmp_path, monkeypatch):
+    # The crash this replaces: "Tried to step 5 times. The specified number of total steps is 4".
+    train(small(epochs=1, schedule="onecycle", lr=0.05), tmp_path / "longer", root=fake_cifar, progress=False)
+    seen = _lrs_per_step(monkeypatch)
+    longer = train(small(epochs=3, schedule="onecycle", lr=0.05), tmp_path / "longer", root=fake_cifar,
+                   progress=False, resume=True)  # fmt: skip
+    resumed_lrs = list(seen)
+    seen.clear()
+    straight = train(small(epochs=3, schedule="onecycle", lr=0.05), tmp_path / "straight", root=fake_cifar, progress=False)
+    steps = len(seen) // 3
+    assert len(resumed_lrs) == 2 * steps  # epochs 1 and 2 only
+    np.testing.assert_allclose(resumed_lrs, seen[steps:], rtol=1e-12)  # the 3-epoch cycle from the step reached
+    assert [h["lr"] for h in longer.history[1:]] == pytest.approx([h["lr"] for h in straight.history[1:]], rel=1e-12)
+    assert longer.history[0]["lr"] != pytest.approx(straight.history[0]["lr"])  # epoch 0 ran on the 1-epoch plan
+    assert longer.config["extensions"] == [{"at_epoch": 1, "epochs_from": 1, "epochs_to": 3}]
+    # and again: a second extension is recorded beside the first
+    again = train(small(epochs=4, schedule="onecycle", lr=0.05), tmp_path / "longer", root=fake_cifar,
+                  progress=False, resume=True)  # fmt: skip
+    assert len(again.history) == 4 and len(again.config["extensions"]) == 2
+
+
+def test_a_run_is_not_shortened_and_nothing_is_touched(fake_cifar, tmp_path, monkeypatch):
+    train(small(epochs=2), tmp_path / "run", root=fake_cifar, progress=False)
+    before = {p.name: p.read_bytes() for p in (tmp_path / "run").iterdir()}
+    monkeypatch.setattr(train_module, "load_data", lambda *a, **k: pytest.fail("data loaded before the refusal"))
+    with pytest.raises(RunError, match="already trained 2 epochs, more than --epochs 1.*--epochs 2 or more"):
+        train(small(epochs=1), tmp_path / "run", root=fake_cifar, progress=False, resume=True)
+    with pytest.raises(RunError, match="settings differ"):  # refused before the data is read, too
+        train(small(epochs=3, lr=0.5), tmp_path / "run", root=fake_cifar, progress=False, resume=True)
+    assert {p.name: p.read_bytes() for p in (tmp_path / "run").iterdir()} == before
+
+
 def test_existing_run_is_refused_unless_resume_or_force(fake_cifar, tmp_path):
     train(small(epochs=1), tmp_path / "run", root=fake_cifar, progress=False)
     with pytest.raises(RunError, match="--resume.*--force"):
