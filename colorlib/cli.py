@@ -25,7 +25,12 @@ def _add_decoding_args(p: argparse.ArgumentParser, default: str | None = "argmax
     p.add_argument("--decoding", choices=["argmax", "annealed-mean"], default=default, help=what)
     p.add_argument("--temperature", type=float, default=0.38, metavar="T",
                    help="annealed-mean temperature (0.38 as Zhang et al.; → 0 is argmax, 1 the plain mean)")  # fmt: skip
-    p.add_argument("--keep-luma", action="store_true", help="keep the input's own lightness; take only hue from the model")
+    if default is None:  # colorize: on by default at a working scale, off at --scale native
+        p.add_argument("--keep-luma", action=argparse.BooleanOptionalAction, default=None,
+                       help="keep the input's own lightness, taking only the colour from the model (default: "
+                            "on, except with --scale native); --no-keep-luma: the network's upsampled lightness")  # fmt: skip
+    else:
+        p.add_argument("--keep-luma", action="store_true", help="keep the input's own lightness; take only hue from the model")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -301,7 +306,7 @@ def _colorize(args: argparse.Namespace) -> None:
             )
     if several:
         out.mkdir(parents=True, exist_ok=True)
-    how = {"decoding": args.decoding, "keep_luma": True if args.keep_luma else None}
+    how = {"decoding": args.decoding, "keep_luma": args.keep_luma}
     if scale is not None:
         how["scale"] = scale
     for path, rgb in images:

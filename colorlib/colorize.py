@@ -142,7 +142,8 @@ def colorize(
     that measured best on photographs (`working_size`), the colour is upsampled smoothly and put
     under the picture's own lightness, decoded as PHOTO_DECODING; `scale="native"` is the original
     way: every pixel at its own size, argmax, palette colours. `decoding` ("argmax" or
-    "annealed-mean" at `temperature`, see `Palette.decode_logits`) and `keep_luma` override that.
+    "annealed-mean" at `temperature`, see `Palette.decode_logits`) and `keep_luma` override that;
+    `keep_luma=False` at a working scale gives the upsampled colour as it is, lightness included (blurred).
     With `return_probs=True` also returns the per-pixel palette probabilities, H×W×K float32.
     `precision="auto"` runs in bf16 on CPUs that do natively, else fp32; "fp32" switches bf16 off.
     """
@@ -198,7 +199,6 @@ def colorize(
     if (hw, ww) != (h, w):  # smooth colour at full size: no palette blobs; the detail comes from the lightness
         up = F.interpolate(torch.from_numpy(colored).permute(2, 0, 1)[None].float(), size=(h, w), mode="bilinear")
         colored = up[0].permute(1, 2, 0).round().clamp(0, 255).to(torch.uint8).numpy()
-        keep_luma = True
     if keep_luma:
         colored = with_luma(colored, rgb)
     if return_probs:

@@ -249,6 +249,10 @@ def test_colorize_with_no_run_is_colorlib_colorize_with_no_run(tmp_path):
     assert main(["colorize", str(tmp_path / "photo.png"), "-o", str(tmp_path / "n.png"), "--scale", "native"]) == 0
     native = colorlib.colorize(photo, scale="native")  # the original way: argmax, palette colours
     np.testing.assert_array_equal(np.asarray(Image.open(tmp_path / "n.png").convert("RGB")), native)
+    assert main(["colorize", str(tmp_path / "photo.png"), "-o", str(tmp_path / "p.png"), "--no-keep-luma"]) == 0
+    plain = colorlib.colorize(photo, keep_luma=False)  # the upsampled colour with the network's own lightness
+    np.testing.assert_array_equal(np.asarray(Image.open(tmp_path / "p.png").convert("RGB")), plain)
+    assert not np.array_equal(plain, colorlib.colorize(photo))
 
 
 def test_colorize_one_command_run_names_and_the_older_form(trained, tmp_path, monkeypatch):

@@ -3,6 +3,7 @@ import pytest
 from PIL import Image
 
 from colorlib.colorize import colorize, read_image
+from colorlib.data import with_luma
 from colorlib.errors import ImageError, PaletteError
 from colorlib.models import build
 from colorlib.palette import load_palette
@@ -140,6 +141,16 @@ def test_keep_luma_puts_back_the_inputs_lightness(run):
     assert kept.shape == rgb.shape
     error = lambda out: np.abs(to_grey(out) - to_grey(rgb)).mean() * 255  # noqa: E731
     assert error(kept) == 0 < 1.5 < error(plain)  # exactly the input's luma
+
+
+def test_keep_luma_false_is_honoured_at_the_working_scale(run):
+    from colorlib.data import luma
+
+    rgb = np.random.default_rng(9).integers(0, 256, (120, 160, 3), dtype=np.uint8)
+    kept, plain = colorize(run, rgb, scale=48), colorize(run, rgb, scale=48, keep_luma=False)
+    assert (luma(kept) == luma(rgb)).all()
+    assert np.abs(luma(plain).astype(int) - luma(rgb)).mean() > 5  # the network's own, upsampled lightness
+    np.testing.assert_array_equal(with_luma(plain, rgb), kept)  # the same colour, only the lightness differs
 
 
 def test_working_size():
