@@ -95,7 +95,10 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("--classes", nargs="+", help="classes to evaluate on (default: the run's)")
     ev.add_argument("--split", choices=["test", "holdout", "train"], default="test",
                     help="test (default); holdout: the images the run validated on; train: all training images")  # fmt: skip
-    ev.add_argument("--references", action="store_true", help="also the grey-baseline and palette-oracle rows")
+    ev.add_argument("--references", action="store_true",
+                    help="also the run on the input's own lightness, the grey picture, the palette truth and "
+                         "the best palette colour per pixel (the ΔE2000 ceiling of argmax), both also on the input's "
+                         "lightness")  # fmt: skip
     ev.add_argument("--json", action="store_true", help="print JSON")
     _add_decoding_args(ev)
     _add_data_args(ev)
@@ -200,8 +203,11 @@ def _evaluate(args: argparse.Namespace) -> None:
         images = split_holdout(images, run.config["data"]["holdout_fraction"], run.config["data"]["split_seed"])[1]
     if train_cfg.get("drop_grey", False):
         images = images.without_grey()
-    rows = {str(run.path): score(run.model, run.palette, images.images, args.decoding, args.temperature, args.keep_luma)}
-    if args.references:
+    how = (args.decoding, args.temperature)
+    rows = {str(run.path): score(run.model, run.palette, images.images, *how, args.keep_luma)}
+    if args.references:  # the grey picture has the input's own lightness: show the model on it too, a like-for-like row
+        if not args.keep_luma:
+            rows[f"{run.path} + input luma"] = score(run.model, run.palette, images.images, *how, keep_luma=True)
         rows.update(reference_scores(images.images, run.palette))
     if args.json:
         print(json.dumps(rows[str(run.path)] if len(rows) == 1 else rows))

@@ -1,22 +1,25 @@
 """How good a colourisation is: over palette indices (cross-entropy, pixel and balanced accuracy)
 and over the pictures themselves (PSNR, SSIM, CIEDE2000, colourfulness), with reference rows: the
-grey input (no colour at all) and the palette oracle (the best any palette classifier can do), also
-on the input's own lightness (the ceiling for models scored with `keep_luma`). Regression models
-(`objective="regress"`) have no palette classes: their cross-entropy and accuracies are None.
+grey input (no colour at all), the palette truth (the truth snapped to the palette: what a
+classifier is trained to predict) and the best palette colour per pixel by ΔE2000 (the ceiling of
+ΔE2000 for a palette classifier decoded by argmax), each also on the input's own lightness.
+Regression models (`objective="regress"`) have no palette classes: their cross-entropy and
+accuracies are None.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import math
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .data import ColorData, grey_rgb, with_luma
+from .data import ColorData, grey_rgb, luma, with_luma
 from .errors import ColorlibError
-from .palette import TEMPERATURE, Palette, check_decoding, decode_output
+from .palette import TEMPERATURE, Palette, _keys_to_rgb, _rgb_keys, check_decoding, decode_output
 
 
 def cross_entropy(logits: torch.Tensor, targets: torch.Tensor) -> float:
@@ -134,8 +137,10 @@ def colourfulness(images: np.ndarray) -> float:
 def per_image_scores(predicted: np.ndarray, truth: np.ndarray) -> dict[str, np.ndarray]:
     """PSNR (dB), SSIM, mean CIEDE2000 ΔE and colourfulness of each uint8 RGB picture N×H×W×3 against the originals.
 
-    A picture reproduced exactly has infinite PSNR. SSIM is over the colour channels with a 7×7
-    window (smaller for pictures under 7 pixels a side).
+    A picture reproduced exactly has infinite PSNR. SSIM is scikit-image's `structural_similarity`
+    as it is by default: a uniform 7×7 window (odd and smaller for pictures under 7 pixels a side),
+    each RGB channel's SSIM averaged, data range 255 — not Wang et al.'s Gaussian window (σ = 1.5)
+    on luminance. Pictures with a side under 3 have no SSIM (no window fits): NaN.
     """
     from skimage.color import deltaE_ciede2000, rgb2lab
     from skimage.metrics import structural_similarity
@@ -159,7 +164,8 @@ def image_scores(predicted: np.ndarray, truth: np.ndarray) -> dict[str, float | 
 
     PSNR is the per-picture mean, as colourisation papers report it. Where some picture is reproduced
     exactly (infinite PSNR: the grey baseline on a picture that is already grey) the PSNR over all
-    pixels pooled is given instead, and `psnr_pooled` is True.
+    pixels pooled is given instead, and `psnr_pooled` is True. SSIM is None for pictures with a side
+    under 3, where it is undefined (see `per_image_scores`), so no mean is NaN.
     """
     each = per_image_scores(predicted, truth)
     pooled = not np.isfinite(each["psnr"]).all()
@@ -168,7 +174,8 @@ def image_scores(predicted: np.ndarray, truth: np.ndarray) -> dict[str, float | 
             psnr = 10 * np.log10(255.0**2 / ((np.asarray(predicted, np.float64) - truth) ** 2).mean())
     else:
         psnr = each["psnr"].mean()
-    return {"psnr": float(psnr), "psnr_pooled": bool(pooled), "ssim": float(each["ssim"].mean()),
+    ssim = each["ssim"][np.isfinite(each["ssim"])]  # one shape: every picture has an SSIM, or none has
+    return {"psnr": float(psnr), "psnr_pooled": bool(pooled), "ssim": float(ssim.mean()) if ssim.size else None,
             "delta_e": float(each["delta_e"].mean())}  # fmt: skip
 
 
@@ -188,7 +195,7 @@ def score(
     so every decoding is judged alike; cross-entropy is of the logits. A regression model has
     neither (None). `keep_luma=True` keeps each input's own lightness (`data.with_luma`).
     `per_image=True` adds "per_image": each picture's cross-entropy, PSNR, SSIM, ΔE2000 and
-    colourfulness as arrays (for paired comparisons such as `paired_bootstrap`).
+    colourfulness as arrays (for paired comparisons such as `difference`).
     """
     data = ColorData.from_images(images, palette)
     predicted, ce = _colourise(model, palette, data, decoding, temperature, keep_luma, batch_size)
@@ -242,13 +249,56 @@ def _picture_scores(predicted: np.ndarray, data: ColorData, palette: Palette, ac
     }
 
 
+def best_palette_colours(images: np.ndarray, palette: Palette, keep_luma: bool = False) -> np.ndarray:
+    """Per pixel, the palette colour with the lowest CIEDE2000 ΔE against the truth (first index on ties).
+
+    With `keep_luma=True` each palette colour is first put on the pixel's own lightness (`with_luma`),
+    as a model scored with keep_luma is. The mean ΔE2000 of this picture is the lowest any palette
+    classifier decoded by argmax can reach (no ceiling for PSNR or SSIM, nor for the annealed mean,
+    whose colours leave the palette). Solved once per distinct colour of `images`.
+    """
+    from skimage.color import deltaE_ciede2000, rgb2lab
+
+    rgb = np.ascontiguousarray(images)
+    if rgb.dtype != np.uint8 or rgb.shape[-1:] != (3,):
+        raise ColorlibError(f"best_palette_colours needs uint8 RGB (..., 3), got {rgb.dtype} {rgb.shape}")
+    distinct, inverse = np.unique(_rgb_keys(rgb), return_inverse=True)
+    colours = _keys_to_rgb(distinct)
+    truth_lab = rgb2lab(colours[:, None, :])[:, 0]  # M×3
+    if keep_luma:  # every palette colour on every lightness 0..255: K×256 candidates
+        lumas = np.arange(256, dtype=np.uint8)
+        greys = np.repeat(lumas[:, None], 3, -1)
+        on_luma = np.stack([with_luma(np.broadcast_to(c, (256, 3)).copy(), greys) for c in palette.colors])  # K×256×3
+        candidates_lab = rgb2lab(on_luma.reshape(-1, 1, 3)).reshape(len(palette.colors), 256, 3)
+        column = luma(colours)  # each distinct colour's own lightness picks its candidates
+    else:
+        on_luma, candidates_lab, column = None, rgb2lab(palette.colors[:, None, :])[:, 0], None
+    best = np.empty(len(colours), np.int64)
+    for i in range(0, len(colours), 1 << 15):  # bounded memory: 32,768 colours × K at a time
+        part = slice(i, i + (1 << 15))
+        cand = candidates_lab[:, column[part]] if keep_luma else candidates_lab[:, None, :]  # K×m×3 (or K×1×3)
+        cand = np.broadcast_to(cand, (len(palette.colors), len(truth_lab[part]), 3))
+        delta = deltaE_ciede2000(np.broadcast_to(truth_lab[part], cand.shape), cand)  # K×m
+        best[part] = delta.argmin(0)
+    chosen = on_luma[best, column] if keep_luma else palette.colors[best]
+    return chosen[inverse].reshape(rgb.shape)
+
+
+REFERENCE_ROWS = ("grey baseline", "palette truth", "palette truth + input luma", "best palette colour",
+                  "best palette colour + input luma")  # fmt: skip
+
+
 def reference_scores(images: np.ndarray, palette: Palette, per_image: bool = False) -> dict[str, dict]:
-    """The rows every results table needs: the grey input as the answer, the palette oracle (the truth
-    snapped to the palette), and the oracle on the input's own lightness (the ceiling for `keep_luma`)."""
+    """The rows every results table needs (REFERENCE_ROWS): the grey input as the answer; the palette
+    truth (the truth snapped to the palette: what a classifier learns to predict); the best palette
+    colour per pixel by ΔE2000 (`best_palette_colours`: the ΔE2000 ceiling of argmax decoding); the
+    last two also on the input's own lightness (the ceiling for models scored with `keep_luma`)."""
     data = ColorData.from_images(images, palette)
-    oracle = palette.saturate(data.images)
-    pictures = {"grey baseline": grey_rgb(data.images), "palette oracle": oracle,
-                "palette oracle + input luma": with_luma(oracle, data.images)}  # fmt: skip
+    snapped = palette.saturate(data.images)
+    pictures = {"grey baseline": grey_rgb(data.images), "palette truth": snapped,
+                "palette truth + input luma": with_luma(snapped, data.images),
+                "best palette colour": best_palette_colours(data.images, palette),
+                "best palette colour + input luma": best_palette_colours(data.images, palette, keep_luma=True)}  # fmt: skip
     rows = {}
     for name, predicted in pictures.items():
         rows[name] = {"cross_entropy": None, **_picture_scores(predicted, data, palette)}
@@ -263,16 +313,17 @@ def compare(
     decodings: Mapping[str, Mapping] | None = None,
     references: Mapping[str, Palette] | None = None,
 ) -> dict[str, dict[str, float | int | None]]:
-    """Rows of a results table: the grey baseline and each reference palette's oracle, then every
-    model under every decoding (name → keyword arguments of `score`, e.g. {"decoding": "annealed-mean"}).
+    """Rows of a results table: the grey baseline and each reference palette's rows (`reference_scores`),
+    then every model under every decoding (name → keyword arguments of `score`, e.g. {"decoding": "annealed-mean"}).
     """
     rows: dict[str, dict[str, float | int | None]] = {}
     for i, (name, palette) in enumerate((references or {}).items()):
         refs = reference_scores(images, palette)
         if i == 0:  # the grey picture is the same whatever the palette; only its accuracies use one
             rows["grey baseline"] = refs["grey baseline"]
-        rows[f"palette oracle ({name})"] = refs["palette oracle"]
-        rows[f"palette oracle ({name}) + input luma"] = refs["palette oracle + input luma"]
+        for row in REFERENCE_ROWS[1:]:  # "palette truth (horse32) + input luma", ...
+            base, _, luma_part = row.partition(" + ")
+            rows[f"{base} ({name})" + (f" + {luma_part}" if luma_part else "")] = refs[row]
     for name, (model, palette) in models.items():
         for how, kwargs in (decodings or {"argmax": {}}).items():
             rows[f"{name}, {how}"] = score(model, palette, images, **kwargs)
@@ -329,24 +380,43 @@ def format_table(rows: Mapping[str, Mapping[str, float | int | None]], markdown:
     return "\n".join([fmt(r) for r in [header, *cells]] + note)
 
 
-def paired_bootstrap(
-    a: np.ndarray, b: np.ndarray, resamples: int = 2000, seed: int = 0, level: float = 0.95
-) -> dict[str, float]:
-    """The mean difference a − b of two models on the same N images, with a bootstrap `level` interval.
+def difference(a: np.ndarray, b: np.ndarray, level: float = 0.95) -> dict[str, float]:
+    """The mean difference a − b of two models on the same N pictures, with a `level` t-interval and its p-value.
 
-    `a` and `b` are S_a×N and S_b×N per-image values (one row per training seed). Each resample
-    draws the N images with replacement, the same images for both (paired), and each model's seeds
-    with replacement, so the interval holds both the test sample's and the seeds' variation.
+    `a` and `b` are S_a×N and S_b×N per-picture values, one row per training seed (one row: a single
+    run, or a deterministic reference such as the grey picture). The variance of the difference adds
+    the pictures' (of the per-picture difference of seed means, N − 1 degrees of freedom) and each
+    model's seeds' (of its seed means, S − 1 degrees of freedom); Welch–Satterthwaite gives the
+    degrees of freedom of the sum. So few seeds widen the interval as they should (resampling three
+    seeds does not), and one row of each is the paired t-interval, valid at small N where a bootstrap
+    is too narrow. With one seed per model the seeds' variation is not in the interval: it holds for
+    these runs only. tests/test_metrics.py checks the coverage by simulation.
     """
+    from scipy import stats
+
     a, b = np.atleast_2d(np.asarray(a, np.float64)), np.atleast_2d(np.asarray(b, np.float64))
-    if a.shape[1] != b.shape[1]:
-        raise ColorlibError(f"paired_bootstrap needs values on the same images, got {a.shape[1]} and {b.shape[1]}")
-    rng = np.random.default_rng(seed)
+    if a.ndim != 2 or b.ndim != 2 or a.shape[1] != b.shape[1]:
+        raise ColorlibError(f"difference needs S×N values on the same N pictures, got shapes {a.shape} and {b.shape}")
     n = a.shape[1]
-    counts = np.stack([np.bincount(rng.integers(0, n, n), minlength=n) for _ in range(resamples)])  # B×N
-    mean_a, mean_b = a @ counts.T / n, b @ counts.T / n  # S×B: each seed's mean on each resample
-    pick = lambda m: np.take_along_axis(m, rng.integers(0, len(m), (len(m), resamples)), 0).mean(0)  # noqa: E731
-    diffs = pick(mean_a) - pick(mean_b)
-    tail = (1 - level) / 2 * 100
-    low, high = np.percentile(diffs, [tail, 100 - tail])
-    return {"difference": float(a.mean() - b.mean()), "low": float(low), "high": float(high)}
+    if n < 2 or not (np.isfinite(a).all() and np.isfinite(b).all()):
+        raise ColorlibError(f"difference needs finite values on at least 2 pictures, got {n} (and finite: "
+                            f"{bool(np.isfinite(a).all() and np.isfinite(b).all())})")  # fmt: skip
+    per_picture = a.mean(0) - b.mean(0)
+    parts = [(per_picture.var(ddof=1) / n, n - 1)]  # (variance of the mean, degrees of freedom)
+    parts += [(m.mean(1).var(ddof=1) / len(m), len(m) - 1) for m in (a, b) if len(m) > 1]
+    variance = sum(v for v, _ in parts)
+    diff = float(per_picture.mean())
+    if variance == 0:  # identical pictures: no uncertainty at all
+        return {"difference": diff, "low": diff, "high": diff, "p": 1.0 if diff == 0 else 0.0, "df": math.inf}
+    df = variance**2 / sum(v**2 / d for v, d in parts if v > 0)
+    half = stats.t.ppf(0.5 + level / 2, df) * math.sqrt(variance)
+    p = 2 * stats.t.sf(abs(diff) / math.sqrt(variance), df)
+    return {"difference": diff, "low": diff - half, "high": diff + half, "p": float(p), "df": float(df)}
+
+
+def false_discovery(p_values: Sequence[float]) -> np.ndarray:
+    """Benjamini–Hochberg q-values of p-values read together (scipy): a difference is called real where q < 0.05,
+    so that among the differences called real, about 5% or fewer are expected to be noise."""
+    from scipy import stats
+
+    return stats.false_discovery_control(np.asarray(p_values, np.float64))

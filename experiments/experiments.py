@@ -1,19 +1,24 @@
-"""Experiments a reviewer would accept: a recipe chosen on the holdout, three seeds, the series' claims measured.
+"""Experiments a reviewer would accept: a recipe chosen on the holdout, five seeds, the series' claims measured.
 
     COLORLIB_DATA=... python experiments/experiments.py [--runs runs/experiments] [--out docs] [--stage all]
 
 1. recipe: the one-cycle peak learning rate, chosen by holdout cross-entropy (seed 0, 30 epochs,
    CNN and UNet at 32 colours on horse and cat). The test split is not looked at.
-2. train: with that recipe, three seeds each of the original's eight configurations, and for horse
+2. train: with that recipe, five seeds each of the original's eight configurations, and for horse
    and cat at 32 colours: the regression baseline (UNet, MSE on RGB), the UNet less each of its
    skips, the UNet with one skip only, and a CNN widened to the UNet's parameter count.
-3. report: each run scored once on its class's CIFAR-10 test split; mean ± sd over seeds; paired
-   bootstrap 95% intervals for the differences the series talks about. Writes docs/experiments.md
-   and docs/experiments.json (which the notebooks load).
+3. report: each run scored once on its class's CIFAR-10 test split, as it is and on the input's own
+   lightness (the grey picture has it: the like-for-like comparison); mean ± sd over seeds;
+   differences with t-intervals that hold the test pictures' and the seeds' variation
+   (`metrics.difference`), and verdicts read together: real where the Benjamini–Hochberg q-value
+   over every difference in the report is below 0.05. Writes docs/experiments.md and
+   docs/experiments.json (which the notebooks load).
 
 Resumable: every run is a run directory under --runs trained with `resume=True`, so finished runs
 are skipped and an interrupted one continues from its last saved epoch; test scores are cached
-beside each run (keyed by its weights). About 2.5 hours on 2 cores.
+beside each run (keyed by its weights). About 4 hours on 2 cores. Without the recipe stage's runs
+(`--stage train` or `report` on another machine) the recipe is read from the recorded
+docs/experiments.json, so the choice made on the holdout is never re-made on anything else.
 """
 
 from __future__ import annotations
@@ -32,7 +37,7 @@ import torch
 from tqdm.auto import tqdm
 
 import colorlib
-from colorlib.metrics import paired_bootstrap, reference_scores, score
+from colorlib.metrics import REFERENCE_ROWS, difference, false_discovery, reference_scores, score
 from colorlib.models import SKIPS, autocast_dtype, build, num_parameters
 from colorlib.runs import load_run
 from colorlib.train import TrainConfig, train
@@ -40,7 +45,7 @@ from colorlib.train import TrainConfig, train
 ROOT = Path(__file__).resolve().parent.parent
 EPOCHS = 30  # fixed budget: the shipped runs' length; the learning rate is what the holdout chooses
 RECIPE_LRS = (5e-3, 1e-2, 2e-2, 4e-2, 8e-2, 1.6e-1, 3.2e-1)
-SEEDS = (0, 1, 2)
+SEEDS = (0, 1, 2, 3, 4)  # five: with three, a t-interval over seed means has 2 degrees of freedom
 CLASSES = ("horse", "cat")
 MEASURES = ("cross_entropy", "pixel_accuracy", "balanced_accuracy", "psnr", "ssim", "delta_e", "colourfulness")
 PER_IMAGE = ("cross_entropy", "psnr", "ssim", "delta_e", "colourfulness")
@@ -66,7 +71,6 @@ class Experiment:
     cls: str
     config: TrainConfig
     description: str
-    keep_luma_too: bool = False  # also score it on the input's own lightness
 
     def command(self, seed: int, out: Path) -> str:
         c = self.config
@@ -94,13 +98,12 @@ def recipe_experiments() -> list[Experiment]:
 
 
 def sweep_experiments(lr: float) -> list[Experiment]:
-    out = [Experiment(f"{arch}_{cls}{k}", cls, base(arch, cls, k, lr), f"{ARCH_NAMES[arch]}, {cls}, {k} colours",
-                      keep_luma_too=(arch == "unet" and k == 32))
+    out = [Experiment(f"{arch}_{cls}{k}", cls, base(arch, cls, k, lr), f"{ARCH_NAMES[arch]}, {cls}, {k} colours")
            for arch in ("cnn", "unet") for cls in CLASSES for k in (16, 32)]  # fmt: skip
     nf = matched_width()
     for cls in CLASSES:
         out.append(Experiment(f"unet_{cls}32_regress", cls, base("unet", cls, 32, lr, objective="regress"),
-                              f"UNet regressing RGB (MSE), {cls}", keep_luma_too=True))  # fmt: skip
+                              f"UNet regressing RGB (MSE), {cls}"))  # fmt: skip
         for skip in SKIPS:
             kept = ",".join(s for s in SKIPS if s != skip)
             out.append(Experiment(f"unet_{cls}32_no_{skip}", cls, base("unet", cls, 32, lr, skips=kept),
@@ -136,9 +139,16 @@ def holdout_ce(path: Path) -> float:
     return json.loads((path / "history.json").read_text())[-1]["val_loss"]
 
 
-def choose_recipe(runs: Path) -> tuple[float, dict]:
-    """The peak lr with the lowest mean holdout cross-entropy over the four recipe configurations."""
-    table = {e.name: holdout_ce(run_dir(runs, "recipe", e, 0)) for e in recipe_experiments()}
+def choose_recipe(runs: Path, recorded: Path) -> tuple[float, dict]:
+    """The peak lr with the lowest mean holdout cross-entropy over the four recipe configurations; from
+    the recipe runs where they are here, else as `recorded` (an experiments.json) says they chose."""
+    names = [e.name for e in recipe_experiments()]
+    if all((run_dir(runs, "recipe", e, 0) / "history.json").exists() for e in recipe_experiments()):
+        table = {e.name: holdout_ce(run_dir(runs, "recipe", e, 0)) for e in recipe_experiments()}
+    elif recorded.exists() and set(names) <= set(json.loads(recorded.read_text())["recipe"]["holdout_ce"]):
+        table = {n: json.loads(recorded.read_text())["recipe"]["holdout_ce"][n] for n in names}
+    else:
+        raise SystemExit(f"no recipe runs under {runs / 'recipe'} and no recorded recipe in {recorded}: run --stage recipe")
     mean = {lr: float(np.mean([v for k, v in table.items() if k.endswith(f"_lr{lr:g}")])) for lr in RECIPE_LRS}
     return min(mean, key=mean.get), {"holdout_ce": table, "mean_by_lr": {f"{k:g}": v for k, v in mean.items()}}
 
@@ -192,13 +202,12 @@ def main() -> None:
     parser.add_argument("--out", default=str(ROOT / "docs"), help="where experiments.md and .json go")
     parser.add_argument("--data", help="folder holding cifar-10-batches-py/ (default: $COLORLIB_DATA, else the cache)")
     parser.add_argument("--stage", choices=["all", "recipe", "train", "report"], default="all")
-    parser.add_argument("--resamples", type=int, default=2000, help="bootstrap resamples")
     args = parser.parse_args()
     runs, out = Path(args.runs), Path(args.out)
     start = time.perf_counter()
     if args.stage in ("all", "recipe"):
         train_all(runs, "recipe", recipe_experiments(), (0,), args.data)
-    lr, recipe = choose_recipe(runs)
+    lr, recipe = choose_recipe(runs, out / "experiments.json")
     print(f"recipe: one-cycle to peak lr {lr:g} for {EPOCHS} epochs (mean holdout CE {recipe['mean_by_lr']})")
     experiments = sweep_experiments(lr)
     if args.stage in ("all", "train"):
@@ -208,11 +217,41 @@ def main() -> None:
     print(f"done in {time.perf_counter() - start:.0f} s")
 
 
+def comparisons(nf: int) -> list[tuple[str, str, str]]:
+    """(title, A, B) of every difference the report gives, all read together (one false-discovery family)."""
+    out = []
+    for cls in CLASSES:
+        for k in (16, 32):
+            out.append((f"UNet − CNN, {cls}/{k}", f"unet_{cls}{k}", f"cnn_{cls}{k}"))
+    for cls in CLASSES:
+        grey = f"grey baseline ({cls})"
+        out += [
+            (f"classify − regress, {cls}", f"unet_{cls}32", f"unet_{cls}32_regress"),
+            (f"classify − regress, both on input luma, {cls}", f"unet_{cls}32 + input luma",
+             f"unet_{cls}32_regress + input luma"),
+            # the grey picture has the input's own lightness: only the "+ input luma" rows compare like with like
+            (f"UNet + input luma − grey picture (equal lightness), {cls}", f"unet_{cls}32 + input luma", grey),
+            (f"UNet − grey picture (the model's own lightness), {cls}", f"unet_{cls}32", grey),
+            (f"CNN + input luma − grey picture (equal lightness), {cls}", f"cnn_{cls}32 + input luma", grey),
+            (f"regress + input luma − grey picture (equal lightness), {cls}", f"unet_{cls}32_regress + input luma", grey),
+            (f"regress − grey picture (the model's own lightness), {cls}", f"unet_{cls}32_regress", grey),
+        ]  # fmt: skip
+        out += [(f"UNet less {s} − UNet, {cls}", f"unet_{cls}32_no_{s}", f"unet_{cls}32") for s in SKIPS]
+        out += [(f"UNet with only {s} − CNN, {cls}", f"unet_{cls}32_only_{s}", f"cnn_{cls}32") for s in SKIPS]
+        out += [(f"CNN nf={nf} − UNet (equal parameters), {cls}", f"cnn{nf}_{cls}32", f"unet_{cls}32"),
+                (f"CNN nf={nf} − CNN nf=32 (width alone), {cls}", f"cnn{nf}_{cls}32", f"cnn_{cls}32")]  # fmt: skip
+    return out
+
+
+DIFFERENCE_MEASURES = ("cross_entropy", "delta_e", "psnr", "ssim", "colourfulness")
+Q_REAL = 0.05  # a difference is called real where its Benjamini–Hochberg q-value over the whole report is below this
+
+
 def report(runs: Path, out: Path, experiments: list[Experiment], lr: float, recipe: dict, args) -> None:
     images = {c: colorlib.load_cifar10(c, "test", args.data).images for c in CLASSES}
     rows: dict[str, dict] = {}  # experiment (or experiment + input luma) → per-seed results
     for exp in tqdm(experiments, desc="scoring on the test split", unit="config"):
-        for luma in (False, True) if exp.keep_luma_too else (False,):
+        for luma in (False, True):
             name = exp.name + (" + input luma" if luma else "")
             seeds = [test_scores(run_dir(runs, "sweep", exp, s), images[exp.cls], luma) for s in SEEDS]
             rows[name] = {"experiment": exp.name, "class": exp.cls, "seeds": seeds,
@@ -228,35 +267,19 @@ def report(runs: Path, out: Path, experiments: list[Experiment], lr: float, reci
         return None if any(v is None for v in values) else np.stack(values)
 
     nf = matched_width()
-    comparisons = []  # (title, a, b)
-    for cls in CLASSES:
-        for k in (16, 32):
-            comparisons.append((f"UNet − CNN, {cls}/{k}", f"unet_{cls}{k}", f"cnn_{cls}{k}"))
-    for cls in CLASSES:
-        comparisons += [
-            (f"classify − regress, {cls}", f"unet_{cls}32", f"unet_{cls}32_regress"),
-            (f"classify − regress, both on input luma, {cls}", f"unet_{cls}32 + input luma",
-             f"unet_{cls}32_regress + input luma"),
-            (f"UNet − grey picture, {cls}", f"unet_{cls}32", f"grey baseline ({cls})"),
-            (f"regress − grey picture, {cls}", f"unet_{cls}32_regress", f"grey baseline ({cls})"),
-        ]  # fmt: skip
-        comparisons += [(f"UNet less {s} − UNet, {cls}", f"unet_{cls}32_no_{s}", f"unet_{cls}32") for s in SKIPS]
-        comparisons += [(f"UNet with only {s} − CNN, {cls}", f"unet_{cls}32_only_{s}", f"cnn_{cls}32") for s in SKIPS]
-        comparisons += [(f"CNN nf={nf} − UNet (equal parameters), {cls}", f"cnn{nf}_{cls}32", f"unet_{cls}32"),
-                        (f"CNN nf={nf} − CNN nf=32 (width alone), {cls}", f"cnn{nf}_{cls}32", f"cnn_{cls}32")]  # fmt: skip
     differences = []
-    for title, a, b in tqdm(comparisons, desc="bootstrap", unit="comparison"):
-        for m in ("cross_entropy", "delta_e", "psnr", "ssim", "colourfulness"):
+    for title, a, b in comparisons(nf):
+        for m in DIFFERENCE_MEASURES:
             va, vb = per_image(a, m), per_image(b, m)
             if va is None or vb is None or not (np.isfinite(va).all() and np.isfinite(vb).all()):
                 continue  # CE of a regression model or the grey picture; infinite PSNR of the grey picture
-            d = paired_bootstrap(va, vb, args.resamples)
-            real = d["low"] > 0 or d["high"] < 0
-            better = None
-            if real:
-                a_wins = (d["difference"] < 0) == (m in LOWER_IS_BETTER)
-                better = a if a_wins else b
-            differences.append({"comparison": title, "a": a, "b": b, "measure": m, **d, "real": real, "better": better})
+            differences.append({"comparison": title, "a": a, "b": b, "measure": m, **difference(va, vb)})
+    for d, q in zip(differences, false_discovery([d["p"] for d in differences]), strict=True):
+        d["q"] = float(q)
+        d["real"] = bool(q < Q_REAL)
+        d["nominal"] = bool(d["p"] < 0.05)  # its own 95% interval excludes 0
+        a_wins = (d["difference"] < 0) == (d["measure"] in LOWER_IS_BETTER)
+        d["better"] = (d["a"] if a_wins else d["b"]) if d["real"] else None
     write_report(out, rows, references, differences, lr, recipe, nf)
 
 
@@ -280,8 +303,8 @@ def write_report(out: Path, rows, references, differences, lr: float, recipe: di
            "matched_nf": nf, "parameters": params, "rows": summary, "differences": differences}  # fmt: skip
     (out / "experiments.json").write_text(json.dumps(doc, indent=1) + "\n")
 
-    lines = ["# Experiments: holdout-chosen recipe, three seeds, the series' claims measured\n",
-             "Generated by `python experiments/experiments.py` (resumable; about 2.5 hours on 2 cores); the numbers "
+    lines = [f"# Experiments: holdout-chosen recipe, {len(SEEDS)} seeds, the series' claims measured\n",
+             "Generated by `python experiments/experiments.py` (resumable; about 4 hours on 2 cores); the numbers "
              "below are also in [experiments.json](experiments.json), which the notebooks load.\n",
              f"Machine: {doc['machine']}.\n",
              "## Protocol\n",
@@ -293,12 +316,27 @@ def write_report(out: Path, rows, references, differences, lr: float, recipe: di
              "CNN and UNet on horse and cat at 32 colours (seed 0). Chosen: "
              f"**{lr:g}**.",
              f"- **Seeds**: {len(SEEDS)} per configuration ({', '.join(map(str, SEEDS))}); the holdout is the same for all.",
-             "- **Scores**: on each class's 1,000 test images, argmax decoding; PSNR is the mean over pictures "
+             "- **Scores**: on each class's 1,000 test images, argmax decoding, every model both as it is and on the "
+             "input's own lightness (`keep_luma`, rows marked *input luma*). The grey picture has the input's own "
+             "lightness, so a model is compared with it on equal footing only in its *input luma* row; the plain row "
+             "says how good the model's own lightness is too. PSNR is the mean over pictures "
              "(pooled over all pixels, marked *, only for the grey picture, which reproduces pictures already grey "
-             "exactly); SSIM and ΔE2000 per picture, averaged; colourfulness is Hasler & Süsstrunk's.",
-             "- **Differences**: A − B of the means, with a paired bootstrap 95% interval (2,000 resamples of the "
-             "test images, the same for both, and of each model's seeds). A difference whose interval excludes 0 is "
-             "called **real**; otherwise it is **within noise**.\n",
+             "exactly); SSIM is scikit-image's default (a uniform 7×7 window, the RGB channels averaged; not Wang et "
+             "al.'s Gaussian window) and ΔE2000 per picture, averaged; colourfulness is Hasler & Süsstrunk's. "
+             "Training and scoring ran under bf16 autocast where the CPU has it natively (this machine: "
+             f"{'yes' if autocast_dtype('auto', torch.device('cpu')) else 'no'}), so the last digit can differ on "
+             "another CPU.",
+             "- **Reference rows** (horse32 palette): the grey picture; the *palette truth* (the truth snapped to "
+             "the palette: what a classifier is trained to predict, not a ceiling); the *best palette colour* per "
+             "pixel by ΔE2000 (the ceiling of ΔE2000 for any argmax palette classifier; not for PSNR or SSIM); the "
+             "last two also on the input's own lightness (the ceiling for models scored with it).",
+             "- **Differences**: A − B of the means over seeds and test pictures, with a 95% t-interval whose "
+             "variance adds the test pictures' (the per-picture difference of seed means) and each model's seeds' "
+             "(its seed means), with Welch–Satterthwaite degrees of freedom (`colorlib.metrics.difference`; its "
+             "coverage is checked by simulation in tests/test_metrics.py). "
+             "All differences below are read together: each has a Benjamini–Hochberg q-value over the whole table "
+             f"(scipy), and one is called **real** where q < {Q_REAL}; a difference whose own 95% interval excludes 0 "
+             "but whose q is not below that is **nominal only** (exploratory); otherwise it is **within noise**.\n",
              "## Recipe (holdout cross-entropy, seed 0)\n",
              "| configuration | " + " | ".join(f"lr {x:g}" for x in RECIPE_LRS) + " |",
              "|---|" + "---|" * len(RECIPE_LRS)]  # fmt: skip
@@ -323,16 +361,22 @@ def write_report(out: Path, rows, references, differences, lr: float, recipe: di
     lines += ["## Test-split results (mean ± sd over seeds)\n"]
     for cls in CLASSES:
         lines += [f"### {cls}\n"]
-        lines += table([f"{r} ({cls})" for r in ("grey baseline", "palette oracle", "palette oracle + input luma")]
+        lines += table([f"{r} ({cls})" for r in REFERENCE_ROWS]
                        + [n for n, r in rows.items() if r["class"] == cls])  # fmt: skip
+    real = sum(d["real"] for d in differences)
+    nominal = sum(d["nominal"] and not d["real"] for d in differences)
     lines += ["## Differences (A − B; for CE and ΔE2000 lower is better)\n",
-              "| comparison | measure | A − B | 95% interval | verdict |", "|---|---|---|---|---|"]
+              f"{len(differences)} differences read together: {real} real (q < {Q_REAL}), {nominal} nominal only, "
+              f"{len(differences) - real - nominal} within noise.\n",
+              "| comparison | measure | A − B | 95% interval | p | q | verdict |", "|---|---|---|---|---|---|---|"]
     for d in differences:
         verdict = "within noise"
         if d["real"]:
             verdict = f"real: {'A' if d['better'] == d['a'] else 'B'} better"
+        elif d["nominal"]:
+            verdict = "nominal only"
         lines.append(f"| {d['comparison']} | {LABELS[d['measure']]} | {d['difference']:+.3f} | "
-                     f"[{d['low']:+.3f}, {d['high']:+.3f}] | {verdict} |")  # fmt: skip
+                     f"[{d['low']:+.3f}, {d['high']:+.3f}] | {d['p']:.2g} | {d['q']:.2g} | {verdict} |")  # fmt: skip
     lines += ["", "## In plain words\n", *plain_words(differences), ""]
     (out / "experiments.md").write_text("\n".join(lines))
     print("\n".join(lines))
@@ -346,7 +390,7 @@ def plain_words(differences: list[dict]) -> list[str]:
     out = []
     for title, ds in by.items():
         real = [d for d in ds if d["real"]]
-        noise = [LABELS[d["measure"]] for d in ds if not d["real"]]
+        noise = [LABELS[d["measure"]] for d in ds if not d["real"]]  # nominal-only differences are noise here
         wins_a = [LABELS[d["measure"]] for d in real if d["better"] == d["a"]]
         wins_b = [LABELS[d["measure"]] for d in real if d["better"] == d["b"]]
         parts = []

@@ -108,10 +108,14 @@ def test_evaluate_table_with_reference_rows_and_annealed_mean(trained, fake_cifa
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert "annealed-mean decoding at T=0.5" in lines[0] and "ΔE2000" in lines[1]
-    assert [line.split()[0] for line in lines[2:]] == [str(trained), "grey", "palette", "palette"]
-    assert lines[-1].startswith("palette oracle + input luma")
+    assert [line.split()[0] for line in lines[2:]] == [str(trained), str(trained), "grey", "palette", "palette", "best",
+                                                       "best"]  # fmt: skip
+    assert lines[3].startswith(f"{trained} + input luma") and lines[-1].startswith("best palette colour + input luma")
     rows = json.loads(run_cli("evaluate", trained, "--references", "--json", "--data", fake_cifar).stdout)
-    assert rows["palette oracle"]["pixel_accuracy"] == 1 and rows["grey baseline"]["colourfulness"] == 0
+    assert rows["palette truth"]["pixel_accuracy"] == 1 and rows["grey baseline"]["colourfulness"] == 0
+    assert rows["best palette colour"]["delta_e"] <= rows["palette truth"]["delta_e"]
+    assert rows[f"{trained} + input luma"] == json.loads(
+        run_cli("evaluate", trained, "--json", "--keep-luma", "--data", fake_cifar).stdout)  # fmt: skip
     mean = json.loads(run_cli("evaluate", trained, "--json", "--decoding", "annealed-mean", "--data", fake_cifar).stdout)
     argmax = json.loads(run_cli("evaluate", trained, "--json", "--data", fake_cifar).stdout)
     assert mean["cross_entropy"] == argmax["cross_entropy"] and mean["delta_e"] != argmax["delta_e"]
