@@ -18,7 +18,7 @@ _EXPORTS = {
     "CLASSES": "data", "ColorData": "data", "load_cifar10": "data", "to_grey": "data",
     "ColorlibError": "errors", "evaluate": "metrics", "build": "models",
     "Palette": "palette", "load_palette": "palette", "pretrained": "pretrained",
-    "Run": "runs", "load_run": "runs", "TrainConfig": "train", "train": "train",
+    "Run": "runs", "load_run": "runs", "TrainConfig": "config", "train": "train",
 }  # fmt: skip
 __all__ = [
     "CLASSES", "ColorData", "ColorlibError", "Palette", "Run", "TrainConfig", "build", "colorize",
@@ -27,6 +27,7 @@ __all__ = [
 
 if TYPE_CHECKING:
     from .colorize import colorize, read_image
+    from .config import TrainConfig
     from .data import CLASSES, ColorData, load_cifar10, to_grey
     from .errors import ColorlibError
     from .metrics import evaluate
@@ -34,7 +35,7 @@ if TYPE_CHECKING:
     from .palette import Palette, load_palette
     from .pretrained import pretrained
     from .runs import Run, load_run
-    from .train import TrainConfig, train
+    from .train import train
 
 
 class _Package(types.ModuleType):

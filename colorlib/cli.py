@@ -137,25 +137,39 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _data_ready(args: argparse.Namespace, classes: object) -> None:
+    """Check the classes and that CIFAR-10 is there (or may be downloaded) before any slow import or work."""
+    from .data import class_indices, find_root
+
+    class_indices(classes)
+    if not args.download:
+        find_root(args.data)
+
+
 def _palette_fit(args: argparse.Namespace) -> None:
     from .data import load_cifar10
-    from .palette import Palette
+    from .palette import MAX_COLORS, MIN_COLORS, Palette
 
-    images = load_cifar10(args.classes, "train", args.data, args.download).images
-    palette = Palette.fit(images, args.colors, args.space, args.seed, args.max_pixels or None)
     out = Path(args.out)
     if not out.parent.is_dir():
         raise ColorlibError(f"{out.parent}: folder does not exist; create it or choose another -o")
+    if not MIN_COLORS <= args.colors <= MAX_COLORS:
+        raise ColorlibError(f"a palette needs {MIN_COLORS} to {MAX_COLORS} colours, got --colors {args.colors}")
+    _data_ready(args, args.classes)
+    images = load_cifar10(args.classes, "train", args.data, args.download).images
+    palette = Palette.fit(images, args.colors, args.space, args.seed, args.max_pixels or None)
     palette.save(out)
     print(f"wrote {out}: {palette.num_colors} colours fitted in {args.space} on {len(images)} images")
 
 
 def _palette_error(args: argparse.Namespace) -> None:
-    from .data import load_cifar10
-    from .metrics import image_scores, quantization_error
     from .palette import load_palette
 
     palette = load_palette(args.palette)
+    _data_ready(args, args.classes)
+    from .data import load_cifar10
+    from .metrics import image_scores, quantization_error  # PyTorch loads here, once the arguments are known good
+
     images = load_cifar10(args.classes, args.split, args.data, args.download)
     error = quantization_error(images.images, palette)
     delta_e = image_scores(palette.saturate(images.images), images.images)["delta_e"]
@@ -165,7 +179,8 @@ def _palette_error(args: argparse.Namespace) -> None:
 
 
 def _train(args: argparse.Namespace) -> None:
-    from .train import TrainConfig, train
+    from .config import TrainConfig
+    from .palette import load_palette
 
     config = TrainConfig(
         arch=args.arch, classes=list(args.classes), palette=args.palette, palette_space=args.palette_space,
@@ -174,6 +189,11 @@ def _train(args: argparse.Namespace) -> None:
         precision=args.precision, rebalance=args.rebalance, val_split=args.val_split, split_seed=args.split_seed,
         objective=args.objective, skips=args.skips,
     )  # fmt: skip
+    config.validate()  # every cheap check first: a typo costs no PyTorch import and no data read
+    load_palette(config.palette, config.palette_space)
+    _data_ready(args, config.classes)
+    from .train import train
+
     command = "colorlib " + shlex.join(args.argv)
     run = train(config, args.out, root=args.data, download=args.download, resume=args.resume,
                 force=args.force, progress=not args.quiet, command=command)  # fmt: skip
@@ -185,14 +205,17 @@ def _train(args: argparse.Namespace) -> None:
 
 
 def _evaluate(args: argparse.Namespace) -> None:
-    from .data import load_cifar10, split_holdout
-    from .metrics import format_table, reference_scores, score
     from .palette import check_decoding
     from .pretrained import resolve
-    from .runs import load_run
 
     check_decoding(args.decoding, args.temperature)
-    run = load_run(resolve(args.run))
+    run_dir = resolve(args.run)
+    _data_ready(args, args.classes)
+    from .data import load_cifar10, split_holdout
+    from .metrics import format_table, reference_scores, score
+    from .runs import load_run
+
+    run = load_run(run_dir)
     train_cfg = run.config.get("train", {})
     classes = args.classes or train_cfg.get("classes")
     images = load_cifar10(classes, "train" if args.split == "holdout" else args.split, args.data, args.download)
@@ -219,10 +242,8 @@ def _evaluate(args: argparse.Namespace) -> None:
 
 
 def _cross_class(args: argparse.Namespace) -> None:
-    from .data import CLASSES, class_indices, load_cifar10
-    from .metrics import cross_class_matrix
+    from .data import CLASSES, class_indices
     from .pretrained import resolve
-    from .runs import load_run
 
     if args.figure and Path(args.figure).suffix.lower() not in (".png", ".svg", ".pdf"):
         raise ColorlibError(f"{args.figure}: --figure must end in .png, .svg or .pdf")
@@ -230,8 +251,14 @@ def _cross_class(args: argparse.Namespace) -> None:
         raise ColorlibError(f"{Path(args.figure).parent}: folder does not exist; create it or choose another --figure")
     names = [Path(p).name for p in args.runs]
     names = names if len(set(names)) == len(names) else list(args.runs)  # same folder names: show whole paths
-    runs = {name: load_run(resolve(p)) for name, p in zip(names, args.runs, strict=True)}
+    folders = {name: resolve(p) for name, p in zip(names, args.runs, strict=True)}
     classes = [CLASSES[i] for i in class_indices(args.classes)]
+    _data_ready(args, args.classes)
+    from .data import load_cifar10
+    from .metrics import cross_class_matrix
+    from .runs import load_run
+
+    runs = {name: load_run(folder) for name, folder in folders.items()}
     images = {c: load_cifar10(c, args.split, args.data, args.download).images for c in classes}
     matrix = cross_class_matrix({n: (r.model, r.palette) for n, r in runs.items()}, images, args.metric)
     if args.figure:
@@ -271,7 +298,6 @@ def _colorize(args: argparse.Namespace) -> None:
     from .colorize import MAX_PIXELS, colorize, read_image, working_size
     from .errors import ImageError
     from .palette import check_decoding
-    from .runs import atomic_write, load_run
 
     scale = args.scale
     if scale is not None and scale not in ("native", "auto"):
@@ -286,7 +312,6 @@ def _colorize(args: argparse.Namespace) -> None:
     if max_pixels < 1:
         raise ImageError(f"--max-pixels must be a positive number of pixels, got {max_pixels}")
     run_dir, paths = _colorize_inputs(args)
-    run = load_run(run_dir)
     out = Path(args.out)
     several = len(paths) > 1 or out.is_dir()
     if several and out.exists() and not out.is_dir():
@@ -310,6 +335,9 @@ def _colorize(args: argparse.Namespace) -> None:
             raise ImageError(
                 f"{path}: {w}×{h} = {h * w:,} pixels, above the limit of {max_pixels:,}; resize it or pass a larger --max-pixels"
             )
+    from .runs import atomic_write, load_run  # PyTorch loads here, once every argument and input has been checked
+
+    run = load_run(run_dir)
     if several:
         out.mkdir(parents=True, exist_ok=True)
     how = {"decoding": args.decoding, "keep_luma": args.keep_luma}
@@ -334,11 +362,15 @@ def _palette_list(args: argparse.Namespace) -> None:
 
 
 def _export_onnx(args: argparse.Namespace) -> None:
-    from .export import export_onnx
     from .pretrained import resolve
+
+    run_dir = resolve(args.run)
+    if not Path(args.out).parent.is_dir():
+        raise ColorlibError(f"{Path(args.out).parent}: folder does not exist; create it or choose another -o")
+    from .export import export_onnx
     from .runs import load_run
 
-    out = export_onnx(load_run(resolve(args.run)), args.out)
+    out = export_onnx(load_run(run_dir), args.out)
     print(f"wrote {out} ({out.stat().st_size / 1e6:.2f} MB)")
 
 

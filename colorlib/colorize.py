@@ -14,17 +14,18 @@ import io
 import os
 import warnings
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
-import torch.nn.functional as F
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from .data import to_grey, with_luma
 from .errors import ImageError
-from .models import ColorNet, autocast_dtype
 from .palette import TEMPERATURE, Palette, check_decoding, decode_output
-from .runs import Run
+
+if TYPE_CHECKING:  # torch loads when a picture is coloured: the shell checks its arguments without it
+    from .models import ColorNet
+    from .runs import Run
 
 ImageLike = str | os.PathLike | Image.Image | np.ndarray | bytes
 MAX_PIXELS = 64_000_000  # beyond this colourisation needs tens of GB; pass max_pixels to override
@@ -120,7 +121,6 @@ def _open(source: Path | io.BytesIO, name: str) -> np.ndarray:
     return rgb
 
 
-@torch.no_grad()
 def colorize(
     run_or_image: Run | ColorNet | str | os.PathLike | ImageLike,
     image: ImageLike | None = None,
@@ -147,6 +147,12 @@ def colorize(
     With `return_probs=True` also returns the per-pixel palette probabilities, H×W×K float32.
     `precision="auto"` runs in bf16 on CPUs that do natively, else fp32; "fp32" switches bf16 off.
     """
+    import torch
+    import torch.nn.functional as F
+
+    from .models import ColorNet, autocast_dtype
+    from .runs import Run
+
     if image is None:  # colorize(picture): the default model
         from .pretrained import DEFAULT_RUN, resolve
 
@@ -192,9 +198,11 @@ def colorize(
     x = grey.to(device).contiguous(memory_format=torch.channels_last)
     was_training = model.training
     model.eval()
-    with torch.autocast(device.type, dtype=amp or torch.float32, enabled=amp is not None):
-        logits = model(x)[0, :, :hw, :ww]
-    model.train(was_training)
+    try:
+        with torch.no_grad(), torch.autocast(device.type, dtype=amp or torch.float32, enabled=amp is not None):
+            logits = model(x)[0, :, :hw, :ww]
+    finally:
+        model.train(was_training)
     colored = decode_output(logits.permute(1, 2, 0), model.config.objective, palette, decoding, temperature)
     if (hw, ww) != (h, w):  # smooth colour at full size: no palette blobs; the detail comes from the lightness
         up = F.interpolate(torch.from_numpy(colored).permute(2, 0, 1)[None].float(), size=(h, w), mode="bilinear")

@@ -10,13 +10,16 @@ import tarfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
 
-from .errors import DataError
+from .errors import DataError, did_you_mean
 from .palette import Palette
 from .unpickle import decode_keys, restricted_loads
+
+if TYPE_CHECKING:  # torch loads with the first tensor: class names and files are checked without it
+    import torch
 
 CLASSES: tuple[str, ...] = (
     "airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck",
@@ -239,7 +242,8 @@ def class_indices(classes: str | int | Iterable[str | int] | None) -> list[int]:
         elif isinstance(c, str) and c.strip().lower() == "all":
             out.update(range(len(CLASSES)))
         else:
-            raise DataError(f"unknown CIFAR-10 class {c!r}; choose from {', '.join(CLASSES)} (or 0..9, or 'all')")
+            raise DataError(f"unknown CIFAR-10 class {c!r};{did_you_mean(c, CLASSES)} "
+                            f"choose from {', '.join(CLASSES)} (or 0..9, or 'all')")  # fmt: skip
     if not out:
         raise DataError("no classes selected; name at least one CIFAR-10 class")
     return sorted(out)
@@ -339,11 +343,15 @@ class ColorData:
     @property
     def rgb(self) -> torch.Tensor:
         """The original colours as a uint8 tensor N×H×W×3 (no copy): a regression model's targets."""
+        import torch
+
         return torch.from_numpy(self.images)
 
     @classmethod
     def from_images(cls, images: np.ndarray, palette: Palette) -> ColorData:
         """Greyscale inputs and palette-index targets for uint8 RGB images N×H×W×3."""
+        import torch
+
         images = np.ascontiguousarray(images)
         grey = torch.from_numpy(to_grey(images)).unsqueeze(1)
         targets = torch.from_numpy(palette.quantize(images))

@@ -12,70 +12,12 @@ bottleneck. `skips` keeps any subset of the three, so what each carries can be m
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
 
 import torch
 from torch import nn
 
+from .config import ARCHS, OBJECTIVES, SKIPS, ModelConfig, parse_skips  # noqa: F401 - re-exported
 from .errors import ModelError
-
-ARCHS: tuple[str, ...] = ("cnn", "unet")
-OBJECTIVES: tuple[str, ...] = ("classify", "regress")
-# The UNet's three skips, named after what they carry: down2's 8×8 features into up1, down1's
-# 16×16 features into up2, and the grey input itself into the final conv.
-SKIPS: tuple[str, ...] = ("down2", "down1", "grey")
-
-
-def parse_skips(skips: str | Sequence[str] | None, arch: str = "unet") -> tuple[str, ...]:
-    """Skip names in canonical order from 'all', 'none', 'down1,grey' or a list; None: the arch's own."""
-    if skips is None:
-        return SKIPS if arch == "unet" else ()
-    names = skips.split(",") if isinstance(skips, str) else list(skips)
-    names = [str(n).strip().lower() for n in names if str(n).strip()]
-    if names == ["all"]:
-        return SKIPS
-    if names == ["none"] or not names:
-        return ()
-    unknown = [n for n in names if n not in SKIPS]
-    if unknown:
-        raise ModelError(f"unknown skip {unknown[0]!r}; use all, none, or a comma-separated subset of {', '.join(SKIPS)}")
-    return tuple(n for n in SKIPS if n in names)
-
-
-@dataclass(frozen=True)
-class ModelConfig:
-    arch: str = "unet"  # "cnn" or "unet"
-    num_colors: int = 32  # K, the palette size: one output channel per colour
-    nf: int = 32  # base width: blocks have nf, 2nf, 2nf, nf, 3 channels
-    kernel: int = 3
-    # "classify": logits over the K palette colours (cross-entropy); "regress": the RGB colour in
-    # [0, 1] directly (mean squared error), the CSC321 assignment's baseline the palette replaces.
-    objective: str = "classify"
-    # Which UNet skips exist (see SKIPS); None means the architecture's own: all for the UNet, none
-    # for the CNN. A UNet with no skips is the CNN, layer for layer.
-    skips: tuple[str, ...] | None = None
-
-    def __post_init__(self) -> None:
-        if self.arch not in ARCHS:
-            raise ModelError(f"unknown architecture {self.arch!r}; use one of {', '.join(ARCHS)}")
-        if self.objective not in OBJECTIVES:
-            raise ModelError(f"unknown objective {self.objective!r}; use one of {', '.join(OBJECTIVES)}")
-        skips = parse_skips(self.skips, self.arch)
-        if self.arch == "cnn" and skips:
-            raise ModelError(f"the cnn has no skip connections (got skips {','.join(skips)}); use --arch unet")
-        object.__setattr__(self, "skips", skips)  # frozen: normalise once, here
-        if not 2 <= self.num_colors <= 256:
-            raise ModelError(f"num_colors must be 2..256, got {self.num_colors}")
-        if self.nf < 1 or self.kernel < 1 or self.kernel % 2 == 0:
-            raise ModelError(f"nf must be ≥ 1 and kernel odd, got nf={self.nf}, kernel={self.kernel}")
-
-    @property
-    def out_channels(self) -> int:
-        """K logits per pixel, or 3 colour channels for a regression model."""
-        return 3 if self.objective == "regress" else self.num_colors
-
-    def to_dict(self) -> dict:
-        return {**asdict(self), "skips": list(self.skips)}
 
 
 class Block(nn.Sequential):

@@ -20,7 +20,7 @@ import numpy as np
 if TYPE_CHECKING:  # torch loads only where a palette meets a model: `colorlib palette list` stays quick
     import torch
 
-from .errors import PaletteError
+from .errors import PaletteError, did_you_mean
 from .unpickle import load_npy
 
 Space = Literal["rgb", "lab"]
@@ -401,6 +401,7 @@ def load_palette(name_or_path: str | os.PathLike, space: Space | None = None) ->
         raise PaletteError(f"shipped palette {key!r} is missing from this installation; reinstall colorlib")
     if not Path(key).exists():
         raise PaletteError(
-            f"{key}: neither a palette file nor a shipped palette name ({', '.join(shipped_palettes())})"
+            f"{key}: neither a palette file nor a shipped palette name;{did_you_mean(key, shipped_palettes())} "
+            f"the shipped palettes are {', '.join(shipped_palettes())}"
         )
     return Palette.load(key, space or "rgb")

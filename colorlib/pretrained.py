@@ -18,7 +18,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .errors import RunError
+from .errors import RunError, did_you_mean
 
 if TYPE_CHECKING:  # runs (and torch) load only when a run is: `colorlib pretrained list` stays quick
     from .runs import Run
@@ -61,6 +61,13 @@ def describe(name: str) -> str:
     return f"{name:<28} {what}; {split} {last.get('val_loss_name', 'cross-entropy')} {last['val_loss']:.3f}"
 
 
+def unknown_run(name: str | Path) -> str:
+    """The end of an unknown-run message: the closest shipped names, and where the rest are listed."""
+    names = pretrained_names()
+    close = did_you_mean(Path(name).name, names)
+    return f"{close or ' no shipped run is named like it;'} `colorlib pretrained list` shows all {len(names)}"
+
+
 def resolve(name_or_dir: str | Path) -> Path:
     """The folder of a run given as a directory or a shipped run's name; a clear error otherwise."""
     path = Path(name_or_dir)
@@ -68,8 +75,7 @@ def resolve(name_or_dir: str | Path) -> Path:
         return path
     if str(name_or_dir) in pretrained_names():
         return FOLDER / str(name_or_dir)
-    raise RunError(f"{name_or_dir}: neither a run directory nor a shipped run; the shipped runs are "
-                   f"{', '.join(pretrained_names())}")  # fmt: skip
+    raise RunError(f"{name_or_dir}: neither a run directory nor a shipped run;{unknown_run(name_or_dir)}")
 
 
 def pretrained(arch: str = "unet", cls: str = "horse", colors: int = 32, variant: str | None = None) -> Run:
@@ -78,5 +84,5 @@ def pretrained(arch: str = "unet", cls: str = "horse", colors: int = 32, variant
 
     name = f"{arch}_{cls}{colors}" + (f"_{variant}" if variant else "")
     if not (FOLDER / name / "config.json").is_file():
-        raise RunError(f"no shipped run {name!r}; the shipped runs are {', '.join(pretrained_names())}")
+        raise RunError(f"no shipped run {name!r};{unknown_run(name)}")
     return load_run(FOLDER / name)

@@ -23,7 +23,7 @@ import time
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -34,83 +34,15 @@ from torch.nn.parallel import DistributedDataParallel
 from tqdm.auto import tqdm
 
 from . import runs
+from .config import _LEGACY, _RESUME_KEYS, PRECISIONS, SCHEDULES, VAL_SPLITS, TrainConfig  # noqa: F401 - re-exported
 from .data import HOLDOUT_FRACTION, ColorData, load_cifar10, split_holdout
-from .errors import ColorlibError, RunError, TrainingError
+from .errors import RunError, TrainingError
 from .metrics import evaluate, predict
 from .models import ColorNet, ModelConfig, autocast_dtype, parse_skips, pick_device
 from .palette import Palette, load_palette
 from .runs import Run, Snapshots
 
-SCHEDULES = ("constant", "onecycle")
 RUN_FILES = (runs.CONFIG, runs.HISTORY, runs.WEIGHTS, runs.SNAPSHOTS, runs.CHECKPOINT, runs.LOSS_FIGURE)
-PRECISIONS = ("auto", "bf16", "fp32")
-VAL_SPLITS = ("holdout", "test")
-# Settings that must agree for --resume to continue a run rather than start a different one.
-_RESUME_KEYS = ("arch", "classes", "palette", "palette_space", "batch_size", "lr", "seed", "schedule", "nf",
-                "snapshot_count", "drop_grey", "val_split", "split_seed", "precision", "channels_last", "rebalance",
-                "objective", "skips")  # fmt: skip
-# What runs saved before a setting existed used instead (they validated on the test split).
-_LEGACY = {"objective": "classify", "split_seed": 0}
-
-
-@dataclass
-class TrainConfig:
-    arch: str = "unet"  # "cnn" or "unet"
-    classes: list[str] = field(default_factory=lambda: ["horse"])
-    palette: str = "horse32"  # a shipped palette name or a .npy path
-    palette_space: str | None = None  # None: the shipped palette's own space, else "rgb"
-    epochs: int = 10
-    batch_size: int = 100
-    lr: float = 1e-3
-    seed: int = 0
-    schedule: str = "constant"  # or "onecycle" (peaks at lr)
-    nf: int = 32
-    snapshot_count: int = 10  # validation images whose predictions are kept every epoch
-    drop_grey: bool = False  # drop images that are already greyscale (R=G=B)
-    # "holdout": a seeded 10% of the classes' training images, so the test split stays untouched for
-    # the final report; "test": the class's test split, the original project's protocol.
-    val_split: str = "holdout"
-    split_seed: int = 0  # which images form the holdout (the same for every training seed)
-    objective: str = "classify"  # or "regress": a 3-channel colour head and mean squared error
-    skips: str | None = None  # UNet skips kept: "all", "none" or e.g. "down1,grey"; None: the arch's own
-    device: str = "auto"
-    precision: str = "auto"  # "auto": bf16 autocast where the hardware has it, else fp32; or "bf16", "fp32"
-    channels_last: bool = True  # NHWC activations: faster convolutions on CPU and GPU
-    rebalance: float | None = None  # λ of Zhang et al.'s class rebalancing (0.5 in the paper); None: plain CE
-
-    def validate(self) -> None:
-        for name in ("epochs", "batch_size"):
-            value = getattr(self, name)
-            if not isinstance(value, int) or value <= 0:
-                raise TrainingError(f"{name} must be a positive integer, got {value!r}")
-        if not (isinstance(self.lr, (int, float)) and math.isfinite(self.lr) and self.lr > 0):
-            raise TrainingError(f"lr must be a positive number, got {self.lr!r}")
-        if self.schedule not in SCHEDULES:
-            raise TrainingError(f"unknown schedule {self.schedule!r}; use one of {', '.join(SCHEDULES)}")
-        if self.precision not in PRECISIONS:
-            raise TrainingError(f"unknown precision {self.precision!r}; use one of {', '.join(PRECISIONS)}")
-        if self.snapshot_count < 0:
-            raise TrainingError(f"snapshot_count must be ≥ 0, got {self.snapshot_count}")
-        if self.rebalance is not None and not (isinstance(self.rebalance, (int, float)) and 0 <= self.rebalance <= 1):
-            raise TrainingError(f"rebalance λ must lie in [0, 1] (0.5 in Zhang et al.), got {self.rebalance!r}")
-        if self.val_split not in VAL_SPLITS:
-            raise TrainingError(f"unknown validation split {self.val_split!r}; use one of {', '.join(VAL_SPLITS)}")
-        if not isinstance(self.split_seed, int) or self.split_seed < 0:
-            raise TrainingError(f"split_seed must be a non-negative integer, got {self.split_seed!r}")
-        try:
-            model = ModelConfig(self.arch, 2, self.nf, objective=self.objective, skips=self.skips)  # checks all four
-        except ColorlibError as e:
-            raise TrainingError(str(e)) from None
-        if self.rebalance is not None and self.objective == "regress":
-            raise TrainingError("rebalance weights the palette's colours, and a regression model has none; drop --rebalance")
-        self.skips = ",".join(model.skips) or "none"  # one spelling, so resuming compares like with like
-
-    @property
-    def loss_names(self) -> tuple[str, str]:
-        """What the training and the validation curves measure (they differ for rebalanced runs)."""
-        if self.objective == "regress":
-            return "mean squared error", "mean squared error"
-        return ("weighted cross-entropy" if self.rebalance is not None else "cross-entropy"), "cross-entropy"
 
 
 REBALANCE_SIGMA = 5.0  # Zhang et al.'s smoothing of the colour prior, in CIELAB units

@@ -181,6 +181,42 @@ def test_quick_commands_do_not_load_torch(argv):
     assert result.returncode == 0, result.stderr
 
 
+TYPOS = {  # argv, what the one line must say: each is refused before PyTorch is imported
+    "train-epochs": (["train", "--epochs", "0", "--out", "{tmp}/r"], "epochs must be a positive integer"),
+    "train-class": (["train", "--classes", "hrose", "--out", "{tmp}/r"], "did you mean horse?"),
+    "train-palette": (["train", "--palette", "hrose32", "--out", "{tmp}/r"], "did you mean horse32 or"),
+    "train-no-data": (["train", "--data", "{tmp}/nodata", "--out", "{tmp}/r"], "CIFAR-10 not found"),
+    "train-skips": (["train", "--arch", "unet", "--skips", "dwn1", "--out", "{tmp}/r"], "dwn1"),
+    "evaluate-run": (["evaluate", "unet_hrse32"], "did you mean unet_horse32"),
+    "evaluate-decoding": (["evaluate", "unet_horse32", "--decoding", "annealed-mean", "--temperature", "0"],
+                          "temperature"),
+    "colorize-run": (["colorize", "--run", "unet_hrse32", "{tmp}/x.png", "-o", "{tmp}/y.png"], "did you mean"),
+    "colorize-image": (["colorize", "{tmp}/missing.png", "-o", "{tmp}/y.png"], "missing.png"),
+    "colorize-scale": (["colorize", "{tmp}/x.png", "--scale", "tiny", "-o", "{tmp}/y.png"], "--scale must be"),
+    "colorize-out": (["colorize", "{tmp}/x.png", "-o", "{tmp}/nowhere/y.png"], "does not exist"),
+    "cross-class": (["cross-class", "unet_horse32", "unet_ct32"], "did you mean unet_cat32"),
+    "palette-fit": (["palette", "fit", "--colors", "1", "-o", "{tmp}/p.npy"], "2 to 256 colours"),
+    "palette-error": (["palette", "error", "hrose32"], "did you mean horse32 or horse32-lab?"),
+    "export-onnx": (["export-onnx", "unet_hrse32", "-o", "{tmp}/m.onnx"], "did you mean unet_horse32"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("name", TYPOS)
+def test_a_typo_is_refused_in_one_line_before_torch_loads(name, tmp_path):
+    """A mistyped argument costs a fraction of a second: one line naming it, exit 1, PyTorch never imported."""
+    argv, needle = TYPOS[name]
+    argv = [a.replace("{tmp}", str(tmp_path)) for a in argv]
+    Image.new("L", (8, 8), 90).save(tmp_path / "x.png")
+    probe = (f"import sys\nfrom colorlib.cli import main\ncode = main({argv!r})\n"
+             "assert 'torch' not in sys.modules, 'torch was imported'\nsys.exit(code)")  # fmt: skip
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120,
+                            env={**os.environ, "COLORLIB_DATA": str(tmp_path / "nodata")})  # fmt: skip
+    assert result.returncode == 1, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("colorlib: error: ") and needle in lines[0], result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["x.png"]  # nothing written
+
+
 def test_a_reader_that_leaves_early_is_no_error():
     """`colorlib pretrained list | head -1`: the pipe closes before colorlib has written; it exits quietly."""
     read, write = os.pipe()
@@ -201,7 +237,7 @@ def test_pretrained_list_and_run_names():
     assert [line.split()[0] for line in lines] == pretrained_names()
     assert any(line.startswith("unet_horse32 ") and "UNet, horse, horse32 palette" in line for line in lines)
     assert resolve("unet_horse32") == FOLDER / "unet_horse32" and resolve(FOLDER / "cnn_cat16") == FOLDER / "cnn_cat16"
-    shipped = "the shipped runs are cnn_all32, cnn_cat16"
+    shipped = "did you mean unet_horse32 or unet_horse32_lab\\? `colorlib pretrained list` shows all"
     with pytest.raises(RunError, match=f"unet_hrse32: neither a run directory nor a shipped run; {shipped}"):
         resolve("unet_hrse32")
 
@@ -288,7 +324,7 @@ def test_colorize_one_command_run_names_and_the_older_form(trained, tmp_path, mo
     assert {tuple(c) for c in native.reshape(-1, 3).tolist()} <= palette  # the original way: palette colours
     for argv, needle in [
         (["colorize", "unet_zebra32", tmp_path / "photo.png", "-o", tmp_path / "z.png"],
-         "unet_zebra32: neither a run directory nor a shipped run; the shipped runs are cnn_all32, cnn_cat16, "),
+         "unet_zebra32: neither a run directory nor a shipped run; did you mean "),
         (["colorize", "--run", "nope", tmp_path / "photo.png", "-o", tmp_path / "z.png"], "nope: neither a run directory"),
         (["colorize", "unet_horse16", "-o", tmp_path / "z.png"], "unet_horse16 is a run; name at least one image"),
         (["colorize", tmp_path / "photo.png", "--scale", "tiny", "-o", tmp_path / "z.png"], "--scale must be native, auto or"),

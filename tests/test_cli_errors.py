@@ -330,7 +330,7 @@ CASES = [
                    id=f"palette-run-k-mismatch-{cmd}") for cmd, command in RUN_COMMANDS.items()],
     # -- runs: evaluate RUN, colorize RUN (damaged copies of an exported run) ------------------------------
     *[case for cmd, command in RUN_COMMANDS.items() for case in [
-        pytest.param(command, ["{tmp}/nope", "neither a run directory nor a shipped run", "unet_horse32"],
+        pytest.param(command, ["{tmp}/nope", "neither a run directory nor a shipped run", "`colorlib pretrained list` shows all"],
                      lambda ctx: setattr(ctx, "run", ctx.tmp / "nope"),
                      id=f"run-missing-{cmd}"),
         pytest.param(command, ["{run}/config.json: missing", "colorlib run directory"], run_file("config.json", lambda c: None),

@@ -198,7 +198,7 @@ def test_default_run_and_run_names(run, monkeypatch, tmp_path):
     np.testing.assert_array_equal(colorize(rgb), colorize(horse16, rgb))  # no run named: the default
     np.testing.assert_array_equal(colorize("unet_horse16", rgb), colorize(horse16, rgb))  # a shipped name
     np.testing.assert_array_equal(colorize(shipped.FOLDER / "unet_horse16", rgb), colorize(horse16, rgb))  # a folder
-    with pytest.raises(RunError, match="unet_zebra32: neither a run directory nor a shipped run; the shipped runs are"):
+    with pytest.raises(RunError, match="unet_zebra32: neither a run directory nor a shipped run; did you mean unet_"):
         colorize("unet_zebra32", rgb)
     with pytest.raises(ImageError, match="takes a Run"):
         colorize(42, rgb)

@@ -84,7 +84,8 @@ def test_the_default_model_is_a_general_run():
 
 
 def test_unknown_pretrained_run():
-    with pytest.raises(RunError, match="no shipped run 'resnet_horse32'; the shipped runs are cnn_all32, cnn_cat16"):
+    expected = "no shipped run 'resnet_horse32'; did you mean unet_horse32 or unet_horse32_lab\\? `colorlib pretrained list`"
+    with pytest.raises(RunError, match=expected):
         pretrained("resnet", "horse", 32)
 
 
