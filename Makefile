@@ -14,8 +14,13 @@ $(LAB_SETTINGS): jupyterlab/overrides.json $(VENV)/.installed
 	mkdir -p $(dir $@)
 	cp $< $@
 
+# TORCH_INDEX=https://download.pytorch.org/whl/cpu (e.g. `make test TORCH_INDEX=...`): PyTorch from its own
+# CPU-only index first, which leaves out the ~4 GB of CUDA libraries a plain install brings on Linux.
+# Unset (the default), PyTorch comes from the usual package index like everything else.
+TORCH_INDEX ?=
 $(VENV)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(if $(TORCH_INDEX),$(BIN)/python -m pip install --quiet --disable-pip-version-check --index-url $(TORCH_INDEX) torch torchvision)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
 	touch $@
 
@@ -42,4 +47,4 @@ site: install $(WEB_JS)
 
 test: install $(LAB_SETTINGS) $(WEB_JS)
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest --nbval-lax tests notebooks
+	$(BIN)/python -m pytest -rs --nbval-lax tests notebooks

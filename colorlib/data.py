@@ -141,7 +141,8 @@ def _by_hand(root: Path) -> str:
     url, md5 = archive_source()
     return (
         f"download {url} yourself (md5 {md5}), unpack it with `tar -xzf {ARCHIVE} -C {root}` (or into any folder) "
-        f"and point colorlib at the folder holding cifar-10-batches-py/ with COLORLIB_DATA=DIR or --data DIR"
+        f"and point colorlib at the folder holding cifar-10-batches-py/: COLORLIB_DATA=DIR, --data DIR in the shell, "
+        f"root=DIR in Python; or download from a mirror with COLORLIB_CIFAR_URL (and COLORLIB_CIFAR_MD5 for its md5)"
     )
 
 

@@ -67,6 +67,8 @@ def test_missing_data_says_how_to_get_it(tmp_path, monkeypatch):
     with pytest.raises(DataError, match="COLORLIB_DATA") as info:
         load_cifar10("cat")
     assert "--download" in str(info.value) and str(tmp_path / "nowhere") in str(info.value)
+    for way in ("--data DIR", "root=DIR", "COLORLIB_CIFAR_URL", "COLORLIB_CIFAR_MD5"):  # shell, notebook, a mirror
+        assert way in str(info.value), way
 
 
 def test_env_var_and_explicit_root(fake_cifar, monkeypatch):
@@ -177,7 +179,7 @@ def test_an_offline_download_says_why_and_gives_url_md5_and_unpacking(tmp_path, 
     message = str(info.value)
     assert message.startswith(f"downloading CIFAR-10 from http://127.0.0.1:{port}/cifar-10-python.tar.gz into")
     assert "refused" in message.lower() and "md5 c58f30108f718f92721af3b95e74349a" in message
-    assert "tar -xzf cifar-10-python.tar.gz" in message and "COLORLIB_DATA=DIR" in message
+    assert "tar -xzf cifar-10-python.tar.gz" in message and "COLORLIB_DATA=DIR" in message and "root=DIR" in message
     assert "--download" not in message and "not found" not in message
 
 

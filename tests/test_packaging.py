@@ -1,4 +1,6 @@
 import re
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -34,3 +36,23 @@ def test_console_script_and_shipped_palettes_are_declared():
     config = tomllib.loads((REPO / "pyproject.toml").read_text())
     assert config["project"]["scripts"]["colorlib"] == "colorlib.cli:main"
     assert config["tool"]["hatch"]["build"]["targets"]["wheel"]["force-include"]["palettes"] == "colorlib/palettes"
+
+
+def _make_dry_run(*args: str) -> list[str]:
+    """The commands `make -n` would run for a fresh venv (nothing is run or installed)."""
+    venv = REPO / "build" / "no-such-venv"
+    result = subprocess.run(["make", "-n", *args, f"VENV={venv}"], cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.splitlines()
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
+def test_make_test_prints_why_tests_skip_and_offers_a_cpu_only_torch():
+    """`make test` reports each skip's reason (-rs); TORCH_INDEX installs PyTorch from that index first, unset none."""
+    pytest_line = [line for line in _make_dry_run("test") if " -m pytest " in line]
+    assert len(pytest_line) == 1 and " -rs " in pytest_line[0], pytest_line
+    plain = [line for line in _make_dry_run("install") if "pip install" in line]
+    assert len(plain) == 1 and "--index-url" not in plain[0]  # the default needs only the usual index
+    cpu = "https://download.pytorch.org/whl/cpu"
+    routed = [line for line in _make_dry_run("install", f"TORCH_INDEX={cpu}") if "pip install" in line]
+    assert len(routed) == 2 and f"--index-url {cpu} torch torchvision" in routed[0] and "-e '.[dev]'" in routed[1]
