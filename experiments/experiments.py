@@ -390,7 +390,7 @@ def plain_words(differences: list[dict]) -> list[str]:
     out = []
     for title, ds in by.items():
         real = [d for d in ds if d["real"]]
-        noise = [LABELS[d["measure"]] for d in ds if not d["real"]]  # nominal-only differences are noise here
+        noise = [LABELS[d["measure"]] for d in ds if not d["real"]]  # nominal-only differences are not real either
         wins_a = [LABELS[d["measure"]] for d in real if d["better"] == d["a"]]
         wins_b = [LABELS[d["measure"]] for d in real if d["better"] == d["b"]]
         parts = []
@@ -399,7 +399,7 @@ def plain_words(differences: list[dict]) -> list[str]:
         if wins_b:
             parts.append(f"B is better on {', '.join(wins_b)}")
         if noise:
-            parts.append(f"within noise on {', '.join(noise)}")
+            parts.append(f"no real difference on {', '.join(noise)}")
         out.append(f"- **{title}**: " + "; ".join(parts) + ".")
     return out
 
