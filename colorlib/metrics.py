@@ -9,6 +9,7 @@ accuracies are None.
 
 from __future__ import annotations
 
+import copy
 import math
 from collections.abc import Mapping, Sequence
 
@@ -39,8 +40,15 @@ def objective(model: nn.Module) -> str:
     return getattr(getattr(model, "config", None), "objective", "classify")
 
 
-def _outputs(model: nn.Module, grey: torch.Tensor, batch_size: int, device: torch.device):
-    """(start index, float output) batch by batch, with `model` in eval mode and restored afterwards."""
+def _outputs(model: nn.Module, grey: torch.Tensor, batch_size: int, device: torch.device, exact: bool = True):
+    """(start index, float output) batch by batch, with `model` in eval mode and restored afterwards.
+
+    `exact` on a CPU runs a float64 copy of the model: fp32 convolutions round differently in AVX2, AVX-512
+    and AMX kernels, so a score's last digits would depend on the CPU; in float64 they do not (about 10%
+    slower here, where the picture measures dominate). GPUs, and training's validation, run the model as it is.
+    """
+    if exact and device.type == "cpu":
+        model, grey = copy.deepcopy(model).double(), grey.double()
     was_training = model.training
     model.eval()
     try:
@@ -57,18 +65,20 @@ def evaluate(
     targets: torch.Tensor,
     batch_size: int = 100,  # small batches stay in cache: faster than large ones on CPUs
     device: torch.device | str | None = None,
+    exact: bool = True,
 ) -> dict[str, float | int]:
     """The validation loss of `model` (in eval mode) over all pixels of all images.
 
     Classifiers: `targets` are palette indices N×H×W; gives cross-entropy and pixel accuracy.
     Regression models: `targets` are the uint8 RGB pictures N×H×W×3; gives the mean squared error
-    of colours in [0, 1].
+    of colours in [0, 1]. `exact=True` scores the same on every CPU (float64 there); training's
+    validation passes False and runs in the model's own dtype, as its steps do.
     """
     device = torch.device(device) if device is not None else next(model.parameters()).device
     regress = objective(model) == "regress"
     loss_sum = torch.zeros((), dtype=torch.float64, device=device)
     correct = torch.zeros((), dtype=torch.int64, device=device)
-    for i, out in _outputs(model, grey, batch_size, device):
+    for i, out in _outputs(model, grey, batch_size, device, exact):
         y = targets[i : i + batch_size].to(device)
         flat = out.permute(0, 2, 3, 1).reshape(-1, out.shape[1])  # N·H·W × C: no copy if channels_last
         if regress:
@@ -86,14 +96,14 @@ def evaluate(
     }
 
 
-def predict(model: nn.Module, grey: torch.Tensor, batch_size: int = 100) -> torch.Tensor:
+def predict(model: nn.Module, grey: torch.Tensor, batch_size: int = 100, exact: bool = True) -> torch.Tensor:
     """For grey images N×1×H×W, on the CPU: the most likely palette index per pixel (uint8 N×H×W),
-    or for a regression model its colour (uint8 RGB N×H×W×3)."""
+    or for a regression model its colour (uint8 RGB N×H×W×3). `exact` as for `evaluate`."""
     device = next(model.parameters()).device
+    outputs = _outputs(model, grey, batch_size, device, exact)
     if objective(model) == "regress":
-        return torch.cat([torch.from_numpy(decode_output(out.permute(0, 2, 3, 1), "regress"))
-                          for _, out in _outputs(model, grey, batch_size, device)])  # fmt: skip
-    return torch.cat([out.argmax(1).to(torch.uint8).cpu() for _, out in _outputs(model, grey, batch_size, device)])
+        return torch.cat([torch.from_numpy(decode_output(out.permute(0, 2, 3, 1), "regress")) for _, out in outputs])
+    return torch.cat([out.argmax(1).to(torch.uint8).cpu() for _, out in outputs])
 
 
 def quantization_error(images: np.ndarray, palette: Palette) -> float:

@@ -288,8 +288,9 @@ def train(
                     f"training diverged at epoch {epoch} (loss {train_loss}); the run keeps epoch "
                     f"{epoch - 1}. Lower --lr and resume, or start over with --force"
                 )
-            val = evaluate(model, val_grey, val_targets)
-            predictions.append(predict(model, val_grey[: config.snapshot_count]))
+            # validation runs as the steps do (fp32, on the training device), not in metrics' exact float64
+            val = evaluate(model, val_grey, val_targets, exact=False)
+            predictions.append(predict(model, val_grey[: config.snapshot_count], exact=False))
             history.append({
                 "epoch": epoch,
                 "train_loss": train_loss,

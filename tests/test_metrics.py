@@ -310,3 +310,38 @@ def test_palettes_with_the_same_colours_share_one_lookup_table():
     assert with_lab - held >= table
     assert all(np.array_equal(r, results[0]) for r in results)
     assert palettes[0]._table is palettes[5]._table and other._table is not palettes[0]._table
+
+
+def _scores_under_both_kernels(model, palette, images, **how) -> list[dict]:
+    """`score` with oneDNN's fp32 convolutions and with PyTorch's own: two ways of rounding, as two CPUs round."""
+    out = []
+    for onednn in (True, False):
+        with torch.backends.mkldnn.flags(enabled=onednn):
+            out.append(score(model, palette, images, per_image=True, **how))
+    return out
+
+
+@pytest.mark.parametrize("how", [{}, {"decoding": "annealed-mean"}, {"keep_luma": True}])
+def test_scores_do_not_depend_on_which_convolution_kernels_run(how):
+    """Issue 22 (15): a chapter's checked figure came out 10.174 on one CPU and 10.175 on another. fp32
+    convolutions round differently on AVX2, AVX-512 and AMX; scores, run in float64 on a CPU, do not."""
+    torch.manual_seed(0)
+    model = build("unet", 16)  # full width: small convolutions may not reach oneDNN at all
+    for m in model.modules():  # BatchNorm statistics of a trained model, not the identity of a new one
+        if isinstance(m, torch.nn.BatchNorm2d):
+            m.running_mean.uniform_(-0.5, 0.5)
+            m.running_var.uniform_(0.5, 2.0)
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 256, (12, 32, 32, 3), dtype=np.uint8)
+    palette = Palette(rng.integers(0, 256, (16, 3), dtype=np.uint8))
+    first, second = _scores_under_both_kernels(model, palette, images, **how)
+    for key in ("cross_entropy", "psnr", "ssim", "delta_e", "colourfulness", "pixel_accuracy"):
+        assert first[key] == pytest.approx(second[key], rel=1e-12, abs=1e-12), key
+    np.testing.assert_allclose(first["per_image"]["cross_entropy"], second["per_image"]["cross_entropy"], rtol=1e-12)
+    grey = ColorData.from_images(images, palette).grey
+    fp32 = []
+    for onednn in (True, False):  # the same model in fp32 (training's validation) does round differently
+        with torch.backends.mkldnn.flags(enabled=onednn):
+            fp32.append(evaluate(model, grey, ColorData.from_images(images, palette).targets, exact=False)["cross_entropy"])
+    assert fp32[0] != fp32[1]
+    assert model.training and next(model.parameters()).dtype == torch.float32  # the model itself untouched

@@ -54,3 +54,47 @@ def test_every_chapter_has_the_template_and_a_worked_solution():
         outputs = "".join("".join(o.get("text", "")) for c in json.loads(solution.read_text())["cells"]
                           for o in c.get("outputs", []))  # fmt: skip
         assert "✓ Right" in outputs and "✗" not in outputs, f"{solution.name}: a check does not accept its answer"
+
+
+def _model_outputs_in(cells: list[str]) -> list[tuple[int, set[str]]]:
+    """For each code cell, the names it reads that hold a network's raw fp32 output: assigned from a
+    direct `model(...)` / `run.model(...)` call, or computed from such a name in any earlier cell."""
+    import ast
+
+    def calls_model(node) -> bool:
+        return any(isinstance(n, ast.Call) and ((isinstance(n.func, ast.Attribute) and n.func.attr == "model")
+                   or (isinstance(n.func, ast.Name) and n.func.id == "model")) for n in ast.walk(node))  # fmt: skip
+
+    tainted: set[str] = set()
+    out = []
+    for source in cells:
+        lines = [line for line in source.splitlines() if not line.lstrip().startswith(("%", "!"))]
+        tree = ast.parse("\n".join(lines))
+        read = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+        uses = (read & tainted) | ({"model(...)"} if calls_model(tree) else set())
+        out.append((len(out), uses))
+        for node in ast.walk(tree):
+            if isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.For)):
+                value = node.iter if isinstance(node, ast.For) else node.value
+                names = {n.id for n in ast.walk(value) if isinstance(n, ast.Name)}
+                if calls_model(value) or names & tainted:
+                    targets = node.targets if isinstance(node, ast.Assign) else [getattr(node, "target", node)]
+                    tainted |= {n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)}
+    return out
+
+
+def test_no_checked_output_depends_on_the_cpus_rounding():
+    """Issue 22 (15): nbval compares every NBVAL_CHECK_OUTPUT cell's output with the saved one, so it must be
+    the same on every CPU. A network run directly in fp32 rounds differently on AVX2, AVX-512 and AMX
+    (colorlib.metrics scores in float64 on CPUs for this reason: tests/test_metrics.py checks it), so a
+    checked cell may not print anything computed from a direct model call."""
+    assert _model_outputs_in(["logits = run.model(x)\nbest = logits.argmax(1)", "print(best.sum())", "print(1)"]) == [
+        (0, {"model(...)"}), (1, {"best"}), (2, set())]  # fmt: skip
+    offenders = []
+    for path in sorted(NOTEBOOKS.glob("*.ipynb")) + sorted((NOTEBOOKS / "solutions").glob("*.ipynb")):
+        cells = [c for c in json.loads(path.read_text())["cells"] if c["cell_type"] == "code"]
+        sources = ["".join(c["source"]) for c in cells]
+        for i, uses in _model_outputs_in(sources):
+            if "NBVAL_CHECK_OUTPUT" in sources[i] and uses:
+                offenders.append(f"{path.name} code cell {i}: {sorted(uses)}")
+    assert not offenders, "checked cells that print a direct fp32 model output:\n" + "\n".join(offenders)
