@@ -42,21 +42,35 @@ def _png(rgb: np.ndarray) -> bytes:
     return buf.getvalue()
 
 
-def png_tag(rgb: np.ndarray, scale: float = 3, alt: str = "") -> str:
-    """An <img> holding `rgb` as an inline PNG, enlarged `scale`× with crisp (pixelated) edges."""
+def png_tag(rgb: np.ndarray, scale: float = 3, alt: str = "", shrink: bool = False) -> str:
+    """An <img> holding `rgb` as an inline PNG, enlarged `scale`× with crisp (pixelated) edges.
+
+    `shrink=True` lets it narrow (keeping its aspect) to fit a narrower container instead of being cut.
+    """
     data = base64.b64encode(_png(rgb)).decode()
     h, w = rgb.shape[:2]
-    return (f'<img alt="{alt}" src="data:image/png;base64,{data}" '
-            f'style="width:{w * scale:g}px;height:{h * scale:g}px;image-rendering:pixelated;max-width:none">')  # fmt: skip
+    size = (f"width:{w * scale:g}px;max-width:100%;height:auto;aspect-ratio:{w}/{h}" if shrink
+            else f"width:{w * scale:g}px;height:{h * scale:g}px;max-width:none")  # fmt: skip
+    return f'<img alt="{alt}" src="data:image/png;base64,{data}" style="{size};image-rendering:pixelated">'
+
+
+LABEL_WIDTH = 108  # LABEL_STYLE's 100 px and its 8 px of padding
 
 
 def _rows(rows: Sequence[tuple[str, np.ndarray]], scale: float) -> W.HTML:
-    """A table of labelled image rows (each n×H×W×3), one HTML widget."""
+    """A table of labelled image rows (each n×H×W×3), one HTML widget, narrowing to fit a narrow output area.
+
+    A fixed table layout gives the label its width and the pictures the rest, so in a JupyterLab
+    beside its side panel the tenth picture shrinks with the others rather than being cut off.
+    """
+    grids = [(label, image_grid([images])) for label, images in rows]
+    widest = max(grid.shape[1] for _, grid in grids) * scale + LABEL_WIDTH
     cells = "".join(
-        f'<tr><td style="{LABEL_STYLE}">{label}</td><td>{png_tag(image_grid([images]), scale, label)}</td></tr>'
-        for label, images in rows
+        f'<tr><td style="{LABEL_STYLE}">{label}</td><td style="padding:0">{png_tag(grid, scale, label, shrink=True)}</td></tr>'
+        for label, grid in grids
     )
-    return W.HTML(f'<table style="border-collapse:collapse;margin:0">{cells}</table>')
+    return W.HTML(f'<table style="border-collapse:collapse;margin:0;table-layout:fixed;width:100%;max-width:{widest:g}px">'
+                  f'<colgroup><col style="width:{LABEL_WIDTH}px"><col></colgroup>{cells}</table>')  # fmt: skip
 
 
 def _loss_with_marker(histories: list[list[dict]], labels: list[str], title: str, epochs: int, dpi: int = 70):
@@ -74,8 +88,11 @@ def _loss_with_marker(histories: list[list[dict]], labels: list[str], title: str
     box = ax.get_window_extent()
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi)
-    image = W.HTML(f'<img src="data:image/png;base64,{base64.b64encode(buf.getvalue()).decode()}" '
-                   f'style="width:{width}px;height:{height}px">', layout=W.Layout(grid_area="plot"))  # fmt: skip
+    picture = W.HTML(f'<img src="data:image/png;base64,{base64.b64encode(buf.getvalue()).decode()}" '
+                     f'style="width:{width}px;height:{height}px;max-width:none;display:block">')  # fmt: skip
+    # The picture sits in a one-page Stack, as each marker does: the same widget nesting, hence the same
+    # offsets in every renderer (JupyterLab indents an HTML widget inside a box where the static page does not).
+    image = W.Stack([picture], selected_index=0, layout=W.Layout(grid_area="plot"))
     markers = []
     for e in range(epochs):
         x = ax.transData.transform((e, 0))[0]

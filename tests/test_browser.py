@@ -67,7 +67,7 @@ def lab(tmp_path_factory):
     cmd = [sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
            f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={served}", "--allow-root",
            "--LabApp.news_url=", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
-           f"--LabApp.app_settings_dir={root / 'settings'}"]  # fmt: skip
+           f"--LabApp.app_settings_dir={root / 'settings'}", "--LabApp.expose_app_in_browser=True"]  # fmt: skip
     log = open(root / "server.log", "w")
     server = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env)
     try:
@@ -127,6 +127,29 @@ def _visible_frame_srcs(page) -> list[str]:
     )
 
 
+LAYOUT_JS = """() => {
+  const plot = [...document.querySelectorAll('.widget-gridbox img')].find(i => i.offsetParent !== null);
+  const box = plot.getBoundingClientRect();
+  const marker = [...plot.closest('.widget-gridbox').querySelectorAll('div[style*="border-left"]')]
+    .find(d => d.offsetParent !== null);
+  const rows = [...document.querySelectorAll('.widget-html table')].filter(t => t.offsetParent !== null);
+  const cut = rows.flatMap(t => [...t.querySelectorAll('img')]).filter(im => {
+    const area = im.closest('.jp-OutputArea-output, .output_area, .widget-vbox').getBoundingClientRect();
+    return im.getBoundingClientRect().right > area.right + 1;
+  }).length;
+  return {drawn: marker.getBoundingClientRect().left - box.left, meant: parseFloat(marker.style.left),
+          pictures: rows.reduce((n, t) => n + t.querySelectorAll('img').length, 0), cut};
+}"""
+
+
+def _check_layout(page) -> dict:
+    """The loss-curve marker is drawn where its epoch is on the curve, and no picture is cut at the right."""
+    layout = page.evaluate(LAYOUT_JS)
+    assert abs(layout["drawn"] - layout["meant"]) <= 1, layout  # px from the plot's left edge
+    assert layout["pictures"] > 0 and layout["cut"] == 0, layout
+    return layout
+
+
 def _no_errors(page) -> None:
     errors = page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']").all_inner_texts()
     errors = [e for e in errors if "Traceback" in e or "Error" in e]
@@ -151,12 +174,40 @@ def test_make_lab_shows_the_saved_slider_on_opening_before_any_cell_runs(lab, br
     page.wait_for_timeout(500)
     assert page.locator(".widget-readout").first.inner_text() == "5"
     assert _visible_frame_srcs(page) not in (before, [])  # the jslinked frames switch in the browser
+    at_five = _check_layout(page)  # a 1,400 px window with JupyterLab's side bar: ten pictures a row still fit
+    for _ in range(10):
+        page.keyboard.press("ArrowRight")
+    page.wait_for_timeout(500)
+    assert _check_layout(page)["drawn"] > at_five["drawn"]  # epoch 15: further right, still on its epoch
     _shot(page, "04-opened-trusted")
     # the control: the same notebook, not trusted, shows the widget as text until it is run
     _open(page, url, token, "untrusted.ipynb")
     page.wait_for_timeout(3000)
     assert page.locator(".widget-slider").count() == 0
     assert page.get_by_text("VBox(children=").count() > 0
+    page.close()
+
+
+def _same_text(node):
+    """A notebook's JSON with multi-line strings joined (JupyterLab keeps them whole, files as lists of lines)."""
+    if isinstance(node, dict):
+        return {k: "".join(v) if isinstance(v, list) and all(isinstance(x, str) for x in v) and k != "tags"
+                else _same_text(v) for k, v in node.items() if k != "trusted"}  # fmt: skip
+    return [_same_text(x) for x in node] if isinstance(node, list) else node
+
+
+def test_opening_a_chapter_changes_nothing_in_it(lab, browser):
+    """Opened, a chapter's content in JupyterLab is its file. A chapter without widgets is not marked as
+    modified; one with saved widgets is, by the widget manager (it marks every restored widget as a change
+    when saving widget state is on): the README says so, and this checks that the mark changes nothing."""
+    url, token, root = lab
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    for name, marked in [("01_palettes_and_saturation.ipynb", False), ("04_compare_cnn_unet.ipynb", True)]:
+        _open(page, url, token, name)
+        page.wait_for_timeout(3000)
+        held = page.evaluate("() => JSON.stringify(window.jupyterapp.shell.currentWidget.context.model.toJSON())")
+        assert _same_text(json.loads(held)) == _same_text(json.loads((root / name).read_text())), name
+        assert (page.locator(".jp-mod-dirty").count() > 0) == marked, name
     page.close()
 
 
@@ -293,9 +344,11 @@ def test_static_render_slider_switches_epochs_without_a_kernel(browser, tmp_path
     page = _static_page(browser, tmp_path, "04_compare_cnn_unet.ipynb")
     before_frames, before_label = _visible_frame_srcs(page), page.locator(".widget-readout").first.inner_text()
     assert len(before_frames) == 2 and before_label == "0"
+    first = _check_layout(page)
     assert _slide(page, 29) == "29"
     after_frames = _visible_frame_srcs(page)
     assert len(after_frames) == 2 and after_frames != before_frames
+    assert _check_layout(page)["drawn"] > first["drawn"]
     _shot(page, "04-static-html")
     page.close()
 
