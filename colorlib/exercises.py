@@ -151,7 +151,7 @@ def check_mean_sd(fn: Callable[[Sequence[float]], tuple[float, float]]) -> None:
     if not np.isclose(mean, np.mean(values)):
         return _report(False, f"the mean of {values} is {np.mean(values):.4f}, you say {mean:.4f}")
     if np.isclose(sd, np.std(values)):
-        return _report(False, "that is the population sd (divide by n); over three seeds use the sample sd (n − 1)")
+        return _report(False, "that is the population sd (divide by n); over a few seeds use the sample sd (n − 1)")
     if not np.isclose(sd, np.std(values, ddof=1)):
         return _report(False, f"the sample sd is {np.std(values, ddof=1):.4f}, you say {sd:.4f}")
     return _report(True, f"{mean:.3f} ± {sd:.3f}")

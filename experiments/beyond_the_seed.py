@@ -4,8 +4,10 @@
 
 Scores the shipped UNet/32 runs (horse and cat; RGB or Lab palette; with or without class
 rebalancing) under argmax and annealed-mean decoding, with and without the input's own lightness,
-next to the grey baseline and the palette oracles; then every shipped UNet/32 class model on every
-class. Writes docs/beyond_the_seed.md and docs/cross_class.png and prints the tables.
+next to the reference rows (the grey picture, the palette truth and the best palette colour per
+pixel, the last two also on the input's own lightness); then every shipped UNet/32 class model on
+every class. Scores run in float64 on a CPU (`colorlib.metrics`), so they are the same on every CPU.
+Writes docs/beyond_the_seed.md and docs/cross_class.png and prints the tables.
 """
 
 from __future__ import annotations
