@@ -29,16 +29,19 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from test_browser import _shot, _slide, _visible_frame_srcs  # noqa: E402
 
 if not (REPO / "web" / "node_modules" / "onnxruntime-web" / "dist" / "ort.wasm.min.mjs").is_file():
-    pytest.skip("the site's JavaScript is not installed: `make test` fetches it with npm (is npm installed?)",
-                allow_module_level=True)  # fmt: skip
+    pytest.skip(
+        "the site's JavaScript is not installed: `make test` fetches it with npm (is npm installed?)", allow_module_level=True
+    )
 
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
     """The built site, served on 127.0.0.1 by Python's plain static file server."""
     out = tmp_path_factory.mktemp("site") / "site"
-    subprocess.run([sys.executable, str(REPO / "web" / "build.py"), "--out", str(out)], check=True, capture_output=True,
-                   timeout=900)  # fmt: skip
+    subprocess.run(
+        [sys.executable, str(REPO / "web" / "build.py"), "--out", str(out)], check=True, capture_output=True, timeout=900
+    )
+
     class Quiet(http.server.SimpleHTTPRequestHandler):
         def log_message(self, *args):
             pass
