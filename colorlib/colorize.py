@@ -85,7 +85,9 @@ def read_image(image: ImageLike) -> np.ndarray:
                 a = np.rint(a * 255).astype(np.uint8)
             else:
                 raise ImageError(f"array image must be uint8, or float in [0, 1]; got {a.dtype}")
-        return np.ascontiguousarray(np.repeat(a, 3, axis=-1) if a.shape[-1] == 1 else a[..., :3])
+        if a.shape[-1] == 4:  # RGBA as a file or a PIL image is read: transparency composited over white
+            return _to_rgb(Image.fromarray(np.ascontiguousarray(a), "RGBA"))
+        return np.ascontiguousarray(np.repeat(a, 3, axis=-1) if a.shape[-1] == 1 else a)
     if isinstance(image, Image.Image):
         return _to_rgb(ImageOps.exif_transpose(image))
     if isinstance(image, (bytes, bytearray, memoryview)):

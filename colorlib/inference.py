@@ -34,9 +34,10 @@ def outputs(
     """(start index, float output) batch by batch, with `model` in eval mode and restored afterwards.
 
     `exact` on a CPU runs a float64 copy of the model: fp32 convolutions round differently in AVX2, AVX-512
-    and AMX kernels, so a score's last digits would depend on the CPU; in float64 they do not (about 10%
-    slower here, where the picture measures dominate). GPUs, training's validation and colorize (`exact=False`)
-    run the model as it is, under autocast to `amp` if given.
+    and AMX kernels, so a score's last digits would depend on the CPU; in float64 they do not. It costs
+    about 10% in `metrics.score`, where the picture measures dominate, and about 2× in `evaluate` alone.
+    GPUs, training's validation and colorize (`exact=False`) run the model as it is, under autocast to
+    `amp` if given.
     """
     device = device if device is not None else next(model.parameters()).device
     if exact and device.type == "cpu":
