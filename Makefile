@@ -47,4 +47,5 @@ site: install $(WEB_JS)
 
 test: install $(LAB_SETTINGS) $(WEB_JS)
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest -rs --nbval-lax tests notebooks

@@ -60,8 +60,11 @@ def main() -> None:
             sample = pixels[: 1 << 20]
             t = timed(lambda p=palette, s=sample: brute_force(s, p), 1)
             reference = brute_force(pixels, palette)
-            print(f"{name:<12} {'brute-force argmin':<22} {t * len(pixels) / len(sample):8.3f} "
-                  f"{len(sample) / 1e6 / t:8.1f} {'yes':>6}")  # fmt: skip
+            print(
+                f"{name:<12} {'brute-force argmin':<22} {t * len(pixels) / len(sample):8.3f} "
+                f"{len(sample) / 1e6 / t:8.1f} {'yes':>6}"
+            )
+
         def cold_quantize(p=palette):
             _TABLES.clear()  # palettes with equal colours share a table: start from none, as a first use does
             return Palette(p.colors, p.space).quantize(images)

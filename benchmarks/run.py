@@ -202,8 +202,10 @@ def section_flops(args) -> None:
                 if dtype not in peak:
                     peak[dtype], _ = isolated(matmul_gflops, dtype)
                 achieved = flops * ips / 1e9
-                print(f"{arch:<5} {k:>3} {dtype:<5} {flops / 1e6:10.1f} {ips:7.0f} {achieved:8.1f} {peak[dtype]:8.1f} "
-                      f"{achieved / peak[dtype]:8.0%}")  # fmt: skip
+                print(
+                    f"{arch:<5} {k:>3} {dtype:<5} {flops / 1e6:10.1f} {ips:7.0f} {achieved:8.1f} {peak[dtype]:8.1f} "
+                    f"{achieved / peak[dtype]:8.0%}"
+                )
 
 
 # -- quantisation and colourisation -----------------------------------------------------------------
@@ -238,16 +240,21 @@ def section_colorize(args) -> None:
     from colorlib.colorize import PHOTO_DECODING, WORKING_SIDE
     from colorlib.pretrained import DEFAULT_RUN
 
-    print(f"\n## colorize(photo) latency: the default ({DEFAULT_RUN}, shorter side {WORKING_SIDE}, {PHOTO_DECODING}, "
-          "own lightness), one RGB image, CPU")  # fmt: skip
+    print(
+        f"\n## colorize(photo) latency: the default ({DEFAULT_RUN}, shorter side {WORKING_SIDE}, {PHOTO_DECODING}, "
+        "own lightness), one RGB image, CPU"
+    )
     print(f"{'size':<10} {'seconds':>8} {'Mpx/s':>7} {'peak MB':>8}")
     for size in (256, 1024, 2048):
         seconds, peak = isolated(colorize_latency, size, max(args.repeats, 3))
         print(f"{f'{size}²':<10} {seconds:8.3f} {size * size / seconds / 1e6:7.2f} {peak:8.0f}")
     print("\n## The original way at 1024² (unet_horse32 at the picture's own size, scale='native'; see chapter 07)")
     print(f"{'decoding':<32} {'seconds':>8} {'peak MB':>8}")
-    for label, how in [("argmax", {}), ("annealed mean T=0.38", {"decoding": "annealed-mean"}),
-                       ("annealed mean + keep_luma", {"decoding": "annealed-mean", "keep_luma": True})]:  # fmt: skip
+    for label, how in [
+        ("argmax", {}),
+        ("annealed mean T=0.38", {"decoding": "annealed-mean"}),
+        ("annealed mean + keep_luma", {"decoding": "annealed-mean", "keep_luma": True}),
+    ]:
         seconds, peak = isolated(colorize_latency, 1024, max(args.repeats, 3), "unet_horse32", scale="native", **how)
         print(f"{label:<32} {seconds:8.3f} {peak:8.0f}")
 
@@ -287,8 +294,7 @@ def convolution_seconds(arch: str, k: int, steps: int = 10) -> dict:
 
     from colorlib.models import build
 
-    convs = ("aten::mkldnn_convolution", "aten::convolution_backward", "aten::slow_conv2d_forward",
-             "aten::_slow_conv2d_backward")  # fmt: skip
+    convs = ("aten::mkldnn_convolution", "aten::convolution_backward", "aten::slow_conv2d_forward", "aten::_slow_conv2d_backward")
 
     def conv_time(prof) -> float:
         return sum(e.self_cpu_time_total for e in prof.key_averages() if e.key in convs) / 1e6
@@ -338,8 +344,9 @@ def import_dynamo_seconds() -> float:
     import subprocess
 
     code = "import time, torch; s = time.perf_counter(); import torch._dynamo; print(time.perf_counter() - s)"
-    return statistics.median(float(subprocess.run([sys.executable, "-c", code], check=True, capture_output=True,
-                                                  text=True).stdout) for _ in range(3))  # fmt: skip
+    return statistics.median(
+        float(subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout) for _ in range(3)
+    )
 
 
 def section_whole(args) -> None:
@@ -350,13 +357,39 @@ def section_whole(args) -> None:
     print(f"\n## Whole process on {DEVICE}: UNet K=32 horse, {epochs} epochs (5,000 train + 1,000 validation images each)")
     print(f"{'command':<44} {'seconds':>8} {'speed-up':>9}")
     here, data = Path(__file__).resolve().parent, args.data or os.environ.get("COLORLIB_DATA", "")
-    original = [sys.executable, "-c", f"import sys; sys.path.insert(0, {str(here)!r}); import run; "
-                f"run.baseline_epoch_seconds('unet', 32, {data or None!r}, {epochs}, {DEVICE!r})"]  # fmt: skip
+    original = [
+        sys.executable,
+        "-c",
+        f"import sys; sys.path.insert(0, {str(here)!r}); import run; "
+        f"run.baseline_epoch_seconds('unet', 32, {data or None!r}, {epochs}, {DEVICE!r})",
+    ]
     cases = [("original-style loop, fp32", original)]
     for precision in ("fp32", "auto"):
-        cases.append((f"colorlib train --precision {precision}", [sys.executable, "-m", "colorlib.cli", "train", "--arch", "unet",
-                      "--classes", "horse", "--palette", "horse32", "--epochs", str(epochs), "--val-split", "test",
-                      "--precision", precision, "--device", DEVICE]))  # fmt: skip
+        cases.append(
+            (
+                f"colorlib train --precision {precision}",
+                [
+                    sys.executable,
+                    "-m",
+                    "colorlib.cli",
+                    "train",
+                    "--arch",
+                    "unet",
+                    "--classes",
+                    "horse",
+                    "--palette",
+                    "horse32",
+                    "--epochs",
+                    str(epochs),
+                    "--val-split",
+                    "test",
+                    "--precision",
+                    precision,
+                    "--device",
+                    DEVICE,
+                ],
+            )
+        )
     base, epoch_seconds = None, {}
     for label, command in cases:
         times, epochs_spent = [], []
@@ -376,22 +409,33 @@ def section_whole(args) -> None:
         print(f"{label:<44} {seconds:8.1f} {base / seconds:8.1f}×")
     torch_s, dynamo_s = import_torch_seconds(), import_dynamo_seconds()
     for label, (seconds, spent) in epoch_seconds.items():
-        print(f"# {label.removeprefix('colorlib train ')}: epochs {spent:.1f} s; import torch {torch_s:.1f} s and "
-              f"torch._dynamo {dynamo_s:.1f} s (imported by torch.optim), measured apart; "
-              f"the rest (data, model, saving, figure) {seconds - spent - torch_s - dynamo_s:.1f} s")  # fmt: skip
+        print(
+            f"# {label.removeprefix('colorlib train ')}: epochs {spent:.1f} s; import torch {torch_s:.1f} s and "
+            f"torch._dynamo {dynamo_s:.1f} s (imported by torch.optim), measured apart; "
+            f"the rest (data, model, saving, figure) {seconds - spent - torch_s - dynamo_s:.1f} s"
+        )
     if DEVICE != "cpu":
         return  # the floor below profiles oneDNN's CPU convolutions
     # The floor under any fp32 loop that keeps PyTorch's (oneDNN's) convolutions: only they run.
     conv, _ = isolated(convolution_seconds, "unet", 32)
     floor = epochs * (50 * conv["train_step"] + 10 * conv["eval_batch"]) + torch_s
     print(f"{'floor: fp32 convolutions alone + import torch':<44} {floor:8.1f} {base / floor:8.1f}×")
-    print(f"# an fp32 step (batch 100) takes {conv['step'] * 1000:.0f} ms, of which the convolutions "
-          f"{conv['train_step'] * 1000:.0f} ms ({conv['train_step'] / conv['step']:.0%}); "
-          f"a validation batch's convolutions {conv['eval_batch'] * 1000:.0f} ms")
+    print(
+        f"# an fp32 step (batch 100) takes {conv['step'] * 1000:.0f} ms, of which the convolutions "
+        f"{conv['train_step'] * 1000:.0f} ms ({conv['train_step'] / conv['step']:.0%}); "
+        f"a validation batch's convolutions {conv['eval_batch'] * 1000:.0f} ms"
+    )
 
 
-SECTIONS = {"train": section_train, "whole": section_whole, "accuracy": section_accuracy, "flops": section_flops,
-            "quantize": section_quantize, "colorize": section_colorize, "ttq": section_ttq}  # fmt: skip
+SECTIONS = {
+    "train": section_train,
+    "whole": section_whole,
+    "accuracy": section_accuracy,
+    "flops": section_flops,
+    "quantize": section_quantize,
+    "colorize": section_colorize,
+    "ttq": section_ttq,
+}
 
 
 def main() -> None:
@@ -413,14 +457,20 @@ def main() -> None:
         cpu = next(line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name"))
     except (OSError, StopIteration):
         pass
-    native = bool(getattr(torch.cpu, "_is_avx512_bf16_supported", lambda: False)()
-                  or getattr(torch.cpu, "_is_amx_tile_supported", lambda: False)())  # fmt: skip
-    print(f"# colorlib benchmarks — {cpu}, {os.cpu_count()} cores, torch {torch.__version__}, "
-          f"{torch.get_num_threads()} threads; native bf16 on this CPU: {'yes' if native else 'no'}, so "
-          f"precision=auto trains in {autocast_dtype('auto', torch.device('cpu')) or 'fp32'} on the CPU")  # fmt: skip
+    native = bool(
+        getattr(torch.cpu, "_is_avx512_bf16_supported", lambda: False)()
+        or getattr(torch.cpu, "_is_amx_tile_supported", lambda: False)()
+    )
+    print(
+        f"# colorlib benchmarks — {cpu}, {os.cpu_count()} cores, torch {torch.__version__}, "
+        f"{torch.get_num_threads()} threads; native bf16 on this CPU: {'yes' if native else 'no'}, so "
+        f"precision=auto trains in {autocast_dtype('auto', torch.device('cpu')) or 'fp32'} on the CPU"
+    )
     if DEVICE.startswith("cuda"):
-        print(f"# GPU: {torch.cuda.get_device_name()}, precision=auto trains in "
-              f"{autocast_dtype('auto', torch.device('cuda')) or 'fp32'} there")  # fmt: skip
+        print(
+            f"# GPU: {torch.cuda.get_device_name()}, precision=auto trains in "
+            f"{autocast_dtype('auto', torch.device('cuda')) or 'fp32'} there"
+        )
     for name in args.only:
         SECTIONS[name](args)
 

@@ -14,16 +14,41 @@ __version__ = "0.1.0"
 
 # public name → the submodule that defines it
 _EXPORTS = {
-    "colorize": "colorize", "read_image": "colorize",
-    "CLASSES": "data", "ColorData": "data", "load_cifar10": "data", "to_grey": "data",
-    "ColorlibError": "errors", "evaluate": "metrics", "build": "models",
-    "Palette": "palette", "load_palette": "palette", "pretrained": "pretrained",
-    "Run": "runs", "load_run": "runs", "TrainConfig": "config", "train": "train",
-}  # fmt: skip
+    "colorize": "colorize",
+    "read_image": "colorize",
+    "CLASSES": "data",
+    "ColorData": "data",
+    "load_cifar10": "data",
+    "to_grey": "data",
+    "ColorlibError": "errors",
+    "evaluate": "metrics",
+    "build": "models",
+    "Palette": "palette",
+    "load_palette": "palette",
+    "pretrained": "pretrained",
+    "Run": "runs",
+    "load_run": "runs",
+    "TrainConfig": "config",
+    "train": "train",
+}
 __all__ = [
-    "CLASSES", "ColorData", "ColorlibError", "Palette", "Run", "TrainConfig", "build", "colorize",
-    "evaluate", "load_cifar10", "load_palette", "load_run", "pretrained", "read_image", "to_grey", "train",
-]  # fmt: skip
+    "CLASSES",
+    "ColorData",
+    "ColorlibError",
+    "Palette",
+    "Run",
+    "TrainConfig",
+    "build",
+    "colorize",
+    "evaluate",
+    "load_cifar10",
+    "load_palette",
+    "load_run",
+    "pretrained",
+    "read_image",
+    "to_grey",
+    "train",
+]
 
 if TYPE_CHECKING:
     from .colorize import colorize, read_image

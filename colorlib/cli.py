@@ -10,7 +10,13 @@ import shlex
 import sys
 from pathlib import Path
 
+from .config import TrainConfig, add_train_options
 from .errors import ColorlibError
+
+REFERENCES_HELP = (
+    "also the run on the input's own lightness, the grey picture, the palette truth and the best palette colour "
+    "per pixel (the ΔE2000 ceiling of argmax), both also on the input's lightness"
+)
 
 
 def _add_data_args(p: argparse.ArgumentParser) -> None:
@@ -23,12 +29,21 @@ def _add_decoding_args(p: argparse.ArgumentParser, default: str | None = "argmax
     if default is None:
         what += " (default: argmax with --scale native, otherwise the decoding chosen for photos)"
     p.add_argument("--decoding", choices=["argmax", "annealed-mean"], default=default, help=what)
-    p.add_argument("--temperature", type=float, default=0.38, metavar="T",
-                   help="annealed-mean temperature (0.38 as Zhang et al.; → 0 is argmax, 1 the plain mean)")  # fmt: skip
+    p.add_argument(
+        "--temperature",
+        type=float,
+        default=0.38,
+        metavar="T",
+        help="annealed-mean temperature (0.38 as Zhang et al.; → 0 is argmax, 1 the plain mean)",
+    )
     if default is None:  # colorize: on by default at a working scale, off at --scale native
-        p.add_argument("--keep-luma", action=argparse.BooleanOptionalAction, default=None,
-                       help="keep the input's own lightness, taking only the colour from the model (default: "
-                            "on, except with --scale native); --no-keep-luma: the network's upsampled lightness")  # fmt: skip
+        p.add_argument(
+            "--keep-luma",
+            action=argparse.BooleanOptionalAction,
+            default=None,
+            help="keep the input's own lightness, taking only the colour from the model (default: "
+            "on, except with --scale native); --no-keep-luma: the network's upsampled lightness",
+        )
     else:
         p.add_argument("--keep-luma", action="store_true", help="keep the input's own lightness; take only hue from the model")
 
@@ -38,6 +53,12 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--debug", action="store_true", help="show full tracebacks on errors")
     sub = parser.add_subparsers(dest="command", required=True)
 
+    for add in (_add_palette_commands, _add_train_command, _add_run_commands, _add_colorize_command):
+        add(sub)
+    return parser
+
+
+def _add_palette_commands(sub) -> None:
     pal = sub.add_parser("palette", help="fit or list palettes").add_subparsers(dest="palette_command", required=True)
     fit = pal.add_parser("fit", help="k-means palette from CIFAR-10 train pixels")
     fit.add_argument("--classes", nargs="+", default=["horse"], help="class names or indices, or 'all'")
@@ -54,51 +75,37 @@ def _parser() -> argparse.ArgumentParser:
     err.add_argument("--split", choices=["train", "test"], default="test")
     _add_data_args(err)
 
-    tr = sub.add_parser("train", help="train a model and write a run directory")
-    tr.add_argument("--arch", choices=["cnn", "unet"], default="unet")
-    tr.add_argument("--classes", nargs="+", default=["horse"], help="class names or indices, or 'all'")
-    tr.add_argument("--palette", default="horse32", metavar="FILE_OR_NAME",
-                    help="a shipped palette name (see `colorlib palette list`) or a .npy file")  # fmt: skip
-    tr.add_argument("--palette-space", choices=["rgb", "lab"], help="space of a palette file (default rgb)")
-    tr.add_argument("--epochs", type=int, default=10)
-    tr.add_argument("--batch-size", type=int, default=100)
-    tr.add_argument("--lr", type=float, default=1e-3)
-    tr.add_argument("--schedule", choices=["constant", "onecycle"], default="constant")
-    tr.add_argument("--seed", type=int, default=0)
-    tr.add_argument("--nf", type=int, default=32, help="base number of filters")
-    tr.add_argument("--snapshots", type=int, default=10, help="validation images kept every epoch")
-    tr.add_argument("--drop-grey", action="store_true", help="drop images that are already greyscale")
-    tr.add_argument("--val-split", choices=["holdout", "test"], default="holdout",
-                    help="holdout: validate on a seeded 10%% of the training images, leaving the test split for the "
-                         "final report (default); test: the class's test split, as the original project did")  # fmt: skip
-    tr.add_argument("--split-seed", type=int, default=0, help="which images form the holdout (default 0)")
-    tr.add_argument("--objective", choices=["classify", "regress"], default="classify",
-                    help="classify: per-pixel cross-entropy over the palette (default); regress: predict the RGB "
-                         "colour itself with mean squared error (the baseline the palette replaces)")  # fmt: skip
-    tr.add_argument("--skips", metavar="SKIPS",
-                    help="UNet skips to keep: all (default), none, or a subset of down2,down1,grey")  # fmt: skip
-    tr.add_argument("--device", default="auto", help="auto (cuda, mps, cpu), cpu, cuda, cuda:N or mps")
-    tr.add_argument("--precision", choices=["auto", "bf16", "fp32"], default="auto",
-                    help="auto: bf16 autocast on CPUs that run it natively, else fp32 (GPUs included)")  # fmt: skip
-    tr.add_argument("--rebalance", type=float, metavar="LAMBDA",
-                    help="weight rare colours up as Zhang et al. 2016 (0..1; they use 0.5); default off")  # fmt: skip
+
+def _add_train_command(sub) -> None:
+    tr = sub.add_parser(
+        "train",
+        help="train a model and write a run directory",
+        description="Every setting of colorlib.TrainConfig is an option named after it.",
+    )
+    add_train_options(tr)
     tr.add_argument("--out", required=True, metavar="RUN_DIR")
-    tr.add_argument("--resume", action="store_true",
-                    help="continue the run in RUN_DIR, or train it longer with a larger --epochs (a one-cycle "
-                         "schedule is re-planned over the new length from the step reached)")  # fmt: skip
+    tr.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue the run in RUN_DIR, or train it longer with a larger --epochs (a one-cycle "
+        "schedule is re-planned over the new length from the step reached)",
+    )
     tr.add_argument("--force", action="store_true", help="replace the run in RUN_DIR")
     tr.add_argument("--quiet", action="store_true", help="no progress bar")
     _add_data_args(tr)
 
+
+def _add_run_commands(sub) -> None:
     ev = sub.add_parser("evaluate", help="every metric of a run: cross-entropy, accuracies, PSNR, SSIM, ΔE2000, colourfulness")
     ev.add_argument("run", metavar="RUN", help="a run directory or a shipped run's name")
     ev.add_argument("--classes", nargs="+", help="classes to evaluate on (default: the run's)")
-    ev.add_argument("--split", choices=["test", "holdout", "train"], default="test",
-                    help="test (default); holdout: the images the run validated on; train: all training images")  # fmt: skip
-    ev.add_argument("--references", action="store_true",
-                    help="also the run on the input's own lightness, the grey picture, the palette truth and "
-                         "the best palette colour per pixel (the ΔE2000 ceiling of argmax), both also on the input's "
-                         "lightness")  # fmt: skip
+    ev.add_argument(
+        "--split",
+        choices=["test", "holdout", "train"],
+        default="test",
+        help="test (default); holdout: the images the run validated on; train: all training images",
+    )
+    ev.add_argument("--references", action="store_true", help=REFERENCES_HELP)
     ev.add_argument("--json", action="store_true", help="print JSON")
     _add_decoding_args(ev)
     _add_data_args(ev)
@@ -116,25 +123,38 @@ def _parser() -> argparse.ArgumentParser:
     ex.add_argument("run", metavar="NAME|DIR", help="a shipped run's name or a run directory")
     ex.add_argument("-o", "--out", required=True, metavar="FILE", help="the .onnx file to write")
 
-    pre = sub.add_parser("pretrained", help="the runs shipped with colorlib").add_subparsers(dest="pretrained_command",
-                                                                                         required=True)  # fmt: skip
+    pre = sub.add_parser("pretrained", help="the runs shipped with colorlib").add_subparsers(
+        dest="pretrained_command", required=True
+    )
     pre.add_parser("list", help="the shipped runs, one line each")
 
-    co = sub.add_parser("colorize", help="colourise photos or other pictures (with the general model, or a run you name)",
-                        description="colorlib colorize photo.jpg -o photo_colour.png colours with the default model and "
-                                    "pipeline; --run NAME|DIR (or a run directory before the images, the older form) "
-                                    "picks another run.")  # fmt: skip
+
+def _add_colorize_command(sub) -> None:
+    co = sub.add_parser(
+        "colorize",
+        help="colourise photos or other pictures (with the general model, or a run you name)",
+        description="colorlib colorize photo.jpg -o photo_colour.png colours with the default model and "
+        "pipeline; --run NAME|DIR (or a run directory before the images, the older form) "
+        "picks another run.",
+    )
     co.add_argument("inputs", nargs="+", metavar="[RUN_DIR] IMAGE")
     co.add_argument("-o", "--out", required=True, help="output file (one image) or folder (several)")
     co.add_argument("--run", metavar="NAME|DIR", help="a shipped run's name (see `colorlib pretrained list`) or a run directory")
-    co.add_argument("--scale", default=None, metavar="native|auto|N",
-                    help="where the network looks: native (the picture's own size, the original's way), auto "
-                         "(the default: a shorter side chosen by measurement) or a shorter side in pixels")  # fmt: skip
+    co.add_argument(
+        "--scale",
+        default=None,
+        metavar="native|auto|N",
+        help="where the network looks: native (the picture's own size, the original's way), auto "
+        "(the default: a shorter side chosen by measurement) or a shorter side in pixels",
+    )
     _add_decoding_args(co, default=None)
-    co.add_argument("--max-pixels", type=int, metavar="N",
-                    help="refuse images of more than N pixels (default: colorlib.colorize.MAX_PIXELS, 64 million); "
-                         "also lets Pillow open images up to N pixels")  # fmt: skip
-    return parser
+    co.add_argument(
+        "--max-pixels",
+        type=int,
+        metavar="N",
+        help="refuse images of more than N pixels (default: colorlib.colorize.MAX_PIXELS, 64 million); "
+        "also lets Pillow open images up to N pixels",
+    )
 
 
 def _data_ready(args: argparse.Namespace, classes: object) -> None:
@@ -174,34 +194,36 @@ def _palette_error(args: argparse.Namespace) -> None:
     error = quantization_error(images.images, palette)
     delta_e = image_scores(palette.saturate(images.images), images.images)["delta_e"]
     which = "all classes" if len(images.classes) == 10 else "+".join(images.classes)
-    print(f"{args.palette}: mean RGB error {error:.2f}, mean ΔE2000 {delta_e:.2f} "
-          f"on {which} {args.split} ({len(images)} images)")  # fmt: skip
+    print(f"{args.palette}: mean RGB error {error:.2f}, mean ΔE2000 {delta_e:.2f} on {which} {args.split} ({len(images)} images)")
 
 
 def _train(args: argparse.Namespace) -> None:
-    from .config import TrainConfig
     from .palette import load_palette
 
-    config = TrainConfig(
-        arch=args.arch, classes=list(args.classes), palette=args.palette, palette_space=args.palette_space,
-        epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, seed=args.seed, schedule=args.schedule,
-        nf=args.nf, snapshot_count=args.snapshots, drop_grey=args.drop_grey, device=args.device,
-        precision=args.precision, rebalance=args.rebalance, val_split=args.val_split, split_seed=args.split_seed,
-        objective=args.objective, skips=args.skips,
-    )  # fmt: skip
+    config = TrainConfig.from_namespace(args)
     config.validate()  # every cheap check first: a typo costs no PyTorch import and no data read
     load_palette(config.palette, config.palette_space)
     _data_ready(args, config.classes)
     from .train import train
 
     command = "colorlib " + shlex.join(args.argv)
-    run = train(config, args.out, root=args.data, download=args.download, resume=args.resume,
-                force=args.force, progress=not args.quiet, command=command)  # fmt: skip
+    run = train(
+        config,
+        args.out,
+        root=args.data,
+        download=args.download,
+        resume=args.resume,
+        force=args.force,
+        progress=not args.quiet,
+        command=command,
+    )
     last = run.history[-1]
     accuracy = "" if last["val_accuracy"] is None else f", val pixel accuracy {last['val_accuracy']:.4f}"
     split = run.config["data"].get("val_split", "test")
-    print(f"wrote {args.out}: epoch {last['epoch']} val loss {last['val_loss']:.4f} "
-          f"({last.get('val_loss_name', 'cross-entropy')}, {split} split){accuracy}")  # fmt: skip
+    print(
+        f"wrote {args.out}: epoch {last['epoch']} val loss {last['val_loss']:.4f} "
+        f"({last.get('val_loss_name', 'cross-entropy')}, {split} split){accuracy}"
+    )
 
 
 def _evaluate(args: argparse.Namespace) -> None:
@@ -221,8 +243,10 @@ def _evaluate(args: argparse.Namespace) -> None:
     images = load_cifar10(classes, "train" if args.split == "holdout" else args.split, args.data, args.download)
     if args.split == "holdout":
         if run.config.get("data", {}).get("val_split") != "holdout":
-            raise ColorlibError(f"{args.run}: the run did not validate on a holdout (it used "
-                                f"{run.config.get('data', {}).get('val_split', 'test')!r}); use --split test")  # fmt: skip
+            raise ColorlibError(
+                f"{args.run}: the run did not validate on a holdout (it used "
+                f"{run.config.get('data', {}).get('val_split', 'test')!r}); use --split test"
+            )
         images = split_holdout(images, run.config["data"]["holdout_fraction"], run.config["data"]["split_seed"])[1]
     if train_cfg.get("drop_grey", False):
         images = images.without_grey()
@@ -235,9 +259,11 @@ def _evaluate(args: argparse.Namespace) -> None:
     if args.json:
         print(json.dumps(rows[str(run.path)] if len(rows) == 1 else rows))
         return
-    print(f"on {'+'.join(images.classes)} ({args.split}, {len(images)} images), {args.decoding} decoding"
-          + (f" at T={args.temperature:g}" if args.decoding == "annealed-mean" else "")
-          + (", input luma kept" if args.keep_luma else ""))  # fmt: skip
+    print(
+        f"on {'+'.join(images.classes)} ({args.split}, {len(images)} images), {args.decoding} decoding"
+        + (f" at T={args.temperature:g}" if args.decoding == "annealed-mean" else "")
+        + (", input luma kept" if args.keep_luma else "")
+    )
     print(format_table(rows, digits=4))
 
 
@@ -292,10 +318,9 @@ def _colorize_inputs(args: argparse.Namespace) -> tuple[Path, list[str]]:
     return resolve(DEFAULT_RUN), inputs
 
 
-def _colorize(args: argparse.Namespace) -> None:
-    from PIL import Image
-
-    from .colorize import MAX_PIXELS, colorize, read_image, working_size
+def _colorize_settings(args: argparse.Namespace) -> tuple[str | int | None, int]:
+    """(scale, pixel limit) from the options, checked before any input is read."""
+    from .colorize import MAX_PIXELS, working_size
     from .errors import ImageError
     from .palette import check_decoding
 
@@ -311,20 +336,19 @@ def _colorize(args: argparse.Namespace) -> None:
     max_pixels = MAX_PIXELS if args.max_pixels is None else args.max_pixels
     if max_pixels < 1:
         raise ImageError(f"--max-pixels must be a positive number of pixels, got {max_pixels}")
-    run_dir, paths = _colorize_inputs(args)
-    out = Path(args.out)
-    several = len(paths) > 1 or out.is_dir()
-    if several and out.exists() and not out.is_dir():
-        raise ImageError(f"{out}: is a file; with several images -o must be a folder")
-    if not several:
-        if not out.parent.is_dir():
-            raise ImageError(f"{out.parent}: folder does not exist; create it or choose another -o")
-        if Image.registered_extensions().get(out.suffix.lower()) not in Image.SAVE:
-            raise ImageError(f"{out}: unknown image format {out.suffix!r}; name the output .png, .jpg, .tif, ...")
-    # Read and size-check every input first, so one bad file stops the command before anything is written.
+    return scale, max_pixels
+
+
+def _read_images(paths: list[str], max_pixels: int, asked: int | None) -> list:
+    """Every input read and size-checked; Pillow's bomb limit raised to `asked` pixels while reading."""
+    from PIL import Image
+
+    from .colorize import read_image
+    from .errors import ImageError
+
     bomb_limit = Image.MAX_IMAGE_PIXELS
-    if args.max_pixels is not None and bomb_limit is not None:
-        Image.MAX_IMAGE_PIXELS = max(bomb_limit, args.max_pixels)
+    if asked is not None and bomb_limit is not None:
+        Image.MAX_IMAGE_PIXELS = max(bomb_limit, asked)
     try:
         images = [(Path(p), read_image(p)) for p in paths]
     finally:
@@ -335,6 +359,27 @@ def _colorize(args: argparse.Namespace) -> None:
             raise ImageError(
                 f"{path}: {w}×{h} = {h * w:,} pixels, above the limit of {max_pixels:,}; resize it or pass a larger --max-pixels"
             )
+    return images
+
+
+def _colorize(args: argparse.Namespace) -> None:
+    from PIL import Image
+
+    from .colorize import colorize
+    from .errors import ImageError
+
+    scale, max_pixels = _colorize_settings(args)
+    run_dir, paths = _colorize_inputs(args)
+    out = Path(args.out)
+    several = len(paths) > 1 or out.is_dir()
+    if several and out.exists() and not out.is_dir():
+        raise ImageError(f"{out}: is a file; with several images -o must be a folder")
+    if not several:
+        if not out.parent.is_dir():
+            raise ImageError(f"{out.parent}: folder does not exist; create it or choose another -o")
+        if Image.registered_extensions().get(out.suffix.lower()) not in Image.SAVE:
+            raise ImageError(f"{out}: unknown image format {out.suffix!r}; name the output .png, .jpg, .tif, ...")
+    images = _read_images(paths, max_pixels, args.max_pixels)  # one bad file stops the command before any is written
     from .runs import atomic_write, load_run  # PyTorch loads here, once every argument and input has been checked
 
     run = load_run(run_dir)
@@ -380,8 +425,13 @@ def _pretrained_list(args: argparse.Namespace) -> None:
     print("\n".join(describe(name) for name in pretrained_names()))
 
 
-COMMANDS = {"train": _train, "evaluate": _evaluate, "colorize": _colorize, "cross-class": _cross_class,
-            "export-onnx": _export_onnx}
+COMMANDS = {
+    "train": _train,
+    "evaluate": _evaluate,
+    "colorize": _colorize,
+    "cross-class": _cross_class,
+    "export-onnx": _export_onnx,
+}
 PALETTE_COMMANDS = {"fit": _palette_fit, "list": _palette_list, "error": _palette_error}
 PRETRAINED_COMMANDS = {"list": _pretrained_list}
 

@@ -19,9 +19,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from .data import to_grey, with_luma
 from .errors import ImageError
 from .palette import TEMPERATURE, Palette, check_decoding, decode_output
+from .pixels import to_grey, with_luma
 
 if TYPE_CHECKING:  # torch loads when a picture is coloured: the shell checks its arguments without it
     from .models import ColorNet
@@ -85,7 +85,9 @@ def read_image(image: ImageLike) -> np.ndarray:
                 a = np.rint(a * 255).astype(np.uint8)
             else:
                 raise ImageError(f"array image must be uint8, or float in [0, 1]; got {a.dtype}")
-        return np.ascontiguousarray(np.repeat(a, 3, axis=-1) if a.shape[-1] == 1 else a[..., :3])
+        if a.shape[-1] == 4:  # RGBA as a file or a PIL image is read: transparency composited over white
+            return _to_rgb(Image.fromarray(np.ascontiguousarray(a), "RGBA"))
+        return np.ascontiguousarray(np.repeat(a, 3, axis=-1) if a.shape[-1] == 1 else a)
     if isinstance(image, Image.Image):
         return _to_rgb(ImageOps.exif_transpose(image))
     if isinstance(image, (bytes, bytearray, memoryview)):
@@ -150,6 +152,7 @@ def colorize(
     import torch
     import torch.nn.functional as F
 
+    from .inference import outputs
     from .models import ColorNet, autocast_dtype
     from .runs import Run
 
@@ -184,9 +187,7 @@ def colorize(
     rgb = read_image(image)
     h, w = rgb.shape[:2]
     if h * w > max_pixels:
-        raise ImageError(
-            f"image is {w}×{h} = {h * w:,} pixels, above max_pixels={max_pixels:,}; resize it or raise max_pixels"
-        )
+        raise ImageError(f"image is {w}×{h} = {h * w:,} pixels, above max_pixels={max_pixels:,}; resize it or raise max_pixels")
     hw, ww = working_size(h, w, scale)
     grey = torch.from_numpy(to_grey(rgb))[None, None]
     if (hw, ww) != (h, w):  # area averaging: every input pixel counts, no aliasing
@@ -195,14 +196,8 @@ def colorize(
     grey = F.pad(grey, (0, -ww % 4, 0, -hw % 4), mode="replicate")
     device = next(model.parameters()).device
     amp = autocast_dtype(precision, device)
-    x = grey.to(device).contiguous(memory_format=torch.channels_last)
-    was_training = model.training
-    model.eval()
-    try:
-        with torch.no_grad(), torch.autocast(device.type, dtype=amp or torch.float32, enabled=amp is not None):
-            logits = model(x)[0, :, :hw, :ww]
-    finally:
-        model.train(was_training)
+    x = grey.contiguous(memory_format=torch.channels_last)
+    logits = next(outputs(model, x, device=device, exact=False, amp=amp))[1][0, :, :hw, :ww]
     colored = decode_output(logits.permute(1, 2, 0), model.config.objective, palette, decoding, temperature)
     if (hw, ww) != (h, w):  # smooth colour at full size: no palette blobs; the detail comes from the lightness
         up = F.interpolate(torch.from_numpy(colored).permute(2, 0, 1)[None].float(), size=(h, w), mode="bilinear")

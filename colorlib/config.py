@@ -6,9 +6,11 @@ Both check themselves, so a bad setting is refused at once, before torch, data o
 
 from __future__ import annotations
 
+import argparse
 import math
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import MISSING, Field, asdict, dataclass, field, fields
+from typing import get_args, get_origin, get_type_hints
 
 from .errors import ColorlibError, ModelError, TrainingError
 
@@ -74,38 +76,67 @@ class ModelConfig:
 SCHEDULES = ("constant", "onecycle")
 PRECISIONS = ("auto", "bf16", "fp32")
 VAL_SPLITS = ("holdout", "test")
-# Settings that must agree for --resume to continue a run rather than start a different one.
-_RESUME_KEYS = ("arch", "classes", "palette", "palette_space", "batch_size", "lr", "seed", "schedule", "nf",
-                "snapshot_count", "drop_grey", "val_split", "split_seed", "precision", "channels_last", "rebalance",
-                "objective", "skips")  # fmt: skip
 # What runs saved before a setting existed used instead (they validated on the test split).
 _LEGACY = {"objective": "classify", "split_seed": 0}
 
 
+def _setting(default=None, help: str = "", *, factory=None, choices=None, aliases=(), metavar=None, resume=True):
+    """A TrainConfig field with what the `colorlib train` option made from it needs: its help, its choices,
+    other spellings of its option, and whether `--resume` must find it unchanged (`resume`)."""
+    meta = {"help": help, "choices": choices, "aliases": tuple(aliases), "metavar": metavar, "resume": resume}
+    return field(default_factory=factory, metadata=meta) if factory else field(default=default, metadata=meta)
+
+
 @dataclass
 class TrainConfig:
-    arch: str = "unet"  # "cnn" or "unet"
-    classes: list[str] = field(default_factory=lambda: ["horse"])
-    palette: str = "horse32"  # a shipped palette name or a .npy path
-    palette_space: str | None = None  # None: the shipped palette's own space, else "rgb"
-    epochs: int = 10
-    batch_size: int = 100
-    lr: float = 1e-3
-    seed: int = 0
-    schedule: str = "constant"  # or "onecycle" (peaks at lr)
-    nf: int = 32
-    snapshot_count: int = 10  # validation images whose predictions are kept every epoch
-    drop_grey: bool = False  # drop images that are already greyscale (R=G=B)
+    """How a run is trained: every field is a `colorlib train` option named after it (`--batch-size`)."""
+
+    arch: str = _setting("unet", "the network", choices=ARCHS)
+    classes: list[str] = _setting(factory=lambda: ["horse"], help="class names or indices, or 'all'")
+    palette: str = _setting(
+        "horse32", "a shipped palette name (see `colorlib palette list`) or a .npy file", metavar="FILE_OR_NAME"
+    )
+    palette_space: str | None = _setting(
+        None, "space of a palette file (default: a shipped palette's own, else rgb)", choices=("rgb", "lab")
+    )
+    epochs: int = _setting(
+        10, "passes over the training images; with --resume, a larger number trains a run longer", resume=False
+    )
+    batch_size: int = _setting(100, "images per step")
+    lr: float = _setting(1e-3, "learning rate (the peak of a one-cycle schedule)")
+    seed: int = _setting(0, "seed of the weights and the shuffle")
+    schedule: str = _setting("constant", "constant learning rate, or one-cycle (peaks at --lr)", choices=SCHEDULES)
+    nf: int = _setting(32, "base number of filters")
+    snapshot_count: int = _setting(10, "validation images whose predictions are kept every epoch", aliases=["--snapshots"])
+    drop_grey: bool = _setting(False, "drop images that are already greyscale (R=G=B)")
     # "holdout": a seeded 10% of the classes' training images, so the test split stays untouched for
     # the final report; "test": the class's test split, the original project's protocol.
-    val_split: str = "holdout"
-    split_seed: int = 0  # which images form the holdout (the same for every training seed)
-    objective: str = "classify"  # or "regress": a 3-channel colour head and mean squared error
-    skips: str | None = None  # UNet skips kept: "all", "none" or e.g. "down1,grey"; None: the arch's own
-    device: str = "auto"
-    precision: str = "auto"  # "auto": bf16 autocast where the hardware has it, else fp32; or "bf16", "fp32"
-    channels_last: bool = True  # NHWC activations: faster convolutions on CPU and GPU
-    rebalance: float | None = None  # λ of Zhang et al.'s class rebalancing (0.5 in the paper); None: plain CE
+    val_split: str = _setting(
+        "holdout",
+        "holdout: validate on a seeded 10% of the training images, leaving the test "
+        "split for the final report; test: the class's test split, as the original project did",
+        choices=VAL_SPLITS,
+    )
+    split_seed: int = _setting(0, "which images form the holdout (the same for every training seed)")
+    objective: str = _setting(
+        "classify",
+        "classify: per-pixel cross-entropy over the palette; regress: predict the "
+        "RGB colour itself with mean squared error (the baseline the palette replaces)",
+        choices=OBJECTIVES,
+    )
+    skips: str | None = _setting(
+        None, "UNet skips to keep: all (the UNet's default), none, or a subset of down2,down1,grey", metavar="SKIPS"
+    )
+    device: str = _setting("auto", "auto (cuda, mps, cpu), cpu, cuda, cuda:N or mps", resume=False)
+    precision: str = _setting(
+        "auto", "auto: bf16 autocast on CPUs that run it natively, else fp32 (GPUs included)", choices=PRECISIONS
+    )
+    channels_last: bool = _setting(True, "NHWC activations: faster convolutions on CPU and GPU")
+    rebalance: float | None = _setting(
+        None,
+        "λ of Zhang et al.'s class rebalancing, weighting rare colours up (0..1; they use 0.5); default off",
+        metavar="LAMBDA",
+    )
 
     def validate(self) -> None:
         for name in ("epochs", "batch_size"):
@@ -134,9 +165,84 @@ class TrainConfig:
             raise TrainingError("rebalance weights the palette's colours, and a regression model has none; drop --rebalance")
         self.skips = ",".join(model.skips) or "none"  # one spelling, so resuming compares like with like
 
+    def to_argv(self) -> list[str]:
+        """The `colorlib train` options that make this config: what it trains (arch, classes, palette)
+        always, the other settings where they differ from the defaults."""
+        out: list[str] = []
+        for f in fields(self):
+            value, flag = getattr(self, f.name), _flag(f.name)
+            if (value == _default(f) and f.name not in _ALWAYS) or value is None:
+                continue
+            if isinstance(value, bool):
+                out.append(flag if value else "--no-" + flag[2:])
+            elif isinstance(value, (list, tuple)):
+                out += [flag, *map(str, value)]
+            else:
+                text = repr(value) if isinstance(value, float) else str(value)  # repr: the float itself, every digit
+                out += [f"{flag}={text}"] if text.startswith("-") else [flag, text]  # "--seed=-1": not an option
+        return out
+
+    @classmethod
+    def from_argv(cls, argv: Sequence[str]) -> TrainConfig:
+        """The config that `colorlib train` options (`to_argv`'s, or a user's) describe; unset ones keep their defaults."""
+        parser = argparse.ArgumentParser(prog="colorlib train", add_help=False, exit_on_error=False)
+        add_train_options(parser)
+        try:
+            args, extra = parser.parse_known_args(list(argv))
+        except argparse.ArgumentError as e:
+            raise TrainingError(str(e)) from None
+        if extra:
+            raise TrainingError(f"not a training setting: {' '.join(extra)}")
+        return cls.from_namespace(args)
+
+    @classmethod
+    def from_namespace(cls, args: argparse.Namespace) -> TrainConfig:
+        """The config held by parsed `add_train_options` options (other attributes are ignored)."""
+        return cls(**{f.name: getattr(args, f.name) for f in fields(cls)})
+
     @property
     def loss_names(self) -> tuple[str, str]:
         """What the training and the validation curves measure (they differ for rebalanced runs)."""
         if self.objective == "regress":
             return "mean squared error", "mean squared error"
         return ("weighted cross-entropy" if self.rebalance is not None else "cross-entropy"), "cross-entropy"
+
+
+# Settings that must agree for --resume to continue a run rather than start a different one.
+_RESUME_KEYS = tuple(f.name for f in fields(TrainConfig) if f.metadata["resume"])
+
+
+_ALWAYS = ("arch", "classes", "palette")  # named in every recorded command, defaults or not
+
+
+def _flag(name: str) -> str:
+    return "--" + name.replace("_", "-")
+
+
+def _kind(hint) -> type:
+    """The option's value type from a field's type hint: str, int, float, bool or list (of str)."""
+    args = [a for a in get_args(hint) if a is not type(None)]
+    if args and get_origin(hint) is not list:  # X | None
+        return _kind(args[0])
+    return list if get_origin(hint) is list else hint
+
+
+def _default(f: Field):
+    return f.default_factory() if f.default is MISSING else f.default
+
+
+def add_train_options(parser: argparse.ArgumentParser) -> None:
+    """One option per TrainConfig field, named after it, with its help, choices and default."""
+    hints = get_type_hints(TrainConfig)
+    for f in fields(TrainConfig):
+        meta, kind, default = f.metadata, _kind(hints[f.name]), _default(f)
+        shown = " ".join(default) if isinstance(default, list) else default
+        text = meta["help"].replace("%", "%%") + ("" if default is None or "default" in meta["help"] else f" (default: {shown})")
+        options = dict(dest=f.name, default=default, help=text)
+        if kind is bool:
+            options["action"] = argparse.BooleanOptionalAction
+        elif kind is list:
+            options["nargs"] = "+"
+        else:
+            options.update(type=kind, choices=meta["choices"], metavar=meta["metavar"])
+        parser.add_argument(_flag(f.name), *meta["aliases"], **options)

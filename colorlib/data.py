@@ -1,4 +1,4 @@
-"""CIFAR-10 from its python batches, the one greyscale function, and in-memory training tensors."""
+"""CIFAR-10 from its python batches (download, holdout, photos) and in-memory training tensors."""
 
 from __future__ import annotations
 
@@ -16,14 +16,24 @@ import numpy as np
 
 from .errors import DataError, did_you_mean
 from .palette import Palette
+from .pixels import grey_rgb, luma, to_grey, with_luma  # noqa: F401 - re-exported: colorlib.data.with_luma etc.
 from .unpickle import decode_keys, restricted_loads
 
 if TYPE_CHECKING:  # torch loads with the first tensor: class names and files are checked without it
     import torch
 
 CLASSES: tuple[str, ...] = (
-    "airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck",
-)  # fmt: skip
+    "airplane",
+    "automobile",
+    "bird",
+    "cat",
+    "deer",
+    "dog",
+    "frog",
+    "horse",
+    "ship",
+    "truck",
+)
 BATCHES_DIR = "cifar-10-batches-py"
 TRAIN_BATCHES = tuple(f"data_batch_{i}" for i in range(1, 6))
 TEST_BATCHES = ("test_batch",)
@@ -33,73 +43,6 @@ CIFAR_URL = "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"
 CIFAR_MD5 = "c58f30108f718f92721af3b95e74349a"
 ARCHIVE = "cifar-10-python.tar.gz"
 HOLDOUT_FRACTION = 0.1  # share of each class's training images kept back for validation
-
-# ITU-R BT.601 luma in 16-bit fixed point, exactly as Pillow's convert("L") computes it.
-_LUMA_WEIGHTS = np.array([19595, 38470, 7471], np.uint32)
-
-
-def to_grey(rgb: np.ndarray) -> np.ndarray:
-    """BT.601 luma of uint8 RGB (..., 3) as float32 (...) in [0, 1]; equals Pillow's "L" / 255."""
-    rgb = np.asarray(rgb)
-    if rgb.dtype != np.uint8 or rgb.ndim < 1 or rgb.shape[-1] != 3:
-        raise DataError(f"to_grey expects uint8 RGB with a last axis of 3, got {rgb.dtype} {rgb.shape}")
-    luma = (rgb.astype(np.uint32) @ _LUMA_WEIGHTS + 0x8000) >> 16
-    return luma.astype(np.float32) / np.float32(255)
-
-
-def grey_rgb(rgb: np.ndarray) -> np.ndarray:
-    """The model's grey input as uint8 RGB (R = G = B = luma): the "no colour" picture."""
-    return np.repeat(np.rint(to_grey(rgb) * 255).astype(np.uint8)[..., None], 3, axis=-1)
-
-
-def luma(rgb: np.ndarray) -> np.ndarray:
-    """Exact BT.601 luma of uint8 RGB (..., 3) as integers 0..255 (uint8): Pillow's convert("L")."""
-    return ((np.asarray(rgb).astype(np.uint32) @ _LUMA_WEIGHTS + 0x8000) >> 16).astype(np.uint8)
-
-
-def with_luma(colour: np.ndarray, source: np.ndarray) -> np.ndarray:
-    """`colour`'s chroma on `source`'s lightness: uint8 RGB whose luma (`luma`, Pillow's "L") is the source's, exactly.
-
-    Zhang et al. keep the input's lightness and predict only colour. Each pixel becomes its own
-    luma Y plus s·(colour − its grey), which leaves Cb and Cr scaled by s: s = 1 where that colour
-    exists in sRGB at Y, else the largest s that stays in range (chroma reduced toward grey, hue
-    kept); then the rounding to integers among the 8 nearest whose luma is exactly Y.
-    """
-    colour, source = np.asarray(colour), np.asarray(source)
-    if colour.shape != source.shape or colour.dtype != np.uint8 or source.dtype != np.uint8 or colour.shape[-1:] != (3,):
-        raise DataError(f"with_luma needs two uint8 RGB arrays of one shape, got {colour.shape} and {source.shape}")
-    out = np.empty(colour.shape, np.uint8)
-    flat_out, flat_c, flat_s = out.reshape(-1, 3), colour.reshape(-1, 3), source.reshape(-1, 3)
-    for i in range(0, len(flat_c), 1 << 20):  # bounded memory on large photos
-        flat_out[i : i + (1 << 20)] = _exact_luma(flat_c[i : i + (1 << 20)], luma(flat_s[i : i + (1 << 20)]))
-    return out
-
-
-# The 8 ways to round a colour down or up per channel; one of them always has the exact luma.
-_CORNERS = np.array([[(k >> 2) & 1, (k >> 1) & 1, k & 1] for k in range(8)], np.int64)
-
-
-def _exact_luma(colour: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """M×3 uint8 colours moved onto lumas `y` (M uint8) as `with_luma` describes."""
-    w = _LUMA_WEIGHTS.astype(np.float32) / 65536  # sums to exactly 1
-    c = colour.astype(np.float32)
-    yf = y.astype(np.float32)[:, None]
-    chroma = c - (c @ w)[:, None]  # offset from its own grey: luma 0, so Y + s·chroma has luma Y
-    with np.errstate(divide="ignore", invalid="ignore"):
-        room = np.where(chroma > 0, (255 - yf) / chroma, np.where(chroma < 0, -yf / chroma, np.inf))
-    s = np.minimum(1.0, room.min(axis=1, keepdims=True))
-    target = np.clip(yf + s * chroma, 0, 255)
-    out = np.rint(target).astype(np.uint8)
-    same = luma(colour) == y
-    out[same] = colour[same]  # the colour already has this lightness: keep it as it is
-    off = np.flatnonzero(luma(out) != y)  # plain rounding missed Y by one: search the 8 roundings
-    if off.size:
-        t = target[off]
-        cands = np.minimum(np.floor(t).astype(np.int64)[:, None, :] + _CORNERS[None], 255)  # m×8×3
-        exact = ((cands.astype(np.uint32) @ _LUMA_WEIGHTS + 0x8000) >> 16) == y[off, None]
-        dist = np.where(exact, ((cands - t[:, None, :]) ** 2).sum(-1), np.inf)
-        out[off] = cands[np.arange(off.size), dist.argmin(axis=1)]
-    return out
 
 
 def photos() -> dict[str, np.ndarray]:
@@ -117,10 +60,15 @@ def photos() -> dict[str, np.ndarray]:
     with Image.open(matplotlib.cbook.get_sample_data("grace_hopper.jpg", asfileobj=False)) as hopper:
         grace = np.asarray(hopper.convert("RGB"))
     return {
-        "astronaut": skdata.astronaut(), "chelsea": skdata.chelsea(), "coffee": skdata.coffee(),
-        "rocket": skdata.rocket(), "motorcycle": skdata.stereo_motorcycle()[0],
-        "china": load_sample_image("china.jpg"), "flower": load_sample_image("flower.jpg"), "grace_hopper": grace,
-    }  # fmt: skip
+        "astronaut": skdata.astronaut(),
+        "chelsea": skdata.chelsea(),
+        "coffee": skdata.coffee(),
+        "rocket": skdata.rocket(),
+        "motorcycle": skdata.stereo_motorcycle()[0],
+        "china": load_sample_image("china.jpg"),
+        "flower": load_sample_image("flower.jpg"),
+        "grace_hopper": grace,
+    }
 
 
 def default_root() -> Path:
@@ -243,8 +191,9 @@ def class_indices(classes: str | int | Iterable[str | int] | None) -> list[int]:
         elif isinstance(c, str) and c.strip().lower() == "all":
             out.update(range(len(CLASSES)))
         else:
-            raise DataError(f"unknown CIFAR-10 class {c!r};{did_you_mean(c, CLASSES)} "
-                            f"choose from {', '.join(CLASSES)} (or 0..9, or 'all')")  # fmt: skip
+            raise DataError(
+                f"unknown CIFAR-10 class {c!r};{did_you_mean(c, CLASSES)} choose from {', '.join(CLASSES)} (or 0..9, or 'all')"
+            )
     if not out:
         raise DataError("no classes selected; name at least one CIFAR-10 class")
     return sorted(out)
@@ -264,8 +213,7 @@ class Images:
 
     def take(self, keep: np.ndarray, split: str | None = None) -> Images:
         """The images where `keep` (a boolean mask or indices) says, as a new selection."""
-        return replace(self, images=np.ascontiguousarray(self.images[keep]), labels=self.labels[keep],
-                       split=split or self.split)  # fmt: skip
+        return replace(self, images=np.ascontiguousarray(self.images[keep]), labels=self.labels[keep], split=split or self.split)
 
     def without_grey(self) -> Images:
         """The selection less its pictures that are already greyscale (R = G = B everywhere)."""

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 
 
 def did_you_mean(word: object, choices: Iterable[str]) -> str:
-    """" did you mean X?" (or "X or Y?") for the one or two names closest to a misspelt `word`; "" if none is close."""
+    """ " did you mean X?" (or "X or Y?") for the one or two names closest to a misspelt `word`; "" if none is close."""
     close = difflib.get_close_matches(str(word).strip().lower(), list(choices), n=2, cutoff=0.6)
     return f" did you mean {' or '.join(close)}?" if close else ""
 

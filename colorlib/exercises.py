@@ -61,8 +61,11 @@ def check_nearest_colour(fn: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> 
     if wrong.size:
         i = wrong[0]
         hint = " (uint8 arithmetic wraps around: convert to int or float before subtracting)" if pixels[i].max() > 200 else ""
-        return _report(False, f"{wrong.size} of {len(pixels)} pixels differ, e.g. {pixels[i].tolist()}: you say "
-                              f"{int(got[i])}, the nearest is {int(expected[i])}{hint}")  # fmt: skip
+        return _report(
+            False,
+            f"{wrong.size} of {len(pixels)} pixels differ, e.g. {pixels[i].tolist()}: you say "
+            f"{int(got[i])}, the nearest is {int(expected[i])}{hint}",
+        )
     return _report(True, f"all {len(pixels)} pixels get their nearest palette colour, as Palette.quantize does")
 
 
@@ -86,9 +89,11 @@ def check_small_palette(palette: Palette, images: np.ndarray, beat: float) -> No
 def check_cross_entropy(fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]) -> None:
     """`fn(logits N×K×H×W, targets N×H×W)` → the mean per-pixel cross-entropy, as F.cross_entropy."""
     g = torch.Generator().manual_seed(2)
-    cases = [(torch.randn(2, 5, 3, 4, generator=g), torch.randint(0, 5, (2, 3, 4), generator=g)),
-             (torch.randn(1, 32, 8, 8, generator=g) * 3, torch.randint(0, 32, (1, 8, 8), generator=g)),
-             (torch.randn(2, 4, 2, 2, generator=g) * 400, torch.randint(0, 4, (2, 2, 2), generator=g))]  # fmt: skip
+    cases = [
+        (torch.randn(2, 5, 3, 4, generator=g), torch.randint(0, 5, (2, 3, 4), generator=g)),
+        (torch.randn(1, 32, 8, 8, generator=g) * 3, torch.randint(0, 32, (1, 8, 8), generator=g)),
+        (torch.randn(2, 4, 2, 2, generator=g) * 400, torch.randint(0, 4, (2, 2, 2), generator=g)),
+    ]
     for i, (logits, targets) in enumerate(cases):
         got, error = _attempt(fn, logits.clone(), targets.clone())
         if error:
@@ -98,8 +103,11 @@ def check_cross_entropy(fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
         if got.numel() != 1:
             return _report(False, f"expected one number (the mean over every pixel), got shape {tuple(got.shape)}")
         if not torch.isfinite(got):
-            return _report(False, "the result is not finite for logits of a few hundred: subtract each pixel's largest "
-                                  "logit before exponentiating (log-sum-exp)")  # fmt: skip
+            return _report(
+                False,
+                "the result is not finite for logits of a few hundred: subtract each pixel's largest "
+                "logit before exponentiating (log-sum-exp)",
+            )
         if not torch.allclose(got.reshape(()), expected, rtol=1e-4, atol=1e-5):
             hint = " (the softmax runs over the colour axis, dim=1)" if i == 0 else ""
             return _report(False, f"got {got.item():.5f}, F.cross_entropy gives {expected.item():.5f}{hint}")
@@ -114,8 +122,11 @@ def check_block_parameters(fn: Callable[[int, int, int], int]) -> None:
             return _report(False, error)
         expected = num_parameters(Block(cin, cout, k))
         if got != expected:
-            return _report(False, f"for {cin} → {cout} channels, kernel {k}: you say {got}, the block has {expected} "
-                                  "(count the convolution's weights and biases, and BatchNorm's two per channel)")  # fmt: skip
+            return _report(
+                False,
+                f"for {cin} → {cout} channels, kernel {k}: you say {got}, the block has {expected} "
+                "(count the convolution's weights and biases, and BatchNorm's two per channel)",
+            )
     return _report(True, "the count is right for every block shape tried")
 
 
@@ -130,8 +141,11 @@ def check_skip_parameters(predictions: Mapping[str, int]) -> None:
         expected = num_parameters(build("unet", 32, skips=[s for s in SKIPS if s != skip] or "none"))
         if predictions[skip] != expected:
             way = "too high" if predictions[skip] > expected else "too low"
-            return _report(False, f"without the {skip} skip you say {predictions[skip]:,}, which is {way}. Which layer "
-                                  "loses input channels, and how many weights does each input channel have there?")  # fmt: skip
+            return _report(
+                False,
+                f"without the {skip} skip you say {predictions[skip]:,}, which is {way}. Which layer "
+                "loses input channels, and how many weights does each input channel have there?",
+            )
     return _report(True, "each skip's cost in parameters is right")
 
 
@@ -173,14 +187,19 @@ def check_keep_luma(fn: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> None:
         return _report(False, f"return uint8 RGB of shape {colour.shape}; got {got.dtype} {got.shape}")
     off = np.abs(luma(got).astype(int) - grey)
     if off.max() > 0:
-        return _report(False, f"{(off > 0).mean():.0%} of pixels miss the target luma (by up to {off.max()} levels): "
-                              "after rounding, nudge channels so that Pillow's L is exactly the target")  # fmt: skip
+        return _report(
+            False,
+            f"{(off > 0).mean():.0%} of pixels miss the target luma (by up to {off.max()} levels): "
+            "after rounding, nudge channels so that Pillow's L is exactly the target",
+        )
     chroma = lambda x: x.astype(float) - luma(x)[..., None]  # noqa: E731
     kept = chroma(got).ravel()
     keep = np.corrcoef(kept, chroma(colour).ravel())[0, 1] if kept.std() > 0 else 0.0
     if not keep >= 0.7:
-        return _report(False, f"the luma is exact but the hue is lost (chroma correlation {keep:.2f}): keep each "
-                              "pixel's offset from its own grey")  # fmt: skip
+        return _report(
+            False,
+            f"the luma is exact but the hue is lost (chroma correlation {keep:.2f}): keep each pixel's offset from its own grey",
+        )
     return _report(True, f"luma exact on every pixel; the colour's chroma kept (correlation {keep:.2f})")
 
 
@@ -190,8 +209,11 @@ def check_keep_luma(fn: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> None:
 def check_colourfulness(fn: Callable[[np.ndarray], float]) -> None:
     """`fn(image H×W×3 uint8)` → Hasler & Süsstrunk's colourfulness of that one picture."""
     rng = np.random.default_rng(6)
-    for image in (rng.integers(0, 256, (16, 16, 3), dtype=np.uint8), np.full((8, 8, 3), 90, np.uint8),
-                  np.tile(np.array([200, 30, 30], np.uint8), (8, 8, 1))):  # fmt: skip
+    for image in (
+        rng.integers(0, 256, (16, 16, 3), dtype=np.uint8),
+        np.full((8, 8, 3), 90, np.uint8),
+        np.tile(np.array([200, 30, 30], np.uint8), (8, 8, 1)),
+    ):
         got, error = _attempt(fn, image.copy())
         if error:
             return _report(False, error)

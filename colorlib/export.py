@@ -32,8 +32,11 @@ def metadata(run: Run) -> dict:
         "version": 1,
         "objective": config.objective,
         "arch": config.arch,
-        "palette": {"name": run.config.get("palette", {}).get("name"), "space": run.palette.space,
-                    "colors": run.palette.colors.tolist()},  # fmt: skip
+        "palette": {
+            "name": run.config.get("palette", {}).get("name"),
+            "space": run.palette.space,
+            "colors": run.palette.colors.tolist(),
+        },
         "input": "grey: N×1×H×W float32 in [0, 1], BT.601 luma as colorlib.to_grey; H, W multiples of 4",
         "output": "logits N×K×H×W over the palette" if config.objective == "classify" else "RGB N×3×H×W in [0, 1]",
     }
@@ -54,8 +57,16 @@ def export_onnx(run: Run, out: str | os.PathLike, opset: int = 17) -> Path:
     buf = io.BytesIO()
     with warnings.catch_warnings(), torch.no_grad():
         warnings.simplefilter("ignore")  # the TorchScript exporter announces its deprecation
-        torch.onnx.export(model, (example,), buf, input_names=["grey"], output_names=["output"], opset_version=opset,
-                          dynamic_axes={"grey": axes, "output": axes}, dynamo=False)  # fmt: skip
+        torch.onnx.export(
+            model,
+            (example,),
+            buf,
+            input_names=["grey"],
+            output_names=["output"],
+            opset_version=opset,
+            dynamic_axes={"grey": axes, "output": axes},
+            dynamo=False,
+        )
     graph = onnx.load_from_string(buf.getvalue())
     entry = graph.metadata_props.add()
     entry.key, entry.value = "colorlib", json.dumps(metadata(run))

@@ -9,7 +9,6 @@ accuracies are None.
 
 from __future__ import annotations
 
-import copy
 import math
 from collections.abc import Mapping, Sequence
 
@@ -18,9 +17,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .data import ColorData, grey_rgb, luma, with_luma
+from .data import ColorData
 from .errors import ColorlibError
-from .palette import TEMPERATURE, Palette, _keys_to_rgb, _rgb_keys, check_decoding, decode_output
+from .inference import colourise, objective, outputs, predict  # noqa: F401 - objective, predict re-exported
+from .palette import TEMPERATURE, Palette, _keys_to_rgb, _rgb_keys
+from .pixels import grey_rgb, luma, with_luma
 
 
 def cross_entropy(logits: torch.Tensor, targets: torch.Tensor) -> float:
@@ -33,30 +34,6 @@ def pixel_accuracy(predicted: torch.Tensor, targets: torch.Tensor) -> float:
     if predicted.dim() == targets.dim() + 1:
         predicted = predicted.argmax(1)
     return (predicted == targets.to(predicted.device)).float().mean().item()
-
-
-def objective(model: nn.Module) -> str:
-    """What `model`'s output means: "classify" (logits over a palette) or "regress" (RGB in [0, 1])."""
-    return getattr(getattr(model, "config", None), "objective", "classify")
-
-
-def _outputs(model: nn.Module, grey: torch.Tensor, batch_size: int, device: torch.device, exact: bool = True):
-    """(start index, float output) batch by batch, with `model` in eval mode and restored afterwards.
-
-    `exact` on a CPU runs a float64 copy of the model: fp32 convolutions round differently in AVX2, AVX-512
-    and AMX kernels, so a score's last digits would depend on the CPU; in float64 they do not (about 10%
-    slower here, where the picture measures dominate). GPUs, and training's validation, run the model as it is.
-    """
-    if exact and device.type == "cpu":
-        model, grey = copy.deepcopy(model).double(), grey.double()
-    was_training = model.training
-    model.eval()
-    try:
-        with torch.no_grad():
-            for i in range(0, len(grey), batch_size):
-                yield i, model(grey[i : i + batch_size].to(device)).float()
-    finally:
-        model.train(was_training)
 
 
 def evaluate(
@@ -78,7 +55,7 @@ def evaluate(
     regress = objective(model) == "regress"
     loss_sum = torch.zeros((), dtype=torch.float64, device=device)
     correct = torch.zeros((), dtype=torch.int64, device=device)
-    for i, out in _outputs(model, grey, batch_size, device, exact):
+    for i, out in outputs(model, grey, batch_size, device, exact):
         y = targets[i : i + batch_size].to(device)
         flat = out.permute(0, 2, 3, 1).reshape(-1, out.shape[1])  # N·H·W × C: no copy if channels_last
         if regress:
@@ -94,16 +71,6 @@ def evaluate(
         "pixel_accuracy": correct.item() / pixels,
         "images": len(grey),
     }
-
-
-def predict(model: nn.Module, grey: torch.Tensor, batch_size: int = 100, exact: bool = True) -> torch.Tensor:
-    """For grey images N×1×H×W, on the CPU: the most likely palette index per pixel (uint8 N×H×W),
-    or for a regression model its colour (uint8 RGB N×H×W×3). `exact` as for `evaluate`."""
-    device = next(model.parameters()).device
-    outputs = _outputs(model, grey, batch_size, device, exact)
-    if objective(model) == "regress":
-        return torch.cat([torch.from_numpy(decode_output(out.permute(0, 2, 3, 1), "regress")) for _, out in outputs])
-    return torch.cat([out.argmax(1).to(torch.uint8).cpu() for _, out in outputs])
 
 
 def quantization_error(images: np.ndarray, palette: Palette) -> float:
@@ -163,8 +130,14 @@ def per_image_scores(predicted: np.ndarray, truth: np.ndarray) -> dict[str, np.n
         psnr = 10 * np.log10(255.0**2 / mse)
     side = min(truth.shape[1:3])
     win = min(7, side if side % 2 else side - 1)  # SSIM's window is odd and fits the picture
-    ssim = np.array([structural_similarity(t, p, data_range=255, channel_axis=-1, win_size=win)
-                     for p, t in zip(predicted, truth, strict=True)] if win >= 3 else [np.nan] * len(truth))  # fmt: skip
+    ssim = np.array(
+        [
+            structural_similarity(t, p, data_range=255, channel_axis=-1, win_size=win)
+            for p, t in zip(predicted, truth, strict=True)
+        ]
+        if win >= 3
+        else [np.nan] * len(truth)
+    )
     delta_e = deltaE_ciede2000(rgb2lab(truth), rgb2lab(predicted)).mean(axis=(1, 2))
     return {"psnr": psnr, "ssim": ssim, "delta_e": delta_e, "colourfulness": colourfulness_per_image(predicted)}
 
@@ -185,8 +158,12 @@ def image_scores(predicted: np.ndarray, truth: np.ndarray) -> dict[str, float | 
     else:
         psnr = each["psnr"].mean()
     ssim = each["ssim"][np.isfinite(each["ssim"])]  # one shape: every picture has an SSIM, or none has
-    return {"psnr": float(psnr), "psnr_pooled": bool(pooled), "ssim": float(ssim.mean()) if ssim.size else None,
-            "delta_e": float(each["delta_e"].mean())}  # fmt: skip
+    return {
+        "psnr": float(psnr),
+        "psnr_pooled": bool(pooled),
+        "ssim": float(ssim.mean()) if ssim.size else None,
+        "delta_e": float(each["delta_e"].mean()),
+    }
 
 
 def score(
@@ -208,43 +185,20 @@ def score(
     colourfulness as arrays (for paired comparisons such as `difference`).
     """
     data = ColorData.from_images(images, palette)
-    predicted, ce = _colourise(model, palette, data, decoding, temperature, keep_luma, batch_size)
-    result = {"cross_entropy": None if ce is None else float(ce.mean()),
-              **_picture_scores(predicted, data, palette, accuracies=ce is not None)}  # fmt: skip
+    predicted, ce = colourise(model, palette, data, decoding, temperature, keep_luma, batch_size)
+    result = {
+        "cross_entropy": None if ce is None else float(ce.mean()),
+        **_picture_scores(predicted, data, palette, accuracies=ce is not None),
+    }
     if per_image:
         result["per_image"] = {"cross_entropy": ce, **per_image_scores(predicted, data.images)}
     return result
 
 
-def colourise_images(
-    model: nn.Module,
-    palette: Palette,
-    images: np.ndarray,
-    decoding: str = "argmax",
-    temperature: float = TEMPERATURE,
-    keep_luma: bool = False,
-    batch_size: int = 100,
-) -> np.ndarray:
-    """`model`'s colourisation of uint8 RGB `images` N×H×W×3, decoded as `score` decodes it."""
-    data = ColorData.from_images(images, palette)
-    return _colourise(model, palette, data, decoding, temperature, keep_luma, batch_size)[0]
-
-
-def _colourise(model, palette, data, decoding, temperature, keep_luma, batch_size) -> tuple[np.ndarray, np.ndarray | None]:
-    """(decoded pictures, each picture's mean cross-entropy, or None for a regression model)."""
-    check_decoding(decoding, temperature)
-    device = next(model.parameters()).device
-    regress = objective(model) == "regress"
-    ce, decoded = [], []
-    for i, out in _outputs(model, data.grey, batch_size, device):
-        if not regress:
-            y = data.targets[i : i + batch_size].to(device).long()
-            ce.append(F.cross_entropy(out, y, reduction="none").double().mean((1, 2)).cpu().numpy())
-        decoded.append(decode_output(out.permute(0, 2, 3, 1), objective(model), palette, decoding, temperature))
-    predicted = np.concatenate(decoded)
-    if keep_luma:
-        predicted = with_luma(predicted, data.images)
-    return predicted, None if regress else np.concatenate(ce)
+def colourise_images(model: nn.Module, palette: Palette, images: np.ndarray, **how) -> np.ndarray:
+    """`model`'s colourisation of uint8 RGB `images` N×H×W×3, decoded as `score` decodes it (`how`: its
+    decoding, temperature, keep_luma and batch_size)."""
+    return colourise(model, palette, ColorData.from_images(images, palette), **how)[0]
 
 
 def _picture_scores(predicted: np.ndarray, data: ColorData, palette: Palette, accuracies: bool = True) -> dict:
@@ -294,8 +248,13 @@ def best_palette_colours(images: np.ndarray, palette: Palette, keep_luma: bool =
     return chosen[inverse].reshape(rgb.shape)
 
 
-REFERENCE_ROWS = ("grey baseline", "palette truth", "palette truth + input luma", "best palette colour",
-                  "best palette colour + input luma")  # fmt: skip
+REFERENCE_ROWS = (
+    "grey baseline",
+    "palette truth",
+    "palette truth + input luma",
+    "best palette colour",
+    "best palette colour + input luma",
+)
 
 
 def reference_scores(images: np.ndarray, palette: Palette, per_image: bool = False) -> dict[str, dict]:
@@ -305,10 +264,13 @@ def reference_scores(images: np.ndarray, palette: Palette, per_image: bool = Fal
     last two also on the input's own lightness (the ceiling for models scored with `keep_luma`)."""
     data = ColorData.from_images(images, palette)
     snapped = palette.saturate(data.images)
-    pictures = {"grey baseline": grey_rgb(data.images), "palette truth": snapped,
-                "palette truth + input luma": with_luma(snapped, data.images),
-                "best palette colour": best_palette_colours(data.images, palette),
-                "best palette colour + input luma": best_palette_colours(data.images, palette, keep_luma=True)}  # fmt: skip
+    pictures = {
+        "grey baseline": grey_rgb(data.images),
+        "palette truth": snapped,
+        "palette truth + input luma": with_luma(snapped, data.images),
+        "best palette colour": best_palette_colours(data.images, palette),
+        "best palette colour + input luma": best_palette_colours(data.images, palette, keep_luma=True),
+    }
     rows = {}
     for name, predicted in pictures.items():
         rows[name] = {"cross_entropy": None, **_picture_scores(predicted, data, palette)}
@@ -362,8 +324,16 @@ def cross_class_matrix(
     return out
 
 
-COLUMNS = {"cross_entropy": "CE", "pixel_accuracy": "pixel acc", "balanced_accuracy": "balanced acc", "psnr": "PSNR",
-           "ssim": "SSIM", "delta_e": "ΔE2000", "colourfulness": "colourfulness", "colourfulness_truth": "(truth)"}  # fmt: skip
+COLUMNS = {
+    "cross_entropy": "CE",
+    "pixel_accuracy": "pixel acc",
+    "balanced_accuracy": "balanced acc",
+    "psnr": "PSNR",
+    "ssim": "SSIM",
+    "delta_e": "ΔE2000",
+    "colourfulness": "colourfulness",
+    "colourfulness_truth": "(truth)",
+}
 
 
 def _cell(row: Mapping, key: str, digits: int) -> str:
@@ -380,8 +350,11 @@ def format_table(rows: Mapping[str, Mapping[str, float | int | None]], markdown:
     """
     cells = [[name] + [_cell(row, k, digits) for k in COLUMNS] for name, row in rows.items()]
     header = ["", *COLUMNS.values()]
-    note = ["* PSNR pooled over all pixels: some picture is reproduced exactly"] if any(
-        r.get("psnr_pooled") for r in rows.values()) else []  # fmt: skip
+    note = (
+        ["* PSNR pooled over all pixels: some picture is reproduced exactly"]
+        if any(r.get("psnr_pooled") for r in rows.values())
+        else []
+    )
     if markdown:
         lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
         return "\n".join(lines + ["| " + " | ".join(c) + " |" for c in cells] + (["", *note] if note else []))
@@ -409,8 +382,10 @@ def difference(a: np.ndarray, b: np.ndarray, level: float = 0.95) -> dict[str, f
         raise ColorlibError(f"difference needs S×N values on the same N pictures, got shapes {a.shape} and {b.shape}")
     n = a.shape[1]
     if n < 2 or not (np.isfinite(a).all() and np.isfinite(b).all()):
-        raise ColorlibError(f"difference needs finite values on at least 2 pictures, got {n} (and finite: "
-                            f"{bool(np.isfinite(a).all() and np.isfinite(b).all())})")  # fmt: skip
+        raise ColorlibError(
+            f"difference needs finite values on at least 2 pictures, got {n} (and finite: "
+            f"{bool(np.isfinite(a).all() and np.isfinite(b).all())})"
+        )
     per_picture = a.mean(0) - b.mean(0)
     parts = [(per_picture.var(ddof=1) / n, n - 1)]  # (variance of the mean, degrees of freedom)
     parts += [(m.mean(1).var(ddof=1) / len(m), len(m) - 1) for m in (a, b) if len(m) > 1]

@@ -11,7 +11,8 @@ bottleneck. `skips` keeps any subset of the three, so what each carries can be m
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 
 import torch
 from torch import nn
@@ -111,6 +112,17 @@ def pick_device(name: str | torch.device = "auto") -> torch.device:
     return torch.device("cpu")
 
 
+@contextmanager
+def eval_mode(model: nn.Module) -> Iterator[nn.Module]:
+    """`model` in eval mode (BatchNorm's running statistics) inside the block, its own mode restored after."""
+    was_training = model.training
+    model.eval()
+    try:
+        yield model
+    finally:
+        model.train(was_training)
+
+
 def summary(model: ColorNet, size: int = 32) -> list[tuple[str, str, tuple[int, ...], int]]:
     """(block, layers, output shape, parameters) for each block, for a 1×1×size×size input."""
     rows: list[tuple[str, str, tuple[int, ...], int]] = []
@@ -118,14 +130,13 @@ def summary(model: ColorNet, size: int = 32) -> list[tuple[str, str, tuple[int, 
     for name, block in model.named_children():
         layers = " → ".join(type(m).__name__ for m in block) if isinstance(block, nn.Sequential) else type(block).__name__
         params = sum(p.numel() for p in block.parameters())
-        hooks.append(block.register_forward_hook(
-            lambda _m, _i, out, name=name, layers=layers, params=params: rows.append((name, layers, tuple(out.shape), params))
-        ))  # fmt: skip
-    was_training = model.training
-    model.eval()
-    with torch.no_grad():
+        hooks.append(
+            block.register_forward_hook(
+                lambda _m, _i, out, name=name, layers=layers, params=params: rows.append((name, layers, tuple(out.shape), params))
+            )
+        )
+    with eval_mode(model), torch.no_grad():
         model(torch.zeros(1, 1, size, size, device=next(model.parameters()).device))
-    model.train(was_training)
     for h in hooks:
         h.remove()
     return rows

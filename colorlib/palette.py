@@ -8,6 +8,7 @@ pixels and palette indices.
 
 from __future__ import annotations
 
+import io
 import math
 import os
 import threading
@@ -20,7 +21,9 @@ import numpy as np
 if TYPE_CHECKING:  # torch loads only where a palette meets a model: `colorlib palette list` stays quick
     import torch
 
+from .atomic import atomic_write
 from .errors import PaletteError, did_you_mean
+from .pixels import LUMA_WEIGHTS, rgb_from_unit  # noqa: F401 - rgb_from_unit re-exported
 from .unpickle import load_npy
 
 Space = Literal["rgb", "lab"]
@@ -101,7 +104,6 @@ class _LookupTable:
         self.lock = threading.Lock()
 
 
-
 # Palettes with the same colours and space share one table: loading twenty runs of one palette
 # costs one table, not twenty. Weak values: a table lives as long as some palette uses it.
 _TABLES: weakref.WeakValueDictionary[tuple[str, bytes], _LookupTable] = weakref.WeakValueDictionary()
@@ -145,11 +147,7 @@ class Palette:
         return f"Palette({self.num_colors} colours, space={self.space!r})"
 
     def __eq__(self, other: object) -> bool:
-        return (
-            isinstance(other, Palette)
-            and self.space == other.space
-            and np.array_equal(self.colors, other.colors)
-        )
+        return isinstance(other, Palette) and self.space == other.space and np.array_equal(self.colors, other.colors)
 
     # -- fitting ---------------------------------------------------------------------------------
 
@@ -187,7 +185,7 @@ class Palette:
             centres = lab2rgb(centres.reshape(-1, 1, 3)).reshape(-1, 3) * 255
         # Order colours by luminance so palettes read dark to light in swatches.
         rgb = np.clip(np.rint(centres), 0, 255).astype(np.uint8)
-        rgb = rgb[np.argsort(rgb.astype(np.float64) @ [0.299, 0.587, 0.114], kind="stable")]
+        rgb = rgb[np.argsort(rgb.astype(np.int64) @ LUMA_WEIGHTS.astype(np.int64), kind="stable")]
         return cls(rgb, space)
 
     # -- quantize / decode -----------------------------------------------------------------------
@@ -263,14 +261,10 @@ class Palette:
         if idx.dtype.kind not in "iu":
             raise PaletteError(f"palette indices must be integers, got dtype {idx.dtype}")
         if idx.size and (idx.min() < 0 or idx.max() >= self.num_colors):
-            raise PaletteError(
-                f"palette index out of range 0..{self.num_colors - 1} (got {idx.min()}..{idx.max()})"
-            )
+            raise PaletteError(f"palette index out of range 0..{self.num_colors - 1} (got {idx.min()}..{idx.max()})")
         return self.colors[idx]
 
-    def decode_logits(
-        self, logits: torch.Tensor, decoding: str = "argmax", temperature: float = TEMPERATURE
-    ) -> np.ndarray:
+    def decode_logits(self, logits: torch.Tensor, decoding: str = "argmax", temperature: float = TEMPERATURE) -> np.ndarray:
         """uint8 RGB (..., 3) from per-pixel logits (..., K): the most likely colour, or the annealed mean.
 
         The annealed mean is the expected colour under softmax(logits / T), averaged in the palette's
@@ -301,13 +295,9 @@ class Palette:
 
     def save(self, path: str | os.PathLike) -> None:
         """Write the colours as a K×3 uint8 .npy file (atomically)."""
-        path = Path(path)
-        tmp = path.with_name(f".{path.name}.tmp")
-        with open(tmp, "wb") as f:
-            np.save(f, self.colors)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
+        buf = io.BytesIO()
+        np.save(buf, self.colors)
+        atomic_write(Path(path), buf.getvalue())
 
     @classmethod
     def load(cls, path: str | os.PathLike, space: Space = "rgb") -> Palette:
@@ -330,13 +320,6 @@ class Palette:
         if arr.dtype.hasobject:
             arr = _csc321_codebook(arr, str(path))
         return cls(_check_colors(arr, str(path)), space)
-
-
-def rgb_from_unit(values: torch.Tensor) -> np.ndarray:
-    """uint8 RGB (..., 3) from colour values in [0, 1] (a regression head's output), clipped to range."""
-    import torch
-
-    return (values.float().clamp(0, 1) * 255).round().to(torch.uint8).cpu().numpy()
 
 
 def decode_output(

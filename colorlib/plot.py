@@ -49,9 +49,7 @@ def rows_figure(rows: Mapping[str, np.ndarray], title: str | None = None, scale:
     return fig
 
 
-def grid_figure(
-    images: np.ndarray, predictions: np.ndarray | torch.Tensor, palette: Palette, title: str | None = None
-) -> Figure:
+def grid_figure(images: np.ndarray, predictions: np.ndarray | torch.Tensor, palette: Palette, title: str | None = None) -> Figure:
     """The original project's validation figure: grey / prediction / palette truth / original.
 
     `predictions` are palette indices n×H×W, or a regression model's colours n×H×W×3.

@@ -24,7 +24,6 @@ if TYPE_CHECKING:  # runs (and torch) load only when a run is: `colorlib pretrai
     from .runs import Run
 
 FOLDER = Path(__file__).parent / "pretrained"
-ARCHS, CLASSES, COLORS = ("cnn", "unet"), ("horse", "cat"), (16, 32)
 DEFAULT_RUN = "unet_all32_lab"  # what `colorize(photo)` and `colorlib colorize photo.jpg` use (experiments/photos.py chose it)
 VARIANTS = ("lab", "rebalance", "lab_rebalance", "regress")  # UNet, 32 colours: horse (regress), cat, all
 
@@ -32,11 +31,15 @@ VARIANTS = ("lab", "rebalance", "lab_rebalance", "regress")  # UNet, 32 colours:
 # with its own preprocessing and palettes: (cross-entropy, pixel accuracy, mean ΔE2000 of its
 # argmax picture against the original). tests/test_models.py recomputes them.
 ORIGINAL_SCORES: dict[tuple[str, str, int], tuple[float, float, float]] = {
-    ("cnn", "horse", 16): (1.495, 0.408, 13.18), ("cnn", "horse", 32): (2.027, 0.283, 12.60),
-    ("cnn", "cat", 16): (1.250, 0.532, 11.27), ("cnn", "cat", 32): (1.857, 0.352, 11.31),
-    ("unet", "horse", 16): (1.261, 0.514, 12.09), ("unet", "horse", 32): (1.899, 0.334, 12.42),
-    ("unet", "cat", 16): (1.150, 0.565, 11.09), ("unet", "cat", 32): (1.753, 0.378, 11.14),
-}  # fmt: skip
+    ("cnn", "horse", 16): (1.495, 0.408, 13.18),
+    ("cnn", "horse", 32): (2.027, 0.283, 12.60),
+    ("cnn", "cat", 16): (1.250, 0.532, 11.27),
+    ("cnn", "cat", 32): (1.857, 0.352, 11.31),
+    ("unet", "horse", 16): (1.261, 0.514, 12.09),
+    ("unet", "horse", 32): (1.899, 0.334, 12.42),
+    ("unet", "cat", 16): (1.150, 0.565, 11.09),
+    ("unet", "cat", 32): (1.753, 0.378, 11.14),
+}
 
 
 def pretrained_names() -> list[str]:

@@ -20,13 +20,15 @@ import json
 import os
 import pickle
 import re
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
+from .atomic import atomic_write  # noqa: F401 - re-exported: runs.atomic_write
+from .config import _LEGACY, _RESUME_KEYS, TrainConfig, parse_skips
 from .errors import ColorlibError, RunError
 from .models import ColorNet, ModelConfig
 from .palette import Palette
@@ -34,31 +36,14 @@ from .palette import Palette
 FORMAT = "colorlib-run"
 VERSION = 1
 CONFIG, HISTORY, WEIGHTS, SNAPSHOTS, CHECKPOINT, LOSS_FIGURE = (
-    "config.json", "history.json", "weights.pt", "snapshots.npz", "checkpoint.pt", "loss.png",
-)  # fmt: skip
-
-
-def atomic_write(path: Path, data: bytes) -> None:
-    """Write `data` to `path` so readers see the old file or the new one, never a mix."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
-        with open(tmp, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    # fsync the folder so the rename itself survives a power cut (not supported everywhere)
-    try:
-        fd = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-    except OSError:
-        pass
+    "config.json",
+    "history.json",
+    "weights.pt",
+    "snapshots.npz",
+    "checkpoint.pt",
+    "loss.png",
+)
+RUN_FILES = (CONFIG, HISTORY, WEIGHTS, SNAPSHOTS, CHECKPOINT, LOSS_FIGURE)
 
 
 def write_json(path: Path, obj: Any) -> None:
@@ -233,3 +218,99 @@ def load_run(path: str | os.PathLike, device: str | torch.device = "cpu") -> Run
     # channels_last: the layout convolutions run fastest in (same weights, about 1.7× faster inference)
     model = model.to(device, memory_format=torch.channels_last).eval()
     return Run(model, palette, config, history, snapshots, path)
+
+
+# -- a run folder's life while training: checked, prepared, an epoch committed ----------------------
+
+
+def check_folder(out: Path, config: TrainConfig, resume: bool, force: bool) -> tuple[dict | None, dict | None]:
+    """Refuse a bad `out` before any slow work, touching nothing; (saved config, checkpoint to resume) if any."""
+    if out.exists() and not out.is_dir():
+        raise RunError(f"{out}: exists and is not a folder; choose another --out")
+    has_run = (out / CONFIG).exists()
+    ours = {f".{name}.tmp" for name in RUN_FILES} | {".write-test"}  # what a run killed at start-up leaves
+    if out.is_dir() and any(p.name not in ours for p in out.iterdir()) and not has_run:
+        raise RunError(f"{out}: folder is not empty and holds no colorlib run; choose an empty or new --out")
+    if has_run and not (resume or force):
+        raise RunError(f"{out}: already holds a run; pass --resume to continue it or --force to replace it")
+    if not has_run or force:
+        return None, None
+    saved = read_json(out / CONFIG)
+    previous = saved.get("train", {}) if isinstance(saved, dict) else {}
+    legacy = {**_LEGACY, "skips": ",".join(parse_skips(None, previous.get("arch", "unet"))) or "none"}
+    changed = [k for k in _RESUME_KEYS if previous.get(k, legacy.get(k)) != asdict(config)[k]]
+    if changed:
+        raise RunError(
+            f"{out}: cannot resume, settings differ from the saved run ({', '.join(changed)}); "
+            "use the same settings or --force to start over"
+        )
+    if not (out / CHECKPOINT).exists():
+        if (out / HISTORY).exists():
+            raise RunError(
+                f"{out}: the run has no checkpoint.pt (it was finished and exported), so it cannot be resumed; "
+                "use --force to train it again or choose a new --out"
+            )
+        return saved, None
+    checkpoint = read_torch(out / CHECKPOINT)
+    done = len(checkpoint["history"])
+    if config.epochs < done:
+        raise RunError(
+            f"{out}: the run has already trained {done} epochs, more than --epochs {config.epochs}; a run is not "
+            f"shortened: pass --epochs {done} or more to continue it, or --force to start over"
+        )
+    return saved, checkpoint
+
+
+def prepare_folder(out: Path, replace_run: bool) -> None:
+    """Make `out` ready to write: created, writable, no half-written files; the old run's files gone if replaced."""
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        probe = out / ".write-test"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as e:
+        raise RunError(f"{out}: cannot write the run there ({e.strerror}); choose another --out") from None
+    for name in RUN_FILES:  # half-written files of a run killed mid-save
+        (out / f".{name}.tmp").unlink(missing_ok=True)
+    if replace_run:
+        for name in RUN_FILES:
+            (out / name).unlink(missing_ok=True)
+
+
+def checkpoint_state(model, optimizer, scheduler, history, predictions, snapshot_images) -> dict:
+    """Everything an epoch leaves behind, as tensors and plain containers (loads with weights_only)."""
+    return {
+        "model": {k: v.detach().cpu() for k, v in model.state_dict().items()},
+        "optimizer": optimizer.state_dict(),
+        "scheduler": scheduler.state_dict() if scheduler is not None else None,
+        "history": list(history),
+        "predictions": torch.stack(predictions) if predictions else torch.zeros(0, dtype=torch.uint8),
+        "snapshot_images": torch.from_numpy(np.ascontiguousarray(snapshot_images)),
+    }
+
+
+def save_checkpoint(out: Path, checkpoint: dict) -> None:
+    """Save an epoch's checkpoint.pt (written before the exports: once it is on disk the epoch is done)."""
+    epoch = checkpoint["history"][-1]["epoch"]
+    try:
+        write_torch(out / CHECKPOINT, checkpoint)
+    except OSError as e:  # disk full, permissions: the previous epoch's files are untouched
+        raise RunError(
+            f"{out}: saving epoch {epoch} failed ({e.strerror or e}); the run keeps epoch {epoch - 1}. "
+            "Free space or fix permissions, then --resume"
+        ) from None
+
+
+def save_exports(out: Path, checkpoint: dict) -> None:
+    """Rewrite the portable files (weights, history, snapshots) from a saved checkpoint; a failure
+    leaves them one epoch behind it."""
+    epoch = checkpoint["history"][-1]["epoch"]
+    try:
+        write_torch(out / WEIGHTS, checkpoint["model"])
+        write_json(out / HISTORY, checkpoint["history"])
+        Snapshots.from_checkpoint(checkpoint).save(out / SNAPSHOTS)
+    except OSError as e:
+        raise RunError(
+            f"{out}: epoch {epoch} is saved in checkpoint.pt but writing weights.pt/history.json/snapshots.npz "
+            f"failed ({e.strerror or e}); free space or fix permissions, then --resume rewrites them"
+        ) from None

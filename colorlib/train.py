@@ -16,6 +16,7 @@ from __future__ import annotations
 import io
 import math
 import os
+import shlex
 import signal
 import sys
 import threading
@@ -26,7 +27,6 @@ from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
 
-import numpy as np
 import torch
 import torch.distributed as dist
 import torch.nn.functional as F
@@ -38,19 +38,14 @@ from .config import _LEGACY, _RESUME_KEYS, PRECISIONS, SCHEDULES, VAL_SPLITS, Tr
 from .data import HOLDOUT_FRACTION, ColorData, load_cifar10, split_holdout
 from .errors import RunError, TrainingError
 from .metrics import evaluate, predict
-from .models import ColorNet, ModelConfig, autocast_dtype, parse_skips, pick_device
+from .models import ColorNet, ModelConfig, autocast_dtype, pick_device
 from .palette import Palette, load_palette
-from .runs import Run, Snapshots
-
-RUN_FILES = (runs.CONFIG, runs.HISTORY, runs.WEIGHTS, runs.SNAPSHOTS, runs.CHECKPOINT, runs.LOSS_FIGURE)
-
+from .runs import Run
 
 REBALANCE_SIGMA = 5.0  # Zhang et al.'s smoothing of the colour prior, in CIELAB units
 
 
-def rebalance_weights(
-    targets: torch.Tensor, palette: Palette, lam: float = 0.5, sigma: float = REBALANCE_SIGMA
-) -> torch.Tensor:
+def rebalance_weights(targets: torch.Tensor, palette: Palette, lam: float = 0.5, sigma: float = REBALANCE_SIGMA) -> torch.Tensor:
     """Per-colour loss weights ∝ ((1−λ)·p̃ + λ/K)⁻¹ with E_p̃[w] = 1 (Zhang, Isola & Efros 2016).
 
     p̃ is the colour frequency of `targets`, smoothed over the palette by a Gaussian (σ in CIELAB
@@ -92,60 +87,6 @@ def _split_record(config: TrainConfig, given: bool) -> dict:
     if config.val_split == "holdout":
         return {"val_split": "holdout", "holdout_fraction": HOLDOUT_FRACTION, "split_seed": config.split_seed}
     return {"val_split": "test"}
-
-
-def _check_out(out: Path, config: TrainConfig, resume: bool, force: bool) -> tuple[dict | None, dict | None]:
-    """Refuse a bad `out` before any slow work, touching nothing; (saved config, checkpoint to resume) if any."""
-    if out.exists() and not out.is_dir():
-        raise RunError(f"{out}: exists and is not a folder; choose another --out")
-    has_run = (out / runs.CONFIG).exists()
-    ours = {f".{name}.tmp" for name in RUN_FILES} | {".write-test"}  # what a run killed at start-up leaves
-    if out.is_dir() and any(p.name not in ours for p in out.iterdir()) and not has_run:
-        raise RunError(f"{out}: folder is not empty and holds no colorlib run; choose an empty or new --out")
-    if has_run and not (resume or force):
-        raise RunError(f"{out}: already holds a run; pass --resume to continue it or --force to replace it")
-    if not has_run or force:
-        return None, None
-    saved = runs.read_json(out / runs.CONFIG)
-    previous = saved.get("train", {}) if isinstance(saved, dict) else {}
-    legacy = {**_LEGACY, "skips": ",".join(parse_skips(None, previous.get("arch", "unet"))) or "none"}
-    changed = [k for k in _RESUME_KEYS if previous.get(k, legacy.get(k)) != asdict(config)[k]]
-    if changed:
-        raise RunError(
-            f"{out}: cannot resume, settings differ from the saved run ({', '.join(changed)}); "
-            "use the same settings or --force to start over"
-        )
-    if not (out / runs.CHECKPOINT).exists():
-        if (out / runs.HISTORY).exists():
-            raise RunError(
-                f"{out}: the run has no checkpoint.pt (it was finished and exported), so it cannot be resumed; "
-                "use --force to train it again or choose a new --out"
-            )
-        return saved, None
-    checkpoint = runs.read_torch(out / runs.CHECKPOINT)
-    done = len(checkpoint["history"])
-    if config.epochs < done:
-        raise RunError(
-            f"{out}: the run has already trained {done} epochs, more than --epochs {config.epochs}; a run is not "
-            f"shortened: pass --epochs {done} or more to continue it, or --force to start over"
-        )
-    return saved, checkpoint
-
-
-def _prepare_out(out: Path, replace_run: bool) -> None:
-    """Make `out` ready to write: created, writable, no half-written files; the old run's files gone if replaced."""
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-        probe = out / ".write-test"
-        probe.write_bytes(b"")
-        probe.unlink()
-    except OSError as e:
-        raise RunError(f"{out}: cannot write the run there ({e.strerror}); choose another --out") from None
-    for name in RUN_FILES:  # half-written files of a run killed mid-save
-        (out / f".{name}.tmp").unlink(missing_ok=True)
-    if replace_run:
-        for name in RUN_FILES:
-            (out / name).unlink(missing_ok=True)
 
 
 def _extensions(saved: dict | None, config: TrainConfig, done: int) -> list[dict]:
@@ -208,77 +149,110 @@ def train(
     rank, world, device = _distributed(pick_device(config.device))
     if config.batch_size % world:
         raise TrainingError(f"batch_size {config.batch_size} must divide evenly over {world} processes")
-    saved, checkpoint = _check_out(out, config, resume, force) if rank == 0 else (None, None)
+    saved, checkpoint = runs.check_folder(out, config, resume, force) if rank == 0 else (None, None)
     train_data, val_data = data if data is not None else load_data(config, palette, root, download)
     if config.batch_size > len(train_data):
         raise TrainingError(f"batch_size {config.batch_size} is larger than the {len(train_data)} training images")
     if rank == 0:
-        _prepare_out(out, replace_run=force and (out / runs.CONFIG).exists())
+        runs.prepare_folder(out, replace_run=force and (out / runs.CONFIG).exists())
     if world > 1:  # the others wait until rank 0 has prepared the folder, then read the same checkpoint
         dist.barrier()
         if rank and resume and (out / runs.CHECKPOINT).exists():
             checkpoint = runs.read_torch(out / runs.CHECKPOINT)
     amp = autocast_dtype(config.precision, device)
     weights = None if config.rebalance is None else rebalance_weights(train_data.targets, palette, config.rebalance).to(device)
+    model, optimizer, scheduler = _build(config, palette, device, len(train_data))
+    history, predictions = _restore(checkpoint, model, optimizer, scheduler, out, val_data, config, rank)
+    record = _record(config, palette, model, (train_data, val_data), device, amp, world, weights, command, out, data)
+    extensions = _extensions(saved, config, len(history))
+    if extensions:  # the one-cycle plan changed on the way: what the command alone does not say
+        record["extensions"] = extensions
+    if rank == 0:
+        runs.write_json(out / runs.CONFIG, record)
+    net = DistributedDataParallel(model) if world > 1 else model
+    _epochs(out, config, net, optimizer, scheduler, (train_data, val_data), amp, weights, history, predictions, rank, progress)
+    if world > 1:
+        dist.barrier()  # every rank returns the run rank 0 finished writing
+    return runs.load_run(out)
 
+
+def _build(config: TrainConfig, palette: Palette, device: torch.device, images: int):
+    """The seeded network, Adam, and the one-cycle scheduler if asked for (planned over every epoch)."""
     torch.manual_seed(config.seed)
     model_config = ModelConfig(config.arch, palette.num_colors, config.nf, objective=config.objective, skips=config.skips)
     model = ColorNet(model_config).to(device)
     if config.channels_last:
         model = model.to(memory_format=torch.channels_last)
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
-    steps = math.ceil(len(train_data) / config.batch_size)
+    steps = math.ceil(images / config.batch_size)
     scheduler = (
         torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=config.lr, total_steps=config.epochs * steps)
         if config.schedule == "onecycle"
         else None
     )
-    snap_images = val_data.images[: config.snapshot_count]
-    history: list[dict] = []
-    predictions: list[torch.Tensor] = []
-    if checkpoint is not None:
-        model.load_state_dict(checkpoint["model"])
-        optimizer.load_state_dict(checkpoint["optimizer"])
-        if scheduler is not None and checkpoint["scheduler"]["total_steps"] == scheduler.total_steps:
-            scheduler.load_state_dict(checkpoint["scheduler"])  # the same plan: bitwise as if never stopped
-        elif scheduler is not None:  # trained longer than first planned (--epochs raised on --resume)
-            _replan(scheduler, optimizer, checkpoint["scheduler"])
-        history = list(checkpoint["history"])
-        predictions = list(checkpoint["predictions"])
-        if rank == 0:  # a kill between checkpoint and exports left the exports an epoch behind
-            checkpoint.setdefault("snapshot_images", torch.from_numpy(snap_images))
-            _save_exports(out, checkpoint)
-    net = DistributedDataParallel(model) if world > 1 else model
+    return model, optimizer, scheduler
 
-    run_config = {
+
+def _restore(checkpoint, model, optimizer, scheduler, out: Path, val_data: ColorData, config: TrainConfig, rank: int):
+    """(history, snapshot predictions) so far: empty for a new run, else the checkpoint's, loaded into the model,
+    the optimizer and the schedule (re-planned if the run is now trained longer than first planned)."""
+    if checkpoint is None:
+        return [], []
+    model.load_state_dict(checkpoint["model"])
+    optimizer.load_state_dict(checkpoint["optimizer"])
+    if scheduler is not None and checkpoint["scheduler"]["total_steps"] == scheduler.total_steps:
+        scheduler.load_state_dict(checkpoint["scheduler"])  # the same plan: bitwise as if never stopped
+    elif scheduler is not None:  # trained longer than first planned (--epochs raised on --resume)
+        _replan(scheduler, optimizer, checkpoint["scheduler"])
+    if rank == 0:  # a kill between checkpoint and exports left the exports an epoch behind
+        checkpoint.setdefault("snapshot_images", torch.from_numpy(val_data.images[: config.snapshot_count]))
+        runs.save_exports(out, checkpoint)
+    return list(checkpoint["history"]), list(checkpoint["predictions"])
+
+
+def _record(config, palette, model, data, device, amp, world, weights, command, out, given) -> dict:
+    """The run's config.json: what was trained, on what, how, and the command that trains it again."""
+    train_data, val_data = data
+    return {
         "format": runs.FORMAT,
         "version": runs.VERSION,
         "model": model.config.to_dict(),
         "palette": {"name": str(config.palette), "space": palette.space, "colors": palette.colors.tolist()},
         "train": asdict(config),
-        "data": {"train_images": len(train_data), "val_images": len(val_data), **_split_record(config, data is not None)},
-        "runtime": {"device": device.type, "autocast": str(amp).replace("torch.", "") if amp else None,
-                    "processes": world, "torch": torch.__version__},  # fmt: skip
-        "rebalance": None if weights is None else {"lambda": config.rebalance, "sigma": REBALANCE_SIGMA,
-                                                   "weights": weights.tolist()},  # fmt: skip
-        "command": command,
+        "data": {"train_images": len(train_data), "val_images": len(val_data), **_split_record(config, given is not None)},
+        "runtime": {
+            "device": device.type,
+            "autocast": str(amp).replace("torch.", "") if amp else None,
+            "processes": world,
+            "torch": torch.__version__,
+        },
+        "rebalance": None
+        if weights is None
+        else {"lambda": config.rebalance, "sigma": REBALANCE_SIGMA, "weights": weights.tolist()},
+        # how to train it again from the shell: the caller's words, else TrainConfig's own (none for data of one's own)
+        "command": command
+        or (None if given is not None else shlex.join(["colorlib", "train", *config.to_argv(), "--out", str(out)])),
     }
-    extensions = _extensions(saved, config, len(history))
-    if extensions:  # the one-cycle plan changed on the way: what the command alone does not say
-        run_config["extensions"] = extensions
-    if rank == 0:
-        runs.write_json(out / runs.CONFIG, run_config)
 
+
+def _epochs(out, config, net, optimizer, scheduler, data, amp, weights, history, predictions, rank, progress) -> None:
+    """Train the remaining epochs, committing each to `out` (checkpoint, then the exports); the loss figure at the end."""
+    model = net.module if isinstance(net, DistributedDataParallel) else net
     # The whole selection moves to the device once (grey inputs and the objective's targets): no
     # batch is ever copied from the host, which matters on a GPU.
-    regress = config.objective == "regress"
-    train_grey, val_grey = train_data.grey.to(device), val_data.grey.to(device)
-    train_targets = (train_data.rgb if regress else train_data.targets).to(device)
-    val_targets = (val_data.rgb if regress else val_data.targets).to(device)
-    train_name, val_name = config.loss_names
-    saved = list(history)  # the epochs on disk, for the loss figure
-    bar = tqdm(total=config.epochs, initial=len(history), desc=f"{config.arch} {'+'.join(config.classes)}",
-               unit="epoch", disable=not progress or rank != 0, file=sys.stderr)  # fmt: skip
+    device, regress = next(model.parameters()).device, config.objective == "regress"
+    (train_grey, train_targets), (val_grey, val_targets) = [
+        (d.grey.to(device), (d.rgb if regress else d.targets).to(device)) for d in data
+    ]
+    snap_images, on_disk = data[1].images[: config.snapshot_count], list(history)  # on disk: for the loss figure
+    bar = tqdm(
+        total=config.epochs,
+        initial=len(history),
+        desc=f"{config.arch} {'+'.join(config.classes)}",
+        unit="epoch",
+        disable=not progress or rank != 0,
+        file=sys.stderr,
+    )
     try:
         for epoch in range(len(history), config.epochs):
             start = time.perf_counter()
@@ -291,31 +265,35 @@ def train(
             # validation runs as the steps do (fp32, on the training device), not in metrics' exact float64
             val = evaluate(model, val_grey, val_targets, exact=False)
             predictions.append(predict(model, val_grey[: config.snapshot_count], exact=False))
-            history.append({
-                "epoch": epoch,
-                "train_loss": train_loss,
-                "val_loss": val["mse"] if regress else val["cross_entropy"],
-                "val_accuracy": None if regress else val["pixel_accuracy"],
-                "train_loss_name": train_name,
-                "val_loss_name": val_name,
-                "lr": optimizer.param_groups[0]["lr"],
-                "seconds": time.perf_counter() - start,
-            })  # fmt: skip
+            history.append(_epoch_record(config, epoch, train_loss, val, optimizer, time.perf_counter() - start))
             if rank == 0:
                 with _hold_interrupts():  # Ctrl-C during a save lands after it
-                    state = _checkpoint(model, optimizer, scheduler, history, predictions, snap_images)
-                    _save_checkpoint(out, state)
-                    saved = state["history"]
-                    _save_exports(out, state)
+                    state = runs.checkpoint_state(model, optimizer, scheduler, history, predictions, snap_images)
+                    runs.save_checkpoint(out, state)
+                    on_disk = state["history"]
+                    runs.save_exports(out, state)
             bar.update(1)
             bar.set_postfix(train=f"{train_loss:.3f}", val=f"{history[-1]['val_loss']:.3f}")
     finally:
         bar.close()
-        if saved and rank == 0:
-            _write_figure(out, saved)
-    if world > 1:
-        dist.barrier()  # every rank returns the run rank 0 finished writing
-    return runs.load_run(out)
+        if on_disk and rank == 0:
+            _write_figure(out, on_disk)
+
+
+def _epoch_record(config: TrainConfig, epoch: int, train_loss: float, val: dict, optimizer, seconds: float) -> dict:
+    """One line of history.json."""
+    regress = config.objective == "regress"
+    train_name, val_name = config.loss_names
+    return {
+        "epoch": epoch,
+        "train_loss": train_loss,
+        "val_loss": val["mse"] if regress else val["cross_entropy"],
+        "val_accuracy": None if regress else val["pixel_accuracy"],
+        "train_loss_name": train_name,
+        "val_loss_name": val_name,
+        "lr": optimizer.param_groups[0]["lr"],
+        "seconds": seconds,
+    }
 
 
 def _train_epoch(
@@ -368,45 +346,6 @@ def _loss(output: torch.Tensor, targets: torch.Tensor, objective: str, weights: 
         return F.cross_entropy(flat, y)
     # mean of w[target]·CE over pixels (PyTorch's weighted "mean" would divide by Σw instead)
     return F.cross_entropy(flat, y, weight=weights, reduction="sum") / y.numel()
-
-
-def _checkpoint(model, optimizer, scheduler, history, predictions, snapshot_images) -> dict:
-    """Everything an epoch leaves behind, as tensors and plain containers (loads with weights_only)."""
-    return {
-        "model": {k: v.detach().cpu() for k, v in model.state_dict().items()},
-        "optimizer": optimizer.state_dict(),
-        "scheduler": scheduler.state_dict() if scheduler is not None else None,
-        "history": list(history),
-        "predictions": torch.stack(predictions) if predictions else torch.zeros(0, dtype=torch.uint8),
-        "snapshot_images": torch.from_numpy(np.ascontiguousarray(snapshot_images)),
-    }
-
-
-def _save_checkpoint(out: Path, checkpoint: dict) -> None:
-    """Save an epoch's checkpoint.pt (written before the exports: once it is on disk the epoch is done)."""
-    epoch = checkpoint["history"][-1]["epoch"]
-    try:
-        runs.write_torch(out / runs.CHECKPOINT, checkpoint)
-    except OSError as e:  # disk full, permissions: the previous epoch's files are untouched
-        raise RunError(
-            f"{out}: saving epoch {epoch} failed ({e.strerror or e}); the run keeps epoch {epoch - 1}. "
-            "Free space or fix permissions, then --resume"
-        ) from None
-
-
-def _save_exports(out: Path, checkpoint: dict) -> None:
-    """Rewrite the portable files (weights, history, snapshots) from a saved checkpoint; a failure
-    leaves them one epoch behind it."""
-    epoch = checkpoint["history"][-1]["epoch"]
-    try:
-        runs.write_torch(out / runs.WEIGHTS, checkpoint["model"])
-        runs.write_json(out / runs.HISTORY, checkpoint["history"])
-        Snapshots.from_checkpoint(checkpoint).save(out / runs.SNAPSHOTS)
-    except OSError as e:
-        raise RunError(
-            f"{out}: epoch {epoch} is saved in checkpoint.pt but writing weights.pt/history.json/snapshots.npz "
-            f"failed ({e.strerror or e}); free space or fix permissions, then --resume rewrites them"
-        ) from None
 
 
 @contextmanager

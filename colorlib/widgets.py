@@ -25,8 +25,10 @@ from .data import grey_rgb
 from .plot import image_grid, loss_figure
 from .runs import Run
 
-LABEL_STYLE = ("width:100px;min-width:100px;max-width:100px;white-space:nowrap;text-align:right;padding:0 8px 0 0;"
-               "font-size:13px;vertical-align:middle")
+LABEL_STYLE = (
+    "width:100px;min-width:100px;max-width:100px;white-space:nowrap;text-align:right;padding:0 8px 0 0;"
+    "font-size:13px;vertical-align:middle"
+)
 
 
 def _png(rgb: np.ndarray) -> bytes:
@@ -49,8 +51,11 @@ def png_tag(rgb: np.ndarray, scale: float = 3, alt: str = "", shrink: bool = Fal
     """
     data = base64.b64encode(_png(rgb)).decode()
     h, w = rgb.shape[:2]
-    size = (f"width:{w * scale:g}px;max-width:100%;height:auto;aspect-ratio:{w}/{h}" if shrink
-            else f"width:{w * scale:g}px;height:{h * scale:g}px;max-width:none")  # fmt: skip
+    size = (
+        f"width:{w * scale:g}px;max-width:100%;height:auto;aspect-ratio:{w}/{h}"
+        if shrink
+        else f"width:{w * scale:g}px;height:{h * scale:g}px;max-width:none"
+    )
     return f'<img alt="{alt}" src="data:image/png;base64,{data}" style="{size};image-rendering:pixelated">'
 
 
@@ -69,8 +74,10 @@ def _rows(rows: Sequence[tuple[str, np.ndarray]], scale: float) -> W.HTML:
         f'<tr><td style="{LABEL_STYLE}">{label}</td><td style="padding:0">{png_tag(grid, scale, label, shrink=True)}</td></tr>'
         for label, grid in grids
     )
-    return W.HTML(f'<table style="border-collapse:collapse;margin:0;table-layout:fixed;width:100%;max-width:{widest:g}px">'
-                  f'<colgroup><col style="width:{LABEL_WIDTH}px"><col></colgroup>{cells}</table>')  # fmt: skip
+    return W.HTML(
+        f'<table style="border-collapse:collapse;margin:0;table-layout:fixed;width:100%;max-width:{widest:g}px">'
+        f'<colgroup><col style="width:{LABEL_WIDTH}px"><col></colgroup>{cells}</table>'
+    )
 
 
 def _loss_with_marker(histories: list[list[dict]], labels: list[str], title: str, epochs: int, dpi: int = 70):
@@ -88,19 +95,23 @@ def _loss_with_marker(histories: list[list[dict]], labels: list[str], title: str
     box = ax.get_window_extent()
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi)
-    picture = W.HTML(f'<img src="data:image/png;base64,{base64.b64encode(buf.getvalue()).decode()}" '
-                     f'style="width:{width}px;height:{height}px;max-width:none;display:block">')  # fmt: skip
+    picture = W.HTML(
+        f'<img src="data:image/png;base64,{base64.b64encode(buf.getvalue()).decode()}" '
+        f'style="width:{width}px;height:{height}px;max-width:none;display:block">'
+    )
     # The picture sits in a one-page Stack, as each marker does: the same widget nesting, hence the same
     # offsets in every renderer (JupyterLab indents an HTML widget inside a box where the static page does not).
     image = W.Stack([picture], selected_index=0, layout=W.Layout(grid_area="plot"))
     markers = []
     for e in range(epochs):
         x = ax.transData.transform((e, 0))[0]
-        markers.append(W.HTML(
-            f'<div style="position:relative;width:{width}px;height:{height}px;pointer-events:none">'
-            f'<div style="position:absolute;left:{x - 1:.1f}px;top:{height - box.y1:.1f}px;height:{box.height:.1f}px;'
-            f'border-left:2px solid #222;opacity:0.7"></div></div>'
-        ))  # fmt: skip
+        markers.append(
+            W.HTML(
+                f'<div style="position:relative;width:{width}px;height:{height}px;pointer-events:none">'
+                f'<div style="position:absolute;left:{x - 1:.1f}px;top:{height - box.y1:.1f}px;height:{box.height:.1f}px;'
+                f'border-left:2px solid #222;opacity:0.7"></div></div>'
+            )
+        )
     return image, markers
 
 
@@ -123,19 +134,23 @@ def compare_epochs(runs: Sequence[Run], scale: float = 2.5, images: int = 10) ->
     if missing:
         raise ColorlibError(f"compare_epochs needs a cnn and a unet run for every class and size; missing {missing}")
     epochs = min(len(r.history) for r in runs)
-    slider = W.IntSlider(0, min=0, max=epochs - 1, description="epoch", continuous_update=True,
-                         layout=W.Layout(width="520px"))  # fmt: skip
+    slider = W.IntSlider(0, min=0, max=epochs - 1, description="epoch", continuous_update=True, layout=W.Layout(width="520px"))
     class_picker = W.ToggleButtons(options=classes, description="class")
     size_picker = W.ToggleButtons(options=[f"{k} colours" for k in sizes], description="palette")
 
     def combo(cls: str, k: int) -> W.VBox:
         cnn, unet = by_key["cnn", cls, k], by_key["unet", cls, k]
         originals = cnn.snapshots.images[:images]
-        frames = [_rows([("CNN", cnn.snapshots.rgb(e, cnn.palette)[:images]),
-                         ("UNet", unet.snapshots.rgb(e, unet.palette)[:images])], scale)
-                  for e in range(epochs)]  # fmt: skip
-        plot_image, markers = _loss_with_marker([cnn.history[:epochs], unet.history[:epochs]], ["CNN", "UNet"],
-                                                f"{cls}, {k} colours", epochs)  # fmt: skip
+        frames = [
+            _rows(
+                [("CNN", cnn.snapshots.rgb(e, cnn.palette)[:images]), ("UNet", unet.snapshots.rgb(e, unet.palette)[:images])],
+                scale,
+            )
+            for e in range(epochs)
+        ]
+        plot_image, markers = _loss_with_marker(
+            [cnn.history[:epochs], unet.history[:epochs]], ["CNN", "UNet"], f"{cls}, {k} colours", epochs
+        )
         frame_stack = W.Stack(frames, selected_index=0)
         marker_stack = W.Stack(markers, selected_index=0, layout=W.Layout(grid_area="plot"))
         W.jslink((slider, "value"), (frame_stack, "selected_index"))
@@ -157,7 +172,9 @@ def compare_epochs(runs: Sequence[Run], scale: float = 2.5, images: int = 10) ->
 
 
 def decoding_explorer(
-    runs: Mapping[str, Run], images: np.ndarray, temperatures: Sequence[float] = (0.01, 0.1, 0.2, 0.38, 0.6, 1.0),
+    runs: Mapping[str, Run],
+    images: np.ndarray,
+    temperatures: Sequence[float] = (0.01, 0.1, 0.2, 0.38, 0.6, 1.0),
     scale: float = 2.5,
     keep_luma: bool = False,
 ) -> W.VBox:
@@ -168,13 +185,21 @@ def decoding_explorer(
     """
     images = np.asarray(images)
     temperatures = [float(t) for t in temperatures]
-    slider = W.SelectionSlider(options=[(f"{t:g}", i) for i, t in enumerate(temperatures)], value=0,
-                               description="T", continuous_update=True, layout=W.Layout(width="520px"))  # fmt: skip
+    slider = W.SelectionSlider(
+        options=[(f"{t:g}", i) for i, t in enumerate(temperatures)],
+        value=0,
+        description="T",
+        continuous_update=True,
+        layout=W.Layout(width="520px"),
+    )
+
     def paint(run: Run, **how) -> np.ndarray:
         return np.stack([colorize(run, im, keep_luma=keep_luma, scale="native", **how) for im in images])
 
-    frames = [_rows([(f"{name} T={t:g}", paint(run, decoding="annealed-mean", temperature=t)) for name, run in runs.items()],
-                    scale) for t in temperatures]  # fmt: skip
+    frames = [
+        _rows([(f"{name} T={t:g}", paint(run, decoding="annealed-mean", temperature=t)) for name, run in runs.items()], scale)
+        for t in temperatures
+    ]
     stack = W.Stack(frames, selected_index=0)
     W.jslink((slider, "index"), (stack, "selected_index"))  # index, not value: only index syncs to the browser
     fixed = [("grey input", grey_rgb(images))]
@@ -189,8 +214,9 @@ def upload_colorizer(runs: Mapping[str, Run], max_side: int = 1024) -> W.VBox:
     `colorize` (colour under the picture's own lightness) or its own size, the original way.
     """
     upload = W.FileUpload(accept="image/*", multiple=False, description="Upload image")
-    decoding = W.ToggleButtons(options=[("annealed mean", "annealed-mean"), ("argmax", "argmax")], value=PHOTO_DECODING,
-                               description="decoding")  # fmt: skip
+    decoding = W.ToggleButtons(
+        options=[("annealed mean", "annealed-mean"), ("argmax", "argmax")], value=PHOTO_DECODING, description="decoding"
+    )
     temperature = W.FloatSlider(value=0.38, min=0.05, max=1.0, step=0.01, description="T", continuous_update=False)
     scale = W.ToggleButtons(options=[("working scale", "auto"), ("own size (the original way)", "native")], description="scale")
     result = W.HTML("<i>Choose a picture: each model colours it as <code>colorlib.colorize</code> does.</i>")
@@ -211,14 +237,17 @@ def upload_colorizer(runs: Mapping[str, Run], max_side: int = 1024) -> W.VBox:
             rgb = np.asarray(img)
         enlarge = max(1, 160 // max(rgb.shape[:2]))  # enlarge tiny pictures so they can be seen
         cells = [("original", rgb), ("grey input", grey_rgb(rgb))]
-        cells += [(name, colorize(run, rgb, decoding=decoding.value, temperature=temperature.value, scale=scale.value))
-                  for name, run in runs.items()]  # fmt: skip
-        row = "".join(f'<td style="text-align:center;padding:4px"><div>{label}</div>{png_tag(im, enlarge, label)}</td>'
-                      for label, im in cells)  # fmt: skip
+        cells += [
+            (name, colorize(run, rgb, decoding=decoding.value, temperature=temperature.value, scale=scale.value))
+            for name, run in runs.items()
+        ]
+        row = "".join(
+            f'<td style="text-align:center;padding:4px"><div>{label}</div>{png_tag(im, enlarge, label)}</td>'
+            for label, im in cells
+        )
         how = "argmax" if decoding.value == "argmax" else f"annealed mean, T={temperature.value:g}"
         how += ", working scale" if scale.value == "auto" else ", own size"
-        result.value = (f'<div class="colorlib-upload-result"><b>{item["name"]}</b> ({how})'
-                        f"<table><tr>{row}</tr></table></div>")  # fmt: skip
+        result.value = f'<div class="colorlib-upload-result"><b>{item["name"]}</b> ({how})<table><tr>{row}</tr></table></div>'
 
     upload.observe(show, names="value")
     decoding.observe(show, names="value")

@@ -28,6 +28,7 @@ import hashlib
 import json
 import os
 import platform
+import shlex
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -50,8 +51,15 @@ CLASSES = ("horse", "cat")
 MEASURES = ("cross_entropy", "pixel_accuracy", "balanced_accuracy", "psnr", "ssim", "delta_e", "colourfulness")
 PER_IMAGE = ("cross_entropy", "psnr", "ssim", "delta_e", "colourfulness")
 LOWER_IS_BETTER = {"cross_entropy", "delta_e"}
-LABELS = {"cross_entropy": "CE", "pixel_accuracy": "pixel acc", "balanced_accuracy": "balanced acc", "psnr": "PSNR",
-          "ssim": "SSIM", "delta_e": "ΔE2000", "colourfulness": "colourfulness"}  # fmt: skip
+LABELS = {
+    "cross_entropy": "CE",
+    "pixel_accuracy": "pixel acc",
+    "balanced_accuracy": "balanced acc",
+    "psnr": "PSNR",
+    "ssim": "SSIM",
+    "delta_e": "ΔE2000",
+    "colourfulness": "colourfulness",
+}
 
 
 ARCH_NAMES = {"cnn": "CNN", "unet": "UNet"}
@@ -73,45 +81,62 @@ class Experiment:
     description: str
 
     def command(self, seed: int, out: Path) -> str:
-        c = self.config
-        parts = [f"colorlib train --arch {c.arch} --classes {self.cls}",
-                 f"--palette {c.palette} --epochs {c.epochs} --lr {c.lr:g} --schedule {c.schedule} --seed {seed}"]  # fmt: skip
-        if c.nf != 32:
-            parts.append(f"--nf {c.nf}")
-        if c.objective != "classify":
-            parts.append(f"--objective {c.objective}")
-        if c.skips not in (None, "all"):
-            parts.append(f"--skips {c.skips}")
-        return " ".join(parts + [f"--out {out}"])
+        """The `colorlib train` command of this configuration's run with `seed`: TrainConfig's own options."""
+        return shlex.join(["colorlib", "train", *replace(self.config, seed=seed).to_argv(), "--out", str(out)])
 
 
 def base(arch: str, cls: str, k: int, lr: float, **changes) -> TrainConfig:
     """The recipe for `arch` on `cls` with the k-colour horse palette (the original's), holdout-validated."""
-    settings = dict(arch=arch, classes=[cls], palette=f"horse{k}", epochs=EPOCHS, lr=lr, schedule="onecycle",
-                    val_split="holdout")  # fmt: skip
+    settings = dict(arch=arch, classes=[cls], palette=f"horse{k}", epochs=EPOCHS, lr=lr, schedule="onecycle", val_split="holdout")
     return TrainConfig(**{**settings, **changes})
 
 
 def recipe_experiments() -> list[Experiment]:
-    return [Experiment(f"{arch}_{cls}32_lr{lr:g}", cls, base(arch, cls, 32, lr), f"{ARCH_NAMES[arch]} {cls}/32, peak lr {lr:g}")
-            for arch in ("cnn", "unet") for cls in CLASSES for lr in RECIPE_LRS]  # fmt: skip
+    return [
+        Experiment(f"{arch}_{cls}32_lr{lr:g}", cls, base(arch, cls, 32, lr), f"{ARCH_NAMES[arch]} {cls}/32, peak lr {lr:g}")
+        for arch in ("cnn", "unet")
+        for cls in CLASSES
+        for lr in RECIPE_LRS
+    ]
 
 
 def sweep_experiments(lr: float) -> list[Experiment]:
-    out = [Experiment(f"{arch}_{cls}{k}", cls, base(arch, cls, k, lr), f"{ARCH_NAMES[arch]}, {cls}, {k} colours")
-           for arch in ("cnn", "unet") for cls in CLASSES for k in (16, 32)]  # fmt: skip
+    out = [
+        Experiment(f"{arch}_{cls}{k}", cls, base(arch, cls, k, lr), f"{ARCH_NAMES[arch]}, {cls}, {k} colours")
+        for arch in ("cnn", "unet")
+        for cls in CLASSES
+        for k in (16, 32)
+    ]
     nf = matched_width()
     for cls in CLASSES:
-        out.append(Experiment(f"unet_{cls}32_regress", cls, base("unet", cls, 32, lr, objective="regress"),
-                              f"UNet regressing RGB (MSE), {cls}"))  # fmt: skip
+        out.append(
+            Experiment(
+                f"unet_{cls}32_regress", cls, base("unet", cls, 32, lr, objective="regress"), f"UNet regressing RGB (MSE), {cls}"
+            )
+        )
         for skip in SKIPS:
             kept = ",".join(s for s in SKIPS if s != skip)
-            out.append(Experiment(f"unet_{cls}32_no_{skip}", cls, base("unet", cls, 32, lr, skips=kept),
-                                  f"UNet less the {skip} skip, {cls}"))  # fmt: skip
-            out.append(Experiment(f"unet_{cls}32_only_{skip}", cls, base("unet", cls, 32, lr, skips=skip),
-                                  f"UNet with only the {skip} skip, {cls}"))  # fmt: skip
-        out.append(Experiment(f"cnn{nf}_{cls}32", cls, base("cnn", cls, 32, lr, nf=nf),
-                              f"CNN widened to nf={nf} (UNet's parameter count), {cls}"))  # fmt: skip
+            out.append(
+                Experiment(
+                    f"unet_{cls}32_no_{skip}", cls, base("unet", cls, 32, lr, skips=kept), f"UNet less the {skip} skip, {cls}"
+                )
+            )
+            out.append(
+                Experiment(
+                    f"unet_{cls}32_only_{skip}",
+                    cls,
+                    base("unet", cls, 32, lr, skips=skip),
+                    f"UNet with only the {skip} skip, {cls}",
+                )
+            )
+        out.append(
+            Experiment(
+                f"cnn{nf}_{cls}32",
+                cls,
+                base("cnn", cls, 32, lr, nf=nf),
+                f"CNN widened to nf={nf} (UNet's parameter count), {cls}",
+            )
+        )
     return out
 
 
@@ -192,8 +217,10 @@ def machine() -> str:
     except OSError:
         pass
     amp = autocast_dtype("auto", torch.device("cpu"))
-    return (f"{cpu}, {os.cpu_count()} cores, torch {torch.__version__}, "
-            f"{'bf16 autocast (native)' if amp else 'fp32 (no native bf16)'}")  # fmt: skip
+    return (
+        f"{cpu}, {os.cpu_count()} cores, torch {torch.__version__}, "
+        f"{'bf16 autocast (native)' if amp else 'fp32 (no native bf16)'}"
+    )
 
 
 def main() -> None:
@@ -227,19 +254,24 @@ def comparisons(nf: int) -> list[tuple[str, str, str]]:
         grey = f"grey baseline ({cls})"
         out += [
             (f"classify − regress, {cls}", f"unet_{cls}32", f"unet_{cls}32_regress"),
-            (f"classify − regress, both on input luma, {cls}", f"unet_{cls}32 + input luma",
-             f"unet_{cls}32_regress + input luma"),
+            (
+                f"classify − regress, both on input luma, {cls}",
+                f"unet_{cls}32 + input luma",
+                f"unet_{cls}32_regress + input luma",
+            ),
             # the grey picture has the input's own lightness: only the "+ input luma" rows compare like with like
             (f"UNet + input luma − grey picture (equal lightness), {cls}", f"unet_{cls}32 + input luma", grey),
             (f"UNet − grey picture (the model's own lightness), {cls}", f"unet_{cls}32", grey),
             (f"CNN + input luma − grey picture (equal lightness), {cls}", f"cnn_{cls}32 + input luma", grey),
             (f"regress + input luma − grey picture (equal lightness), {cls}", f"unet_{cls}32_regress + input luma", grey),
             (f"regress − grey picture (the model's own lightness), {cls}", f"unet_{cls}32_regress", grey),
-        ]  # fmt: skip
+        ]
         out += [(f"UNet less {s} − UNet, {cls}", f"unet_{cls}32_no_{s}", f"unet_{cls}32") for s in SKIPS]
         out += [(f"UNet with only {s} − CNN, {cls}", f"unet_{cls}32_only_{s}", f"cnn_{cls}32") for s in SKIPS]
-        out += [(f"CNN nf={nf} − UNet (equal parameters), {cls}", f"cnn{nf}_{cls}32", f"unet_{cls}32"),
-                (f"CNN nf={nf} − CNN nf=32 (width alone), {cls}", f"cnn{nf}_{cls}32", f"cnn_{cls}32")]  # fmt: skip
+        out += [
+            (f"CNN nf={nf} − UNet (equal parameters), {cls}", f"cnn{nf}_{cls}32", f"unet_{cls}32"),
+            (f"CNN nf={nf} − CNN nf=32 (width alone), {cls}", f"cnn{nf}_{cls}32", f"cnn_{cls}32"),
+        ]
     return out
 
 
@@ -254,8 +286,12 @@ def report(runs: Path, out: Path, experiments: list[Experiment], lr: float, reci
         for luma in (False, True):
             name = exp.name + (" + input luma" if luma else "")
             seeds = [test_scores(run_dir(runs, "sweep", exp, s), images[exp.cls], luma) for s in SEEDS]
-            rows[name] = {"experiment": exp.name, "class": exp.cls, "seeds": seeds,
-                          "description": exp.description + (", input luma" if luma else "")}  # fmt: skip
+            rows[name] = {
+                "experiment": exp.name,
+                "class": exp.cls,
+                "seeds": seeds,
+                "description": exp.description + (", input luma" if luma else ""),
+            }
     references = {}
     for cls in CLASSES:
         for ref, result in reference_scores(images[cls], colorlib.load_palette("horse32"), per_image=True).items():
@@ -294,63 +330,85 @@ def summarise(entry: dict) -> dict:
 
 def write_report(out: Path, rows, references, differences, lr: float, recipe: dict, nf: int) -> None:
     table_rows = {**references, **rows}
-    summary = {name: {**{k: v for k, v in e.items() if k != "seeds"}, **summarise(e),
-                      "per_seed": [{m: s[m] for m in MEASURES} for s in e["seeds"]]}
-               for name, e in table_rows.items()}  # fmt: skip
-    params = {"unet": num_parameters(build("unet", 32)), "cnn": num_parameters(build("cnn", 32)),
-              f"cnn nf={nf}": num_parameters(build("cnn", 32, nf))}  # fmt: skip
-    doc = {"machine": machine(), "epochs": EPOCHS, "seeds": list(SEEDS), "recipe": {"peak_lr": lr, **recipe},
-           "matched_nf": nf, "parameters": params, "rows": summary, "differences": differences}  # fmt: skip
+    summary = {
+        name: {
+            **{k: v for k, v in e.items() if k != "seeds"},
+            **summarise(e),
+            "per_seed": [{m: s[m] for m in MEASURES} for s in e["seeds"]],
+        }
+        for name, e in table_rows.items()
+    }
+    params = {
+        "unet": num_parameters(build("unet", 32)),
+        "cnn": num_parameters(build("cnn", 32)),
+        f"cnn nf={nf}": num_parameters(build("cnn", 32, nf)),
+    }
+    doc = {
+        "machine": machine(),
+        "epochs": EPOCHS,
+        "seeds": list(SEEDS),
+        "recipe": {"peak_lr": lr, **recipe},
+        "matched_nf": nf,
+        "parameters": params,
+        "rows": summary,
+        "differences": differences,
+    }
     (out / "experiments.json").write_text(json.dumps(doc, indent=1) + "\n")
 
-    lines = [f"# Experiments: holdout-chosen recipe, {len(SEEDS)} seeds, the series' claims measured\n",
-             "Generated by `python experiments/experiments.py` (resumable; about 4 hours on 2 cores); the numbers "
-             "below are also in [experiments.json](experiments.json), which the notebooks load.\n",
-             f"Machine: {doc['machine']}.\n",
-             "## Protocol\n",
-             "- **Validation**: every run validates on its holdout, a seeded 10% of its class's CIFAR-10 training images "
-             "(`--val-split holdout --split-seed 0`); it never trains on them. The test split is used once, for the "
-             "tables below.",
-             f"- **Recipe**, chosen on the holdout only: Adam, batch 100, {EPOCHS} epochs of one-cycle to a peak learning "
-             f"rate chosen from {', '.join(f'{x:g}' for x in RECIPE_LRS)} by the mean final holdout cross-entropy of "
-             "CNN and UNet on horse and cat at 32 colours (seed 0). Chosen: "
-             f"**{lr:g}**.",
-             f"- **Seeds**: {len(SEEDS)} per configuration ({', '.join(map(str, SEEDS))}); the holdout is the same for all.",
-             "- **Scores**: on each class's 1,000 test images, argmax decoding, every model both as it is and on the "
-             "input's own lightness (`keep_luma`, rows marked *input luma*). The grey picture has the input's own "
-             "lightness, so a model is compared with it on equal footing only in its *input luma* row; the plain row "
-             "says how good the model's own lightness is too. PSNR is the mean over pictures "
-             "(pooled over all pixels, marked *, only for the grey picture, which reproduces pictures already grey "
-             "exactly); SSIM is scikit-image's default (a uniform 7×7 window, the RGB channels averaged; not Wang et "
-             "al.'s Gaussian window) and ΔE2000 per picture, averaged; colourfulness is Hasler & Süsstrunk's. "
-             "Training and scoring ran under bf16 autocast where the CPU has it natively (this machine: "
-             f"{'yes' if autocast_dtype('auto', torch.device('cpu')) else 'no'}), so the last digit can differ on "
-             "another CPU.",
-             "- **Reference rows** (horse32 palette): the grey picture; the *palette truth* (the truth snapped to "
-             "the palette: what a classifier is trained to predict, not a ceiling); the *best palette colour* per "
-             "pixel by ΔE2000 (the ceiling of ΔE2000 for any argmax palette classifier; not for PSNR or SSIM); the "
-             "last two also on the input's own lightness (the ceiling for models scored with it).",
-             "- **Differences**: A − B of the means over seeds and test pictures, with a 95% t-interval whose "
-             "variance adds the test pictures' (the per-picture difference of seed means) and each model's seeds' "
-             "(its seed means), with Welch–Satterthwaite degrees of freedom (`colorlib.metrics.difference`; its "
-             "coverage is checked by simulation in tests/test_metrics.py). "
-             "All differences below are read together: each has a Benjamini–Hochberg q-value over the whole table "
-             f"(scipy), and one is called **real** where q < {Q_REAL}; a difference whose own 95% interval excludes 0 "
-             "but whose q is not below that is **nominal only** (exploratory); otherwise it is **within noise**.\n",
-             "## Recipe (holdout cross-entropy, seed 0)\n",
-             "| configuration | " + " | ".join(f"lr {x:g}" for x in RECIPE_LRS) + " |",
-             "|---|" + "---|" * len(RECIPE_LRS)]  # fmt: skip
+    lines = [
+        f"# Experiments: holdout-chosen recipe, {len(SEEDS)} seeds, the series' claims measured\n",
+        "Generated by `python experiments/experiments.py` (resumable; about 4 hours on 2 cores); the numbers "
+        "below are also in [experiments.json](experiments.json), which the notebooks load.\n",
+        f"Machine: {doc['machine']}.\n",
+        "## Protocol\n",
+        "- **Validation**: every run validates on its holdout, a seeded 10% of its class's CIFAR-10 training images "
+        "(`--val-split holdout --split-seed 0`); it never trains on them. The test split is used once, for the "
+        "tables below.",
+        f"- **Recipe**, chosen on the holdout only: Adam, batch 100, {EPOCHS} epochs of one-cycle to a peak learning "
+        f"rate chosen from {', '.join(f'{x:g}' for x in RECIPE_LRS)} by the mean final holdout cross-entropy of "
+        "CNN and UNet on horse and cat at 32 colours (seed 0). Chosen: "
+        f"**{lr:g}**.",
+        f"- **Seeds**: {len(SEEDS)} per configuration ({', '.join(map(str, SEEDS))}); the holdout is the same for all.",
+        "- **Scores**: on each class's 1,000 test images, argmax decoding, every model both as it is and on the "
+        "input's own lightness (`keep_luma`, rows marked *input luma*). The grey picture has the input's own "
+        "lightness, so a model is compared with it on equal footing only in its *input luma* row; the plain row "
+        "says how good the model's own lightness is too. PSNR is the mean over pictures "
+        "(pooled over all pixels, marked *, only for the grey picture, which reproduces pictures already grey "
+        "exactly); SSIM is scikit-image's default (a uniform 7×7 window, the RGB channels averaged; not Wang et "
+        "al.'s Gaussian window) and ΔE2000 per picture, averaged; colourfulness is Hasler & Süsstrunk's. "
+        "Training and scoring ran under bf16 autocast where the CPU has it natively (this machine: "
+        f"{'yes' if autocast_dtype('auto', torch.device('cpu')) else 'no'}), so the last digit can differ on "
+        "another CPU.",
+        "- **Reference rows** (horse32 palette): the grey picture; the *palette truth* (the truth snapped to "
+        "the palette: what a classifier is trained to predict, not a ceiling); the *best palette colour* per "
+        "pixel by ΔE2000 (the ceiling of ΔE2000 for any argmax palette classifier; not for PSNR or SSIM); the "
+        "last two also on the input's own lightness (the ceiling for models scored with it).",
+        "- **Differences**: A − B of the means over seeds and test pictures, with a 95% t-interval whose "
+        "variance adds the test pictures' (the per-picture difference of seed means) and each model's seeds' "
+        "(its seed means), with Welch–Satterthwaite degrees of freedom (`colorlib.metrics.difference`; its "
+        "coverage is checked by simulation in tests/test_metrics.py). "
+        "All differences below are read together: each has a Benjamini–Hochberg q-value over the whole table "
+        f"(scipy), and one is called **real** where q < {Q_REAL}; a difference whose own 95% interval excludes 0 "
+        "but whose q is not below that is **nominal only** (exploratory); otherwise it is **within noise**.\n",
+        "## Recipe (holdout cross-entropy, seed 0)\n",
+        "| configuration | " + " | ".join(f"lr {x:g}" for x in RECIPE_LRS) + " |",
+        "|---|" + "---|" * len(RECIPE_LRS),
+    ]
     for arch in ("cnn", "unet"):
         for cls in CLASSES:
             vals = [recipe["holdout_ce"][f"{arch}_{cls}32_lr{x:g}"] for x in RECIPE_LRS]
             lines.append(f"| {ARCH_NAMES[arch]} {cls}/32 | " + " | ".join(f"{v:.4f}" for v in vals) + " |")
     lines.append("| **mean** | " + " | ".join(f"**{recipe['mean_by_lr'][f'{x:g}']:.4f}**" for x in RECIPE_LRS) + " |\n")
-    lines += [f"Parameters at 32 colours: UNet {params['unet']:,}, CNN {params['cnn']:,}, CNN at nf={nf} "
-              f"{params[f'cnn nf={nf}']:,} ({params[f'cnn nf={nf}'] / params['unet'] - 1:+.1%} against the UNet).\n"]  # fmt: skip
+    lines += [
+        f"Parameters at 32 colours: UNet {params['unet']:,}, CNN {params['cnn']:,}, CNN at nf={nf} "
+        f"{params[f'cnn nf={nf}']:,} ({params[f'cnn nf={nf}'] / params['unet'] - 1:+.1%} against the UNet).\n"
+    ]
 
     def table(names: list[str]) -> list[str]:
-        head = ["| | " + " | ".join(LABELS[m] for m in MEASURES) + " | colourfulness of the truth |",
-                "|---|" + "---|" * (len(MEASURES) + 1)]
+        head = [
+            "| | " + " | ".join(LABELS[m] for m in MEASURES) + " | colourfulness of the truth |",
+            "|---|" + "---|" * (len(MEASURES) + 1),
+        ]
         body = []
         for n in names:
             s = summary[n]
@@ -361,22 +419,26 @@ def write_report(out: Path, rows, references, differences, lr: float, recipe: di
     lines += ["## Test-split results (mean ± sd over seeds)\n"]
     for cls in CLASSES:
         lines += [f"### {cls}\n"]
-        lines += table([f"{r} ({cls})" for r in REFERENCE_ROWS]
-                       + [n for n, r in rows.items() if r["class"] == cls])  # fmt: skip
+        lines += table([f"{r} ({cls})" for r in REFERENCE_ROWS] + [n for n, r in rows.items() if r["class"] == cls])
     real = sum(d["real"] for d in differences)
     nominal = sum(d["nominal"] and not d["real"] for d in differences)
-    lines += ["## Differences (A − B; for CE and ΔE2000 lower is better)\n",
-              f"{len(differences)} differences read together: {real} real (q < {Q_REAL}), {nominal} nominal only, "
-              f"{len(differences) - real - nominal} within noise.\n",
-              "| comparison | measure | A − B | 95% interval | p | q | verdict |", "|---|---|---|---|---|---|---|"]
+    lines += [
+        "## Differences (A − B; for CE and ΔE2000 lower is better)\n",
+        f"{len(differences)} differences read together: {real} real (q < {Q_REAL}), {nominal} nominal only, "
+        f"{len(differences) - real - nominal} within noise.\n",
+        "| comparison | measure | A − B | 95% interval | p | q | verdict |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for d in differences:
         verdict = "within noise"
         if d["real"]:
             verdict = f"real: {'A' if d['better'] == d['a'] else 'B'} better"
         elif d["nominal"]:
             verdict = "nominal only"
-        lines.append(f"| {d['comparison']} | {LABELS[d['measure']]} | {d['difference']:+.3f} | "
-                     f"[{d['low']:+.3f}, {d['high']:+.3f}] | {d['p']:.2g} | {d['q']:.2g} | {verdict} |")  # fmt: skip
+        lines.append(
+            f"| {d['comparison']} | {LABELS[d['measure']]} | {d['difference']:+.3f} | "
+            f"[{d['low']:+.3f}, {d['high']:+.3f}] | {d['p']:.2g} | {d['q']:.2g} | {verdict} |"
+        )
     lines += ["", "## In plain words\n", *plain_words(differences), ""]
     (out / "experiments.md").write_text("\n".join(lines))
     print("\n".join(lines))

@@ -61,10 +61,11 @@ def photo_scores(run, pictures: dict, **how) -> dict[str, dict[str, float]]:
 def reference(pictures: dict, palette) -> dict[str, dict[str, dict[str, float]]]:
     rows = {"grey picture": {}, "palette truth + own lightness": {}, "best palette colour + own lightness": {}}
     for name, photo in pictures.items():
-        for row, picture in (("grey picture", grey_rgb(photo)),
-                             ("palette truth + own lightness", with_luma(palette.saturate(photo), photo)),
-                             ("best palette colour + own lightness",
-                              best_palette_colours(photo, palette, keep_luma=True))):  # fmt: skip
+        for row, picture in (
+            ("grey picture", grey_rgb(photo)),
+            ("palette truth + own lightness", with_luma(palette.saturate(photo), photo)),
+            ("best palette colour + own lightness", best_palette_colours(photo, palette, keep_luma=True)),
+        ):
             each = per_image_scores(picture[None], photo[None])
             rows[row][name] = {k: float(v[0]) for k, v in each.items()}
     return rows
@@ -76,6 +77,7 @@ def mean(per_photo: dict, key: str) -> float:
 
 def choose(grid: dict, truth_colour: dict, names: list[str]) -> tuple[str, str | int, str]:
     """(model, scale, decoding) with the lowest mean ΔE2000 over `names` among those keeping enough colour."""
+
     def ok(key):
         ratio = np.mean([grid[key][n]["colourfulness"] / truth_colour[n] for n in names])
         return ratio >= MIN_COLOURFULNESS
@@ -84,8 +86,10 @@ def choose(grid: dict, truth_colour: dict, names: list[str]) -> tuple[str, str |
     return min(keys, key=lambda k: np.mean([grid[k][n]["delta_e"] for n in names]))
 
 
-HEADLINE = {"new default, leave-one-photo-out choice": "new default, leave one photo out (honest)",
-            "previous default: horse UNet/32, own size, argmax": "previous default: horse UNet/32, own size, argmax"}
+HEADLINE = {
+    "new default, leave-one-photo-out choice": "new default, leave one photo out (honest)",
+    "previous default: horse UNet/32, own size, argmax": "previous default: horse UNet/32, own size, argmax",
+}
 
 
 def compare(rows: dict, names: list[str], default_name: str) -> dict[str, dict]:
@@ -97,8 +101,12 @@ def compare(rows: dict, names: list[str], default_name: str) -> dict[str, dict]:
     out = {}
     for label, shown in labels.items():
         model = np.array([rows[label][n]["delta_e"] for n in names])
-        out[shown] = {**difference(model, grey), "wilcoxon_p": float(stats.wilcoxon(model, grey).pvalue),
-                      "better_on": int((model < grey).sum()), "n": len(names)}  # fmt: skip
+        out[shown] = {
+            **difference(model, grey),
+            "wilcoxon_p": float(stats.wilcoxon(model, grey).pvalue),
+            "better_on": int((model < grey).sum()),
+            "n": len(names),
+        }
     return out
 
 
@@ -138,8 +146,9 @@ def write(out, pictures, runs, grid, chosen, held_out, truth_colour, args, start
     for name in runs:
         rows[f"{name}, chosen pipeline"] = grid[name, scale, decoding]
         rows[f"{name}, own size, argmax"] = grid[name, "native", "argmax"]
-    rows["new default, leave-one-photo-out choice"] = {n: {k: v for k, v in s.items() if k != "choice"}
-                                                      for n, s in held_out.items()}  # fmt: skip
+    rows["new default, leave-one-photo-out choice"] = {
+        n: {k: v for k, v in s.items() if k != "choice"} for n, s in held_out.items()
+    }
 
     # CIFAR-10 test pictures of all ten classes: 32×32, so every pipeline sees them at their own size
     cifar = colorlib.load_cifar10("all", "test", args.data).images
@@ -147,75 +156,111 @@ def write(out, pictures, runs, grid, chosen, held_out, truth_colour, args, start
     grey = grey_rgb(cifar)  # some CIFAR pictures are grey already: image_scores pools their PSNR (marked *)
     cifar_rows["grey picture"] = {**image_scores(grey, cifar), "colourfulness": colourfulness(grey)}
     default = runs[default_name]
-    for label, run, kw in (("previous default: horse UNet/32, argmax", horse, {}),
-                           (f"new default: {default_name}, {decoding}, own lightness", default,
-                            {"decoding": decoding, "keep_luma": True})):  # fmt: skip
+    for label, run, kw in (
+        ("previous default: horse UNet/32, argmax", horse, {}),
+        (f"new default: {default_name}, {decoding}, own lightness", default, {"decoding": decoding, "keep_luma": True}),
+    ):
         s = score(run.model, run.palette, cifar, **kw)
         cifar_rows[label] = {"delta_e": s["delta_e"], "psnr": s["psnr"], "ssim": s["ssim"], "colourfulness": s["colourfulness"]}
     cifar_truth = colourfulness(cifar)
     comparisons = compare(rows, list(pictures), default_name)
 
     truth_mean = float(np.mean(list(truth_colour.values())))
-    doc = {"photos": list(pictures), "truth_colourfulness": truth_colour, "chosen": list(map(str, chosen)),
-           "grid": {" | ".join(map(str, k)): v for k, v in grid.items()}, "rows": rows, "held_out": held_out,
-           "cifar": cifar_rows, "cifar_truth_colourfulness": cifar_truth, "comparisons": comparisons,
-           "precision": PRECISION}  # fmt: skip
+    doc = {
+        "photos": list(pictures),
+        "truth_colourfulness": truth_colour,
+        "chosen": list(map(str, chosen)),
+        "grid": {" | ".join(map(str, k)): v for k, v in grid.items()},
+        "rows": rows,
+        "held_out": held_out,
+        "cifar": cifar_rows,
+        "cifar_truth_colourfulness": cifar_truth,
+        "comparisons": comparisons,
+        "precision": PRECISION,
+    }
     (out / "photos.json").write_text(json.dumps(doc, indent=1) + "\n")
 
     names = list(pictures)
-    lines = ["# Colouring photographs\n",
-             "Generated by `python experiments/photos.py`. Eight photographs that installed packages ship "
-             "(`colorlib.data.photos()`: scikit-image's astronaut, chelsea, coffee, rocket and motorcycle, scikit-learn's "
-             "china and flower, matplotlib's grace_hopper), each scored against its true colours, and CIFAR-10's 10,000 "
-             "test pictures. ΔE2000 (lower is better) and colourfulness (Hasler & Süsstrunk; the originals': "
-             f"{truth_mean:.1f} on average) per photo. A *share* of the originals' colourfulness is the mean over photos "
-             "of each photo's ratio (so it is not the mean colourfulness divided by the originals' mean).\n",
-             "## The choice\n",
-             f"Candidates: {', '.join(runs)}; pipelines: working scale {', '.join(map(str, SCALES))} × decoding "
-             f"{', '.join(DECODINGS)}. Rule: the lowest mean ΔE2000 among pipelines that keep at least "
-             f"{MIN_COLOURFULNESS:.0%} of the photos' colourfulness. Chosen on all eight: **{default_name}, "
-             f"{pipeline_name(scale, decoding)}**. Leave one photo out (choose on seven, score the eighth) gives the "
-             "honest estimate in the row *new default, leave-one-photo-out choice*.\n",
-             "## Mean ΔE2000 of every pipeline (all eight photos)\n",
-             "| model | " + " | ".join(pipeline_name(s, d) for s in SCALES for d in DECODINGS) + " |",
-             "|---|" + "---|" * (len(SCALES) * len(DECODINGS))]  # fmt: skip
+    lines = [
+        "# Colouring photographs\n",
+        "Generated by `python experiments/photos.py`. Eight photographs that installed packages ship "
+        "(`colorlib.data.photos()`: scikit-image's astronaut, chelsea, coffee, rocket and motorcycle, scikit-learn's "
+        "china and flower, matplotlib's grace_hopper), each scored against its true colours, and CIFAR-10's 10,000 "
+        "test pictures. ΔE2000 (lower is better) and colourfulness (Hasler & Süsstrunk; the originals': "
+        f"{truth_mean:.1f} on average) per photo. A *share* of the originals' colourfulness is the mean over photos "
+        "of each photo's ratio (so it is not the mean colourfulness divided by the originals' mean).\n",
+        "## The choice\n",
+        f"Candidates: {', '.join(runs)}; pipelines: working scale {', '.join(map(str, SCALES))} × decoding "
+        f"{', '.join(DECODINGS)}. Rule: the lowest mean ΔE2000 among pipelines that keep at least "
+        f"{MIN_COLOURFULNESS:.0%} of the photos' colourfulness. Chosen on all eight: **{default_name}, "
+        f"{pipeline_name(scale, decoding)}**. Leave one photo out (choose on seven, score the eighth) gives the "
+        "honest estimate in the row *new default, leave-one-photo-out choice*.\n",
+        "## Mean ΔE2000 of every pipeline (all eight photos)\n",
+        "| model | " + " | ".join(pipeline_name(s, d) for s in SCALES for d in DECODINGS) + " |",
+        "|---|" + "---|" * (len(SCALES) * len(DECODINGS)),
+    ]
     for name in runs:
         cells = [f"{mean(grid[name, s, d], 'delta_e'):.2f}" for s in SCALES for d in DECODINGS]
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
-    lines += ["", "## Photographs\n",
-              "| | mean ΔE2000 | PSNR | SSIM | colourfulness (share of the originals') | " + " | ".join(names) + " |",
-              "|---|---|---|---|---|" + "---|" * len(names)]  # fmt: skip
+    lines += [
+        "",
+        "## Photographs\n",
+        "| | mean ΔE2000 | PSNR | SSIM | colourfulness (share of the originals') | " + " | ".join(names) + " |",
+        "|---|---|---|---|---|" + "---|" * len(names),
+    ]
     for label, per in rows.items():
         ratio = np.mean([per[n]["colourfulness"] / truth_colour[n] for n in names])
-        cells = [f"{mean(per, 'delta_e'):.2f}", f"{mean(per, 'psnr'):.2f}", f"{mean(per, 'ssim'):.3f}",
-                 f"{mean(per, 'colourfulness'):.1f} ({ratio:.0%})"] + [f"{per[n]['delta_e']:.2f}" for n in names]  # fmt: skip
+        cells = [
+            f"{mean(per, 'delta_e'):.2f}",
+            f"{mean(per, 'psnr'):.2f}",
+            f"{mean(per, 'ssim'):.3f}",
+            f"{mean(per, 'colourfulness'):.1f} ({ratio:.0%})",
+        ] + [f"{per[n]['delta_e']:.2f}" for n in names]
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
-    lines += ["", "## Better than grey? (ΔE2000, eight photos)\n",
-              "Each row: the mean of the per-photo differences model − grey (negative: the model is closer to the true "
-              "colours), a 95% paired t-interval (`colorlib.metrics.difference`; at n = 8 a percentile bootstrap is too "
-              "narrow, as its coverage falls short of 95% for so few values), the exact Wilcoxon signed-rank p (no "
-              "normality assumed) and on how many photos the model is better. Only the leave-one-out row is an honest "
-              "estimate for a photo the choice has not seen: the in-sample row chose the pipeline on the very photos it "
-              "is scored on.\n",
-              "| model − grey picture | mean difference | 95% t-interval | t p | Wilcoxon p | better on |",
-              "|---|---|---|---|---|---|"]  # fmt: skip
+    lines += [
+        "",
+        "## Better than grey? (ΔE2000, eight photos)\n",
+        "Each row: the mean of the per-photo differences model − grey (negative: the model is closer to the true "
+        "colours), a 95% paired t-interval (`colorlib.metrics.difference`; at n = 8 a percentile bootstrap is too "
+        "narrow, as its coverage falls short of 95% for so few values), the exact Wilcoxon signed-rank p (no "
+        "normality assumed) and on how many photos the model is better. Only the leave-one-out row is an honest "
+        "estimate for a photo the choice has not seen: the in-sample row chose the pipeline on the very photos it "
+        "is scored on.\n",
+        "| model − grey picture | mean difference | 95% t-interval | t p | Wilcoxon p | better on |",
+        "|---|---|---|---|---|---|",
+    ]
     for label, c in comparisons.items():
-        lines.append(f"| {label} | {c['difference']:+.2f} | [{c['low']:+.2f}, {c['high']:+.2f}] | {c['p']:.2f} | "
-                     f"{c['wilcoxon_p']:.2f} | {c['better_on']} of {c['n']} |")  # fmt: skip
+        lines.append(
+            f"| {label} | {c['difference']:+.2f} | [{c['low']:+.2f}, {c['high']:+.2f}] | {c['p']:.2f} | "
+            f"{c['wilcoxon_p']:.2f} | {c['better_on']} of {c['n']} |"
+        )
     honest = comparisons[HEADLINE["new default, leave-one-photo-out choice"]]
-    shown = ("the interval excludes 0: on photos like these the default is closer than grey"
-             if honest["high"] < 0 else
-             "the interval spans 0: they do not show that the default beats the grey picture on ΔE2000 for photos in "
-             f"general, only that on {honest['better_on']} of these {honest['n']} it comes closer")  # fmt: skip
-    lines += ["", "What this shows and does not: eight photos are a handful, not a sample of all photographs, and "
-              f"{shown}. Colourfulness is another matter: the grey picture has none.",
-              "", f"## CIFAR-10 test pictures, all ten classes (colourfulness of the originals: {cifar_truth:.1f})\n",
-              "| | ΔE2000 | PSNR | SSIM | colourfulness |", "|---|---|---|---|---|"]  # fmt: skip
+    shown = (
+        "the interval excludes 0: on photos like these the default is closer than grey"
+        if honest["high"] < 0
+        else "the interval spans 0: they do not show that the default beats the grey picture on ΔE2000 for photos in "
+        f"general, only that on {honest['better_on']} of these {honest['n']} it comes closer"
+    )
+    lines += [
+        "",
+        "What this shows and does not: eight photos are a handful, not a sample of all photographs, and "
+        f"{shown}. Colourfulness is another matter: the grey picture has none.",
+        "",
+        f"## CIFAR-10 test pictures, all ten classes (colourfulness of the originals: {cifar_truth:.1f})\n",
+        "| | ΔE2000 | PSNR | SSIM | colourfulness |",
+        "|---|---|---|---|---|",
+    ]
     for label, r in cifar_rows.items():
         star = "*" if r.get("psnr_pooled") else ""
         lines.append(f"| {label} | {r['delta_e']:.2f} | {r['psnr']:.2f}{star} | {r['ssim']:.3f} | {r['colourfulness']:.1f} |")
-    lines += ["", "\\* PSNR pooled over all pixels: some CIFAR pictures are grey already, so the grey picture reproduces them "
-              "exactly (infinite per-picture PSNR).", "", "![original, grey, previous default, new default](photos.png)", ""]
+    lines += [
+        "",
+        "\\* PSNR pooled over all pixels: some CIFAR pictures are grey already, so the grey picture reproduces them "
+        "exactly (infinite per-picture PSNR).",
+        "",
+        "![original, grey, previous default, new default](photos.png)",
+        "",
+    ]
     (out / "photos.md").write_text("\n".join(lines))
     print("\n".join(lines))
 
@@ -223,9 +268,12 @@ def write(out, pictures, runs, grid, chosen, held_out, truth_colour, args, start
 
     figure_rows = {"original": [], "grey": [], "previous default": [], "new default": []}
     for photo in pictures.values():
-        shown = {"original": photo, "grey": grey_rgb(photo),
-                 "previous default": colorlib.colorize(horse, photo, scale="native", precision=PRECISION),
-                 "new default": colorlib.colorize(default, photo, precision=PRECISION, **how)}  # fmt: skip
+        shown = {
+            "original": photo,
+            "grey": grey_rgb(photo),
+            "previous default": colorlib.colorize(horse, photo, scale="native", precision=PRECISION),
+            "new default": colorlib.colorize(default, photo, precision=PRECISION, **how),
+        }
         for row, picture in shown.items():  # each photo's centre square at 160 × 160, so the cells line up
             figure_rows[row].append(np.asarray(ImageOps.fit(Image.fromarray(picture), (160, 160))))
     fig = rows_figure({k: np.stack(v) for k, v in figure_rows.items()}, scale=0.35)

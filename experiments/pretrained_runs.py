@@ -40,9 +40,13 @@ def variants(lr: float) -> list[ex.Experiment]:
         out += [
             ex.Experiment(f"unet_{cls}32_lab", cls, ex.base("unet", cls, 32, lr, palette="horse32-lab"), "Lab palette"),
             ex.Experiment(f"unet_{cls}32_rebalance", cls, ex.base("unet", cls, 32, lr, rebalance=0.5), "rebalanced"),
-            ex.Experiment(f"unet_{cls}32_lab_rebalance", cls, ex.base("unet", cls, 32, lr, palette="horse32-lab",
-                                                                     rebalance=0.5), "Lab palette, rebalanced"),
-        ]  # fmt: skip
+            ex.Experiment(
+                f"unet_{cls}32_lab_rebalance",
+                cls,
+                ex.base("unet", cls, 32, lr, palette="horse32-lab", rebalance=0.5),
+                "Lab palette, rebalanced",
+            ),
+        ]
     out += [ex.Experiment(f"unet_{c}32", c, ex.base("unet", c, 32, lr), c) for c in CLASSES if c not in ex.CLASSES]
     return out
 
@@ -54,15 +58,12 @@ def general(lr: float) -> list[ex.Experiment]:
         ex.Experiment("unet_all32", "all", ex.base("unet", "all", 32, lr, palette="all32", **every), "UNet, all classes"),
         ex.Experiment("unet_all32_lab", "all", ex.base("unet", "all", 32, lr, palette="all32-lab", **every), "Lab palette"),
         ex.Experiment("cnn_all32", "all", ex.base("cnn", "all", 32, lr, palette="all32", **every), "CNN, all classes"),
-    ]  # fmt: skip
+    ]
 
 
 def command(exp: ex.Experiment, out: Path) -> str:
     """The `colorlib train` command that trains `exp` (seed 0) into `out`."""
-    cmd = exp.command(0, out).replace(" --seed 0", "")
-    if exp.config.rebalance is not None:
-        cmd = cmd.replace(" --out ", f" --rebalance {exp.config.rebalance:g} --out ")
-    return cmd
+    return exp.command(0, out)
 
 
 def shipped(lr: float) -> dict[str, tuple[Path, ex.Experiment]]:
@@ -83,6 +84,14 @@ def complete(out: Path) -> bool:
     return (out / "history.json").exists() and len(json.loads((out / "history.json").read_text())) == ex.EPOCHS
 
 
+def train_all(experiments: list[ex.Experiment], what: str, data: str | None) -> None:
+    """Train (or resume) each experiment into runs/pretrained/NAME, recording the command that ships it."""
+    for exp in tqdm(experiments, desc=what, unit="run"):
+        out = ex.ROOT / "runs" / "pretrained" / exp.name
+        if not complete(out):
+            train(exp.config, out, root=data, resume=True, progress=False, command=command(exp, SHIPPED / exp.name))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--train", action="store_true")
@@ -92,19 +101,9 @@ def main() -> None:
     args = parser.parse_args()
     lr, _ = ex.choose_recipe(ex.ROOT / "runs" / "experiments")
     if args.train:
-        for exp in tqdm(variants(lr), desc="shipped runs", unit="run"):
-            out = ex.ROOT / "runs" / "pretrained" / exp.name
-            if complete(out):
-                continue
-            train(exp.config, out, root=args.data, resume=True, progress=False,
-                  command=command(exp, SHIPPED / exp.name))  # fmt: skip
+        train_all(variants(lr), "shipped runs", args.data)
     if args.general:
-        for exp in tqdm(general(lr), desc="general models", unit="run"):
-            out = ex.ROOT / "runs" / "pretrained" / exp.name
-            if complete(out):
-                continue
-            train(exp.config, out, root=args.data, resume=True, progress=False,
-                  command=command(exp, SHIPPED / exp.name))  # fmt: skip
+        train_all(general(lr), "general models", args.data)
     if args.ship:
         rows = []
         for name, (src, exp) in shipped(lr).items():
@@ -119,8 +118,17 @@ def main() -> None:
             run = load_run(dst)
             test = score(run.model, run.palette, load_cifar10(exp.cls, "test", args.data).images)
             last = run.history[-1]
-            rows.append((name, last["val_loss"], last["val_accuracy"], test["cross_entropy"], test["pixel_accuracy"],
-                         test["delta_e"], sum(h["seconds"] for h in run.history)))  # fmt: skip
+            rows.append(
+                (
+                    name,
+                    last["val_loss"],
+                    last["val_accuracy"],
+                    test["cross_entropy"],
+                    test["pixel_accuracy"],
+                    test["delta_e"],
+                    sum(h["seconds"] for h in run.history),
+                )
+            )
         print("| run | holdout loss | holdout pixel acc | test CE | test pixel acc | test ΔE2000 | train s |")
         print("|---|---|---|---|---|---|---|")
         for name, hl, ha, ce, acc, de, sec in rows:

@@ -28,8 +28,16 @@ sync_api = pytest.importorskip("playwright.sync_api")
 REPO = Path(__file__).resolve().parent.parent
 ARTIFACTS = REPO / "test-artifacts"
 CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync"]  # fmt: skip
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 if CHROMIUM is None:
     pytest.skip("Chromium not found (apt-get install chromium, or set CHROMIUM)", allow_module_level=True)
 
@@ -50,8 +58,14 @@ def lab(tmp_path_factory):
     """
     root = tmp_path_factory.mktemp("lab")
     env = {**os.environ, "JUPYTER_CONFIG_DIR": str(root / "config"), "JUPYTER_DATA_DIR": str(root / "data")}
-    subprocess.run(["make", "-s", "trust", f"BIN={Path(sys.executable).parent}"], cwd=REPO, env=env, check=True,
-                   capture_output=True, timeout=300)  # fmt: skip
+    subprocess.run(
+        ["make", "-s", "trust", f"BIN={Path(sys.executable).parent}"],
+        cwd=REPO,
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
     served = root / "notebooks"  # beside a copy of docs/, which the chapters read as ../docs/
     served.mkdir()
     shutil.copytree(REPO / "docs", root / "docs")
@@ -64,10 +78,21 @@ def lab(tmp_path_factory):
     (root / "settings").mkdir()
     shutil.copy(REPO / "jupyterlab" / "overrides.json", root / "settings" / "overrides.json")
     port, token = _free_port(), secrets.token_hex(16)
-    cmd = [sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
-           f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={served}", "--allow-root",
-           "--LabApp.news_url=", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
-           f"--LabApp.app_settings_dir={root / 'settings'}", "--LabApp.expose_app_in_browser=True"]  # fmt: skip
+    cmd = [
+        sys.executable,
+        "-m",
+        "jupyterlab",
+        "--no-browser",
+        "--ip=127.0.0.1",
+        f"--port={port}",
+        f"--IdentityProvider.token={token}",
+        f"--ServerApp.root_dir={served}",
+        "--allow-root",
+        "--LabApp.news_url=",
+        "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+        f"--LabApp.app_settings_dir={root / 'settings'}",
+        "--LabApp.expose_app_in_browser=True",
+    ]
     log = open(root / "server.log", "w")
     server = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env)
     try:
@@ -105,7 +130,8 @@ def _run_all(page) -> None:
     page.wait_for_function(
         "() => [...document.querySelectorAll('.jp-InputArea-prompt')].every(p => !p.textContent.includes('*'))"
         " && [...document.querySelectorAll('.jp-InputArea-prompt')].some(p => /[0-9]/.test(p.textContent))",
-        timeout=240_000, polling=500,
+        timeout=240_000,
+        polling=500,
     )
     page.get_by_text(IDLE).first.wait_for(timeout=240_000)
 
@@ -191,8 +217,11 @@ def test_make_lab_shows_the_saved_slider_on_opening_before_any_cell_runs(lab, br
 def _same_text(node):
     """A notebook's JSON with multi-line strings joined (JupyterLab keeps them whole, files as lists of lines)."""
     if isinstance(node, dict):
-        return {k: "".join(v) if isinstance(v, list) and all(isinstance(x, str) for x in v) and k != "tags"
-                else _same_text(v) for k, v in node.items() if k != "trusted"}  # fmt: skip
+        return {
+            k: "".join(v) if isinstance(v, list) and all(isinstance(x, str) for x in v) and k != "tags" else _same_text(v)
+            for k, v in node.items()
+            if k != "trusted"
+        }
     return [_same_text(x) for x in node] if isinstance(node, list) else node
 
 
@@ -213,16 +242,23 @@ def test_opening_a_chapter_changes_nothing_in_it(lab, browser):
 
 def test_make_lab_installs_the_project_settings():
     dry = subprocess.run(["make", "-n", "lab"], cwd=REPO, capture_output=True, text=True, timeout=60).stdout
-    assert "cp jupyterlab/overrides.json .venv/share/jupyter/lab/settings/overrides.json" in dry or \
-        (REPO / ".venv/share/jupyter/lab/settings/overrides.json").is_file()  # fmt: skip
+    assert (
+        "cp jupyterlab/overrides.json .venv/share/jupyter/lab/settings/overrides.json" in dry
+        or (REPO / ".venv/share/jupyter/lab/settings/overrides.json").is_file()
+    )
     assert "jupyter trust notebooks/*.ipynb" in dry
 
 
 def test_widget_state_is_saved_with_the_notebook(lab, browser):
     """With the project's settings, re-running a chapter and saving keeps its widgets for kernel-less readers."""
     url, token, root = lab
-    cell = {"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [],
-            "source": "import ipywidgets as W\nW.IntSlider(value=7, description='saved')"}  # fmt: skip
+    cell = {
+        "cell_type": "code",
+        "execution_count": None,
+        "metadata": {},
+        "outputs": [],
+        "source": "import ipywidgets as W\nW.IntSlider(value=7, description='saved')",
+    }
     kernel = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
     notebook = {"cells": [cell], "metadata": {"kernelspec": kernel}, "nbformat": 4, "nbformat_minor": 5}
     (root / "save_state.ipynb").write_text(json.dumps(notebook))
@@ -309,8 +345,22 @@ def _widget_js() -> Path:
 def _static_page(browser, tmp_path, name: str):
     """The committed notebook rendered by nbconvert to HTML, open in the browser with no kernel and no internet."""
     modules = _widget_js()
-    subprocess.run([sys.executable, "-m", "jupyter", "nbconvert", "--to", "html", str(REPO / "notebooks" / name),
-                    "--output-dir", str(tmp_path)], check=True, capture_output=True, timeout=300)  # fmt: skip
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "jupyter",
+            "nbconvert",
+            "--to",
+            "html",
+            str(REPO / "notebooks" / name),
+            "--output-dir",
+            str(tmp_path),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
     dist = modules / "@jupyter-widgets" / "html-manager" / "dist"
 
     def offline(route) -> None:

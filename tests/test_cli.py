@@ -20,8 +20,28 @@ def run_cli(*args, env=None):
 @pytest.fixture(scope="module")
 def trained(fake_cifar, tmp_path_factory):
     out = tmp_path_factory.mktemp("cli") / "run"
-    code = main(["train", "--arch", "cnn", "--classes", "horse", "--palette", "horse16", "--epochs", "2",
-                 "--batch-size", "5", "--nf", "8", "--data", str(fake_cifar), "--out", str(out), "--quiet"])  # fmt: skip
+    code = main(
+        [
+            "train",
+            "--arch",
+            "cnn",
+            "--classes",
+            "horse",
+            "--palette",
+            "horse16",
+            "--epochs",
+            "2",
+            "--batch-size",
+            "5",
+            "--nf",
+            "8",
+            "--data",
+            str(fake_cifar),
+            "--out",
+            str(out),
+            "--quiet",
+        ]
+    )
     assert code == 0
     return out
 
@@ -35,8 +55,18 @@ def test_evaluate_json(trained, fake_cifar):
     result = run_cli("evaluate", trained, "--json", "--data", fake_cifar)
     assert result.returncode == 0, result.stderr
     figures = json.loads(result.stdout)
-    assert set(figures) == {"cross_entropy", "pixel_accuracy", "balanced_accuracy", "psnr", "psnr_pooled", "ssim",
-                            "delta_e", "colourfulness", "colourfulness_truth", "images"}  # fmt: skip
+    assert set(figures) == {
+        "cross_entropy",
+        "pixel_accuracy",
+        "balanced_accuracy",
+        "psnr",
+        "psnr_pooled",
+        "ssim",
+        "delta_e",
+        "colourfulness",
+        "colourfulness_truth",
+        "images",
+    }
     assert figures["images"] == 6 and 0 < figures["cross_entropy"] < 10 and 0 <= figures["pixel_accuracy"] <= 1
     history = json.loads((trained / "history.json").read_text())
     assert figures["cross_entropy"] != pytest.approx(history[-1]["val_loss"], rel=1e-6)  # the test split, not the holdout
@@ -56,8 +86,10 @@ def test_colorize_one_and_many(trained, tmp_path):
 
 
 def test_palette_fit_and_list(fake_cifar, tmp_path):
-    assert main(["palette", "fit", "--classes", "cat", "--colors", "8", "--data", str(fake_cifar),
-                 "-o", str(tmp_path / "cat8.npy")]) == 0  # fmt: skip
+    assert (
+        main(["palette", "fit", "--classes", "cat", "--colors", "8", "--data", str(fake_cifar), "-o", str(tmp_path / "cat8.npy")])
+        == 0
+    )
     assert np.load(tmp_path / "cat8.npy").shape == (8, 3)
     errors = run_cli("palette", "error", tmp_path / "cat8.npy", "--classes", "cat", "--data", fake_cifar)
     assert errors.returncode == 0 and "mean RGB error" in errors.stdout and "mean ΔE2000" in errors.stdout, errors.stderr
@@ -65,13 +97,16 @@ def test_palette_fit_and_list(fake_cifar, tmp_path):
     assert listed.returncode == 0 and "horse32" in listed.stdout.split()
 
 
-@pytest.mark.parametrize("args, message", [
-    (["evaluate", "/nonexistent/run"], "neither a run directory nor a shipped run"),
-    (["colorize", "/nonexistent/run", "x.png", "-o", "y.png"], "neither a run directory nor a shipped run"),
-    (["train", "--classes", "zebra", "--out", "{tmp}/r"], "unknown CIFAR-10 class 'zebra'"),
-    (["train", "--epochs", "0", "--out", "{tmp}/r"], "epochs must be a positive integer"),
-    (["train", "--palette", "nope", "--out", "{tmp}/r"], "neither a palette file nor a shipped palette"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["evaluate", "/nonexistent/run"], "neither a run directory nor a shipped run"),
+        (["colorize", "/nonexistent/run", "x.png", "-o", "y.png"], "neither a run directory nor a shipped run"),
+        (["train", "--classes", "zebra", "--out", "{tmp}/r"], "unknown CIFAR-10 class 'zebra'"),
+        (["train", "--epochs", "0", "--out", "{tmp}/r"], "epochs must be a positive integer"),
+        (["train", "--palette", "nope", "--out", "{tmp}/r"], "neither a palette file nor a shipped palette"),
+    ],
+)
 def test_errors_are_one_line_with_non_zero_exit(fake_cifar, tmp_path, args, message):
     args = [a.replace("{tmp}", str(tmp_path)) for a in args]
     result = run_cli(*args, env={"COLORLIB_DATA": str(fake_cifar)})
@@ -103,19 +138,20 @@ def test_colorize_bad_image_writes_nothing(trained, tmp_path):
 
 
 def test_evaluate_table_with_reference_rows_and_annealed_mean(trained, fake_cifar):
-    result = run_cli("evaluate", trained, "--references", "--decoding", "annealed-mean", "--temperature", "0.5",
-                     "--data", fake_cifar)  # fmt: skip
+    result = run_cli(
+        "evaluate", trained, "--references", "--decoding", "annealed-mean", "--temperature", "0.5", "--data", fake_cifar
+    )
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert "annealed-mean decoding at T=0.5" in lines[0] and "ΔE2000" in lines[1]
-    assert [line.split()[0] for line in lines[2:]] == [str(trained), str(trained), "grey", "palette", "palette", "best",
-                                                       "best"]  # fmt: skip
+    assert [line.split()[0] for line in lines[2:]] == [str(trained), str(trained), "grey", "palette", "palette", "best", "best"]
     assert lines[3].startswith(f"{trained} + input luma") and lines[-1].startswith("best palette colour + input luma")
     rows = json.loads(run_cli("evaluate", trained, "--references", "--json", "--data", fake_cifar).stdout)
     assert rows["palette truth"]["pixel_accuracy"] == 1 and rows["grey baseline"]["colourfulness"] == 0
     assert rows["best palette colour"]["delta_e"] <= rows["palette truth"]["delta_e"]
     assert rows[f"{trained} + input luma"] == json.loads(
-        run_cli("evaluate", trained, "--json", "--keep-luma", "--data", fake_cifar).stdout)  # fmt: skip
+        run_cli("evaluate", trained, "--json", "--keep-luma", "--data", fake_cifar).stdout
+    )
     mean = json.loads(run_cli("evaluate", trained, "--json", "--decoding", "annealed-mean", "--data", fake_cifar).stdout)
     argmax = json.loads(run_cli("evaluate", trained, "--json", "--data", fake_cifar).stdout)
     assert mean["cross_entropy"] == argmax["cross_entropy"] and mean["delta_e"] != argmax["delta_e"]
@@ -126,22 +162,50 @@ def test_evaluate_table_with_reference_rows_and_annealed_mean(trained, fake_cifa
 def test_colorize_annealed_mean(trained, tmp_path):
     Image.fromarray(np.random.default_rng(0).integers(0, 256, (16, 24, 3), dtype=np.uint8)).save(tmp_path / "a.png")
     assert main(["colorize", str(trained), str(tmp_path / "a.png"), "-o", str(tmp_path / "argmax.png"), "--scale", "native"]) == 0
-    assert main(["colorize", str(trained), str(tmp_path / "a.png"), "-o", str(tmp_path / "mean.png"),
-                 "--decoding", "annealed-mean", "--temperature", "1", "--scale", "native"]) == 0  # fmt: skip
+    assert (
+        main(
+            [
+                "colorize",
+                str(trained),
+                str(tmp_path / "a.png"),
+                "-o",
+                str(tmp_path / "mean.png"),
+                "--decoding",
+                "annealed-mean",
+                "--temperature",
+                "1",
+                "--scale",
+                "native",
+            ]
+        )
+        == 0
+    )
     argmax, mean = (np.asarray(Image.open(tmp_path / n).convert("RGB")) for n in ("argmax.png", "mean.png"))
     palette = {tuple(c) for c in json.loads((trained / "config.json").read_text())["palette"]["colors"]}
     assert {tuple(c) for c in argmax.reshape(-1, 3)} <= palette  # argmax paints palette colours only
     assert not {tuple(c) for c in mean.reshape(-1, 3)} <= palette  # the mean is continuous
-    result = run_cli("colorize", trained, tmp_path / "a.png", "-o", tmp_path / "x.png", "--decoding", "annealed-mean",
-                     "--temperature", "0")  # fmt: skip
+    result = run_cli(
+        "colorize", trained, tmp_path / "a.png", "-o", tmp_path / "x.png", "--decoding", "annealed-mean", "--temperature", "0"
+    )
     assert result.returncode == 1 and "temperature must be a positive number" in result.stderr
     assert not (tmp_path / "x.png").exists()
 
 
 def test_cross_class_table_json_and_heatmap(trained, fake_cifar, tmp_path):
     shutil.copytree(trained, tmp_path / "copy")
-    result = run_cli("cross-class", trained, tmp_path / "copy", "--classes", "horse", "cat", "--json", "--figure",
-                     tmp_path / "m.png", "--data", fake_cifar)  # fmt: skip
+    result = run_cli(
+        "cross-class",
+        trained,
+        tmp_path / "copy",
+        "--classes",
+        "horse",
+        "cat",
+        "--json",
+        "--figure",
+        tmp_path / "m.png",
+        "--data",
+        fake_cifar,
+    )
     assert result.returncode == 0, result.stderr
     table = json.loads(result.stdout)
     assert table["classes"] == ["cat", "horse"] and len(table["values"]) == 2
@@ -155,9 +219,32 @@ def test_cross_class_table_json_and_heatmap(trained, fake_cifar, tmp_path):
 
 def test_train_holdout_regression_without_skips_from_the_shell(fake_cifar, tmp_path):
     out = tmp_path / "run"
-    result = run_cli("train", "--arch", "unet", "--classes", "horse", "--epochs", "2", "--batch-size", "6", "--nf", "4",
-                     "--val-split", "holdout", "--split-seed", "3", "--objective", "regress", "--skips", "none",
-                     "--data", fake_cifar, "--out", out, "--quiet")  # fmt: skip
+    result = run_cli(
+        "train",
+        "--arch",
+        "unet",
+        "--classes",
+        "horse",
+        "--epochs",
+        "2",
+        "--batch-size",
+        "6",
+        "--nf",
+        "4",
+        "--val-split",
+        "holdout",
+        "--split-seed",
+        "3",
+        "--objective",
+        "regress",
+        "--skips",
+        "none",
+        "--data",
+        fake_cifar,
+        "--out",
+        out,
+        "--quiet",
+    )
     assert result.returncode == 0, result.stderr
     assert "(mean squared error, holdout split)" in result.stdout
     config = json.loads((out / "config.json").read_text())
@@ -174,9 +261,11 @@ def test_train_holdout_regression_without_skips_from_the_shell(fake_cifar, tmp_p
 @pytest.mark.parametrize("argv", [["--help"], ["palette", "list"], ["pretrained", "list"], ["colorize", "--help"]])
 def test_quick_commands_do_not_load_torch(argv):
     """`import colorlib` and the listing commands stay quick: PyTorch loads only where a model is used."""
-    probe = (f"import sys\nfrom colorlib.cli import main\ntry:\n    main({argv!r})\nexcept SystemExit:\n    pass\n"
-             "assert 'torch' not in sys.modules, 'torch was imported'\nimport colorlib\nprint(colorlib.load_palette)\n"
-             "assert 'torch' not in sys.modules")  # fmt: skip
+    probe = (
+        f"import sys\nfrom colorlib.cli import main\ntry:\n    main({argv!r})\nexcept SystemExit:\n    pass\n"
+        "assert 'torch' not in sys.modules, 'torch was imported'\nimport colorlib\nprint(colorlib.load_palette)\n"
+        "assert 'torch' not in sys.modules"
+    )
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
 
@@ -188,8 +277,7 @@ TYPOS = {  # argv, what the one line must say: each is refused before PyTorch is
     "train-no-data": (["train", "--data", "{tmp}/nodata", "--out", "{tmp}/r"], "CIFAR-10 not found"),
     "train-skips": (["train", "--arch", "unet", "--skips", "dwn1", "--out", "{tmp}/r"], "dwn1"),
     "evaluate-run": (["evaluate", "unet_hrse32"], "did you mean unet_horse32"),
-    "evaluate-decoding": (["evaluate", "unet_horse32", "--decoding", "annealed-mean", "--temperature", "0"],
-                          "temperature"),
+    "evaluate-decoding": (["evaluate", "unet_horse32", "--decoding", "annealed-mean", "--temperature", "0"], "temperature"),
     "colorize-run": (["colorize", "--run", "unet_hrse32", "{tmp}/x.png", "-o", "{tmp}/y.png"], "did you mean"),
     "colorize-image": (["colorize", "{tmp}/missing.png", "-o", "{tmp}/y.png"], "missing.png"),
     "colorize-scale": (["colorize", "{tmp}/x.png", "--scale", "tiny", "-o", "{tmp}/y.png"], "--scale must be"),
@@ -198,7 +286,7 @@ TYPOS = {  # argv, what the one line must say: each is refused before PyTorch is
     "palette-fit": (["palette", "fit", "--colors", "1", "-o", "{tmp}/p.npy"], "2 to 256 colours"),
     "palette-error": (["palette", "error", "hrose32"], "did you mean horse32 or horse32-lab?"),
     "export-onnx": (["export-onnx", "unet_hrse32", "-o", "{tmp}/m.onnx"], "did you mean unet_horse32"),
-}  # fmt: skip
+}
 
 
 @pytest.mark.parametrize("name", TYPOS)
@@ -207,10 +295,17 @@ def test_a_typo_is_refused_in_one_line_before_torch_loads(name, tmp_path):
     argv, needle = TYPOS[name]
     argv = [a.replace("{tmp}", str(tmp_path)) for a in argv]
     Image.new("L", (8, 8), 90).save(tmp_path / "x.png")
-    probe = (f"import sys\nfrom colorlib.cli import main\ncode = main({argv!r})\n"
-             "assert 'torch' not in sys.modules, 'torch was imported'\nsys.exit(code)")  # fmt: skip
-    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120,
-                            env={**os.environ, "COLORLIB_DATA": str(tmp_path / "nodata")})  # fmt: skip
+    probe = (
+        f"import sys\nfrom colorlib.cli import main\ncode = main({argv!r})\n"
+        "assert 'torch' not in sys.modules, 'torch was imported'\nsys.exit(code)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "COLORLIB_DATA": str(tmp_path / "nodata")},
+    )
     assert result.returncode == 1, result.stderr
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("colorlib: error: ") and needle in lines[0], result.stderr
@@ -221,8 +316,9 @@ def test_a_reader_that_leaves_early_is_no_error():
     """`colorlib pretrained list | head -1`: the pipe closes before colorlib has written; it exits quietly."""
     read, write = os.pipe()
     os.close(read)  # the reader has gone before a byte is written
-    proc = subprocess.run([sys.executable, "-m", "colorlib.cli", "pretrained", "list"], stdout=write,
-                          stderr=subprocess.PIPE, text=True, timeout=120)  # fmt: skip
+    proc = subprocess.run(
+        [sys.executable, "-m", "colorlib.cli", "pretrained", "list"], stdout=write, stderr=subprocess.PIPE, text=True, timeout=120
+    )
     os.close(write)
     assert proc.returncode == 0 and proc.stderr == "", proc.stderr
 
@@ -314,8 +410,9 @@ def test_colorize_one_command_run_names_and_the_older_form(trained, tmp_path, mo
     assert default.shape == photo.shape and (luma(default) == luma(photo)).all()
     named = made("colorize", tmp_path / "photo.png", "--run", "unet_horse16", "-o", tmp_path / "n.png")
     np.testing.assert_array_equal(named, default)
-    np.testing.assert_array_equal(made("colorize", "--run", shipped.FOLDER / "unet_horse16", tmp_path / "photo.png",
-                                       "-o", tmp_path / "d.png"), default)  # fmt: skip
+    np.testing.assert_array_equal(
+        made("colorize", "--run", shipped.FOLDER / "unet_horse16", tmp_path / "photo.png", "-o", tmp_path / "d.png"), default
+    )
     np.testing.assert_array_equal(made("colorize", "unet_horse16", tmp_path / "photo.png", "-o", tmp_path / "o.png"), default)
     older = made("colorize", trained, tmp_path / "photo.png", "-o", tmp_path / "older.png")  # RUN_DIR IMAGE
     assert older.shape == photo.shape and not np.array_equal(older, default)
@@ -323,8 +420,10 @@ def test_colorize_one_command_run_names_and_the_older_form(trained, tmp_path, mo
     palette = {tuple(c) for c in shipped.pretrained("unet", "horse", 16).palette.colors.tolist()}
     assert {tuple(c) for c in native.reshape(-1, 3).tolist()} <= palette  # the original way: palette colours
     for argv, needle in [
-        (["colorize", "unet_zebra32", tmp_path / "photo.png", "-o", tmp_path / "z.png"],
-         "unet_zebra32: neither a run directory nor a shipped run; did you mean "),
+        (
+            ["colorize", "unet_zebra32", tmp_path / "photo.png", "-o", tmp_path / "z.png"],
+            "unet_zebra32: neither a run directory nor a shipped run; did you mean ",
+        ),
         (["colorize", "--run", "nope", tmp_path / "photo.png", "-o", tmp_path / "z.png"], "nope: neither a run directory"),
         (["colorize", "unet_horse16", "-o", tmp_path / "z.png"], "unet_horse16 is a run; name at least one image"),
         (["colorize", tmp_path / "photo.png", "--scale", "tiny", "-o", tmp_path / "z.png"], "--scale must be native, auto or"),

@@ -39,8 +39,24 @@ from colorlib.pretrained import FOLDER as PRETRAINED
 colorize_module = importlib.import_module("colorlib.colorize")  # colorlib.colorize is also the function
 
 # The tiny run every case damages a copy of (the settings `train --resume` must repeat).
-RUN_ARGS = ["train", "--arch", "cnn", "--classes", "horse", "--palette", "horse16", "--epochs", "2", "--batch-size", "5",
-            "--nf", "8", "--device", "cpu", "--quiet"]  # fmt: skip
+RUN_ARGS = [
+    "train",
+    "--arch",
+    "cnn",
+    "--classes",
+    "horse",
+    "--palette",
+    "horse16",
+    "--epochs",
+    "2",
+    "--batch-size",
+    "5",
+    "--nf",
+    "8",
+    "--device",
+    "cpu",
+    "--quiet",
+]
 
 
 @pytest.fixture(scope="module")
@@ -268,17 +284,25 @@ def bad_image(name: str) -> list[str]:
 
 
 # command, the batch file it reads first
-DATA_COMMANDS = {"evaluate": (EVALUATE, "test_batch"), "train": (TRAIN, "data_batch_1"), "fit": (FIT, "data_batch_1"),
-                 "palette-error": (PALETTE_ERROR, "test_batch")}  # fmt: skip
+DATA_COMMANDS = {
+    "evaluate": (EVALUATE, "test_batch"),
+    "train": (TRAIN, "data_batch_1"),
+    "fit": (FIT, "data_batch_1"),
+    "palette-error": (PALETTE_ERROR, "test_batch"),
+}
 RUN_COMMANDS = {"evaluate": EVALUATE, "colorize": COLORIZE}
-PALETTE_COMMANDS = {"palette-error": ["palette", "error", "{tmp}/bad.npy", "--data", "{data}"],
-                    "train": [*TRAIN, "--palette", "{tmp}/bad.npy"]}  # fmt: skip
+PALETTE_COMMANDS = {
+    "palette-error": ["palette", "error", "{tmp}/bad.npy", "--data", "{data}"],
+    "train": [*TRAIN, "--palette", "{tmp}/bad.npy"],
+}
 
 BAD_PALETTES = {  # name: (array, what the message says)
     "wrong-shape": (np.zeros((4, 4), np.uint8), ["K×3", "(4, 4)"]),
     "one-colour": (np.array([[0, 0, 0]], np.uint8), ["2 to 256 colours, got 1"]),
-    "257-colours": (np.stack([np.arange(257) % 256, np.arange(257) // 256, np.zeros(257)], 1).astype(np.uint8),
-                    ["2 to 256 colours, got 257"]),
+    "257-colours": (
+        np.stack([np.arange(257) % 256, np.arange(257) // 256, np.zeros(257)], 1).astype(np.uint8),
+        ["2 to 256 colours, got 257"],
+    ),
     "nan": (np.array([[0.1, np.nan, 0.2], [0, 0, 0]]), ["NaN"]),
     "inf": (np.array([[0.1, np.inf, 0.2], [0, 0, 0]]), ["infinity"]),
     "float-above-1": (np.array([[0.1, 1.5, 0.2], [0, 0, 0]]), ["[0, 1]", "uint8"]),
@@ -288,142 +312,327 @@ BAD_PALETTES = {  # name: (array, what the message says)
     "strings": (np.array([["a", "b", "c"], ["d", "e", "f"]]), ["must be numbers"]),
     "objects-not-a-codebook": (objects({"a": 1}, 2), ["not a CSC321 palette", "codebook"]),
     "hostile-pickle": (lambda ctx: objects(ctx.payload), ["refusing to load global", "system"]),
-}  # fmt: skip
+}
 
 CASES = [
     # -- images: colorize RUN IMAGE -o OUT ---------------------------------------------------------------
     pytest.param(bad_image("missing.png"), ["{tmp}/missing.png", "no such image file"], None, id="image-missing"),
     pytest.param(bad_image("dir"), ["{tmp}/dir", "is a folder"], folder("dir"), id="image-folder"),
     pytest.param(bad_image("empty.png"), ["empty.png", "cannot read as an image"], file("empty.png", b""), id="image-empty"),
-    pytest.param(bad_image("cut.png"), ["cut.png", "damaged or truncated"], file("cut.png", PNG[: len(PNG) // 2]),
-                 id="image-truncated-png"),
-    pytest.param(bad_image("cut.jpg"), ["cut.jpg", "damaged or truncated"], file("cut.jpg", JPEG[: len(JPEG) // 2]),
-                 id="image-truncated-jpeg"),
-    pytest.param(bad_image("text.png"), ["text.png", "cannot read as an image"], file("text.png", b"not an image\n"),
-                 id="image-text-named-png"),
+    pytest.param(
+        bad_image("cut.png"), ["cut.png", "damaged or truncated"], file("cut.png", PNG[: len(PNG) // 2]), id="image-truncated-png"
+    ),
+    pytest.param(
+        bad_image("cut.jpg"),
+        ["cut.jpg", "damaged or truncated"],
+        file("cut.jpg", JPEG[: len(JPEG) // 2]),
+        id="image-truncated-jpeg",
+    ),
+    pytest.param(
+        bad_image("text.png"),
+        ["text.png", "cannot read as an image"],
+        file("text.png", b"not an image\n"),
+        id="image-text-named-png",
+    ),
     pytest.param(bad_image("doc.pdf"), ["doc.pdf", "cannot read as an image"], file("doc.pdf", PDF), id="image-pdf"),
     pytest.param(bad_image("pic.svg"), ["pic.svg", "cannot read as an image"], file("pic.svg", SVG), id="image-svg"),
-    pytest.param(bad_image("blob.bin"), ["blob.bin", "cannot read as an image"], file("blob.bin", bytes(range(256)) * 4),
-                 id="image-plain-bytes"),
-    pytest.param(bad_image("big.png"), ["big.png", "decompression bomb", "--max-pixels"],
-                 patch(Image, "MAX_IMAGE_PIXELS", 1000, file("big.png", lambda: _encoded("PNG", (200, 200), "L"))),
-                 id="image-decompression-bomb"),
-    pytest.param(bad_image("big.png"), ["big.png", "100×100 = 10,000 pixels", "limit of 5,000", "--max-pixels"],
-                 patch(colorize_module, "MAX_PIXELS", 5000, file("big.png", lambda: _encoded("PNG", (100, 100), "L"))),
-                 id="image-above-default-max-pixels"),
-    pytest.param([*bad_image("big.png"), "--max-pixels", "9999"], ["big.png", "limit of 9,999", "--max-pixels"],
-                 file("big.png", lambda: _encoded("PNG", (100, 100), "L")), id="image-above-max-pixels-option"),
+    pytest.param(
+        bad_image("blob.bin"),
+        ["blob.bin", "cannot read as an image"],
+        file("blob.bin", bytes(range(256)) * 4),
+        id="image-plain-bytes",
+    ),
+    pytest.param(
+        bad_image("big.png"),
+        ["big.png", "decompression bomb", "--max-pixels"],
+        patch(Image, "MAX_IMAGE_PIXELS", 1000, file("big.png", lambda: _encoded("PNG", (200, 200), "L"))),
+        id="image-decompression-bomb",
+    ),
+    pytest.param(
+        bad_image("big.png"),
+        ["big.png", "100×100 = 10,000 pixels", "limit of 5,000", "--max-pixels"],
+        patch(colorize_module, "MAX_PIXELS", 5000, file("big.png", lambda: _encoded("PNG", (100, 100), "L"))),
+        id="image-above-default-max-pixels",
+    ),
+    pytest.param(
+        [*bad_image("big.png"), "--max-pixels", "9999"],
+        ["big.png", "limit of 9,999", "--max-pixels"],
+        file("big.png", lambda: _encoded("PNG", (100, 100), "L")),
+        id="image-above-max-pixels-option",
+    ),
     pytest.param([*COLORIZE, "--max-pixels", "0"], ["--max-pixels", "positive", "got 0"], None, id="image-max-pixels-0"),
-    pytest.param(["colorize", "{run}", "{img}", "{tmp}/text.png", "-o", "{tmp}/outdir"], ["text.png", "cannot read"],
-                 file("text.png", b"nope"), id="image-one-bad-of-several"),
-    pytest.param(["colorize", "{run}", "{img}", "{img}", "-o", "{tmp}/taken.png"], ["taken.png", "is a file", "folder"],
-                 file("taken.png", PNG), id="image-several-into-a-file"),
-    pytest.param(["colorize", "{run}", "{img}", "-o", "{tmp}/nowhere/out.png"], ["{tmp}/nowhere", "does not exist"], None,
-                 id="image-output-folder-missing"),
-    pytest.param(["colorize", "{run}", "{img}", "-o", "{tmp}/out.xyz"], ["out.xyz", "unknown image format", ".png"], None,
-                 id="image-output-unknown-format"),
+    pytest.param(
+        ["colorize", "{run}", "{img}", "{tmp}/text.png", "-o", "{tmp}/outdir"],
+        ["text.png", "cannot read"],
+        file("text.png", b"nope"),
+        id="image-one-bad-of-several",
+    ),
+    pytest.param(
+        ["colorize", "{run}", "{img}", "{img}", "-o", "{tmp}/taken.png"],
+        ["taken.png", "is a file", "folder"],
+        file("taken.png", PNG),
+        id="image-several-into-a-file",
+    ),
+    pytest.param(
+        ["colorize", "{run}", "{img}", "-o", "{tmp}/nowhere/out.png"],
+        ["{tmp}/nowhere", "does not exist"],
+        None,
+        id="image-output-folder-missing",
+    ),
+    pytest.param(
+        ["colorize", "{run}", "{img}", "-o", "{tmp}/out.xyz"],
+        ["out.xyz", "unknown image format", ".png"],
+        None,
+        id="image-output-unknown-format",
+    ),
     # -- palettes: palette error FILE, train --palette FILE ----------------------------------------------
-    *[pytest.param(command, ["{tmp}/bad.npy", *message], npy("bad.npy", array), id=f"palette-{name}-{cmd}")
-      for name, (array, message) in BAD_PALETTES.items() for cmd, command in PALETTE_COMMANDS.items()],
-    *[pytest.param(command, ["config.json", "palette has 32 colours", "predicts 16"],
-                   edit_config(lambda c: c["palette"].update(colors=load_palette("horse32").colors.tolist())),
-                   id=f"palette-run-k-mismatch-{cmd}") for cmd, command in RUN_COMMANDS.items()],
+    *[
+        pytest.param(command, ["{tmp}/bad.npy", *message], npy("bad.npy", array), id=f"palette-{name}-{cmd}")
+        for name, (array, message) in BAD_PALETTES.items()
+        for cmd, command in PALETTE_COMMANDS.items()
+    ],
+    *[
+        pytest.param(
+            command,
+            ["config.json", "palette has 32 colours", "predicts 16"],
+            edit_config(lambda c: c["palette"].update(colors=load_palette("horse32").colors.tolist())),
+            id=f"palette-run-k-mismatch-{cmd}",
+        )
+        for cmd, command in RUN_COMMANDS.items()
+    ],
     # -- runs: evaluate RUN, colorize RUN (damaged copies of an exported run) ------------------------------
-    *[case for cmd, command in RUN_COMMANDS.items() for case in [
-        pytest.param(command, ["{tmp}/nope", "neither a run directory nor a shipped run", "`colorlib pretrained list` shows all"],
-                     lambda ctx: setattr(ctx, "run", ctx.tmp / "nope"),
-                     id=f"run-missing-{cmd}"),
-        pytest.param(command, ["{run}/config.json: missing", "colorlib run directory"], run_file("config.json", lambda c: None),
-                     id=f"run-no-config-{cmd}"),
-        pytest.param(command, ["{run}/weights.pt: missing", "train it again"], run_file("weights.pt", lambda c: None),
-                     id=f"run-no-weights-{cmd}"),
-        pytest.param(command, ["{run}/weights.pt", "unreadable"], run_file("weights.pt", half_of("weights.pt")),
-                     id=f"run-truncated-weights-{cmd}"),
-        pytest.param(command, ["{run}/weights.pt", "do not fit the cnn model"],
-                     run_file("weights.pt", lambda c: (PRETRAINED / "unet_horse16" / "weights.pt").read_bytes()),
-                     id=f"run-unet-weights-in-cnn-run-{cmd}"),
-        pytest.param(command, ["{run}/weights.pt", "do not fit the cnn model"],
-                     run_file("weights.pt", saved(lambda c: build("cnn", 32, nf=8).state_dict())),
-                     id=f"run-weights-of-another-k-{cmd}"),
-        pytest.param(command, ["{run}/weights.pt", "unsafe"], run_file("weights.pt", saved(lambda c: {"w": c.payload})),
-                     id=f"run-hostile-weights-{cmd}"),
-        pytest.param(command, ["{run}/config.json", "not valid JSON"], run_file("config.json", lambda c: b"{not json"),
-                     id=f"run-config-not-json-{cmd}"),
-        pytest.param(command, ["config.json", "lacks", "'palette'"],
-                     run_file("config.json", lambda c: b'{"format": "colorlib-run", "version": 1}'),
-                     id=f"run-config-lacks-keys-{cmd}"),
-        pytest.param(command, ["config.json", "version 99", "upgrade colorlib"], edit_config(lambda c: c.update(version=99)),
-                     id=f"run-future-version-{cmd}"),
-    ]],
-    pytest.param(RESUME, ["{run}/checkpoint.pt", "unsafe"], run_file("checkpoint.pt", saved(lambda c: {"model": c.payload})),
-                 id="run-hostile-checkpoint-resume"),
-    pytest.param(RESUME, ["{run}/checkpoint.pt", "unreadable"], run_file("checkpoint.pt", half_of("checkpoint.pt")),
-                 id="run-truncated-checkpoint-resume"),
+    *[
+        case
+        for cmd, command in RUN_COMMANDS.items()
+        for case in [
+            pytest.param(
+                command,
+                ["{tmp}/nope", "neither a run directory nor a shipped run", "`colorlib pretrained list` shows all"],
+                lambda ctx: setattr(ctx, "run", ctx.tmp / "nope"),
+                id=f"run-missing-{cmd}",
+            ),
+            pytest.param(
+                command,
+                ["{run}/config.json: missing", "colorlib run directory"],
+                run_file("config.json", lambda c: None),
+                id=f"run-no-config-{cmd}",
+            ),
+            pytest.param(
+                command,
+                ["{run}/weights.pt: missing", "train it again"],
+                run_file("weights.pt", lambda c: None),
+                id=f"run-no-weights-{cmd}",
+            ),
+            pytest.param(
+                command,
+                ["{run}/weights.pt", "unreadable"],
+                run_file("weights.pt", half_of("weights.pt")),
+                id=f"run-truncated-weights-{cmd}",
+            ),
+            pytest.param(
+                command,
+                ["{run}/weights.pt", "do not fit the cnn model"],
+                run_file("weights.pt", lambda c: (PRETRAINED / "unet_horse16" / "weights.pt").read_bytes()),
+                id=f"run-unet-weights-in-cnn-run-{cmd}",
+            ),
+            pytest.param(
+                command,
+                ["{run}/weights.pt", "do not fit the cnn model"],
+                run_file("weights.pt", saved(lambda c: build("cnn", 32, nf=8).state_dict())),
+                id=f"run-weights-of-another-k-{cmd}",
+            ),
+            pytest.param(
+                command,
+                ["{run}/weights.pt", "unsafe"],
+                run_file("weights.pt", saved(lambda c: {"w": c.payload})),
+                id=f"run-hostile-weights-{cmd}",
+            ),
+            pytest.param(
+                command,
+                ["{run}/config.json", "not valid JSON"],
+                run_file("config.json", lambda c: b"{not json"),
+                id=f"run-config-not-json-{cmd}",
+            ),
+            pytest.param(
+                command,
+                ["config.json", "lacks", "'palette'"],
+                run_file("config.json", lambda c: b'{"format": "colorlib-run", "version": 1}'),
+                id=f"run-config-lacks-keys-{cmd}",
+            ),
+            pytest.param(
+                command,
+                ["config.json", "version 99", "upgrade colorlib"],
+                edit_config(lambda c: c.update(version=99)),
+                id=f"run-future-version-{cmd}",
+            ),
+        ]
+    ],
+    pytest.param(
+        RESUME,
+        ["{run}/checkpoint.pt", "unsafe"],
+        run_file("checkpoint.pt", saved(lambda c: {"model": c.payload})),
+        id="run-hostile-checkpoint-resume",
+    ),
+    pytest.param(
+        RESUME,
+        ["{run}/checkpoint.pt", "unreadable"],
+        run_file("checkpoint.pt", half_of("checkpoint.pt")),
+        id="run-truncated-checkpoint-resume",
+    ),
     # -- data: evaluate / train / palette fit / palette error --data DIR ----------------------------------
-    *[case for cmd, (command, batch) in DATA_COMMANDS.items() for case in [
-        pytest.param(command, ["CIFAR-10 not found", "{tmp}/nowhere", "--download"],
-                     lambda ctx: setattr(ctx, "data", ctx.tmp / "nowhere"), id=f"data-missing-{cmd}"),
-        pytest.param([*command, "--download"],
-                     ["downloading CIFAR-10 from http://127.0.0.1:", "into {tmp}/nowhere/deep failed", "refused",
-                      "md5 c58f30108f718f92721af3b95e74349a", "tar -xzf", "COLORLIB_DATA=DIR"],
-                     offline, id=f"data-download-offline-{cmd}"),
-        pytest.param(command, [f"{batch}: not a valid CIFAR-10 batch", "re-download"], data_copy(truncate),
-                     id=f"data-truncated-{cmd}"),
-        pytest.param(command, [f"{batch}: not a valid CIFAR-10 batch", "re-download"], data_copy(garbage),
-                     id=f"data-garbage-{cmd}"),
-        pytest.param(command, [f"{batch}: 'data' must be a uint8 N×3072 array", "re-download"], data_copy(wrong_layout),
-                     id=f"data-wrong-layout-{cmd}"),
-        pytest.param(command, [f"{batch}: not a valid CIFAR-10 batch", "refusing to load global", "re-download"],
-                     data_copy(hostile_batch), id=f"data-hostile-{cmd}"),
-        pytest.param([*command, "--classes", "zebra"], ["unknown CIFAR-10 class 'zebra'", "airplane, automobile", "truck"],
-                     None, id=f"data-unknown-class-{cmd}"),
-    ]],
-    pytest.param([*TRAIN, "--drop-grey"], ["['horse'] (train)", "only greyscale", "--drop-grey", "keep them"],
-                 data_copy(all_grey), id="data-drop-grey-leaves-nothing-train"),
-    pytest.param(EVALUATE, ["['horse'] (test)", "only greyscale", "--drop-grey"],
-                 both(data_copy(all_grey), edit_config(lambda c: c["train"].update(drop_grey=True))),
-                 id="data-drop-grey-leaves-nothing-evaluate"),
-    *[pytest.param(DATA_COMMANDS[cmd][0], ["['horse']", "holds no images", "choose other classes"], data_copy(no_horses),
-                   id=f"data-no-images-of-the-class-{cmd}") for cmd in DATA_COMMANDS],
+    *[
+        case
+        for cmd, (command, batch) in DATA_COMMANDS.items()
+        for case in [
+            pytest.param(
+                command,
+                ["CIFAR-10 not found", "{tmp}/nowhere", "--download"],
+                lambda ctx: setattr(ctx, "data", ctx.tmp / "nowhere"),
+                id=f"data-missing-{cmd}",
+            ),
+            pytest.param(
+                [*command, "--download"],
+                [
+                    "downloading CIFAR-10 from http://127.0.0.1:",
+                    "into {tmp}/nowhere/deep failed",
+                    "refused",
+                    "md5 c58f30108f718f92721af3b95e74349a",
+                    "tar -xzf",
+                    "COLORLIB_DATA=DIR",
+                ],
+                offline,
+                id=f"data-download-offline-{cmd}",
+            ),
+            pytest.param(
+                command, [f"{batch}: not a valid CIFAR-10 batch", "re-download"], data_copy(truncate), id=f"data-truncated-{cmd}"
+            ),
+            pytest.param(
+                command, [f"{batch}: not a valid CIFAR-10 batch", "re-download"], data_copy(garbage), id=f"data-garbage-{cmd}"
+            ),
+            pytest.param(
+                command,
+                [f"{batch}: 'data' must be a uint8 N×3072 array", "re-download"],
+                data_copy(wrong_layout),
+                id=f"data-wrong-layout-{cmd}",
+            ),
+            pytest.param(
+                command,
+                [f"{batch}: not a valid CIFAR-10 batch", "refusing to load global", "re-download"],
+                data_copy(hostile_batch),
+                id=f"data-hostile-{cmd}",
+            ),
+            pytest.param(
+                [*command, "--classes", "zebra"],
+                ["unknown CIFAR-10 class 'zebra'", "airplane, automobile", "truck"],
+                None,
+                id=f"data-unknown-class-{cmd}",
+            ),
+        ]
+    ],
+    pytest.param(
+        [*TRAIN, "--drop-grey"],
+        ["['horse'] (train)", "only greyscale", "--drop-grey", "keep them"],
+        data_copy(all_grey),
+        id="data-drop-grey-leaves-nothing-train",
+    ),
+    pytest.param(
+        EVALUATE,
+        ["['horse'] (test)", "only greyscale", "--drop-grey"],
+        both(data_copy(all_grey), edit_config(lambda c: c["train"].update(drop_grey=True))),
+        id="data-drop-grey-leaves-nothing-evaluate",
+    ),
+    *[
+        pytest.param(
+            DATA_COMMANDS[cmd][0],
+            ["['horse']", "holds no images", "choose other classes"],
+            data_copy(no_horses),
+            id=f"data-no-images-of-the-class-{cmd}",
+        )
+        for cmd in DATA_COMMANDS
+    ],
     # -- training arguments: train ... --------------------------------------------------------------------
     pytest.param([*TRAIN, "--epochs", "0"], ["epochs must be a positive integer, got 0"], None, id="train-epochs-0"),
     pytest.param([*TRAIN, "--epochs", "-1"], ["epochs must be a positive integer, got -1"], None, id="train-epochs-negative"),
     pytest.param([*TRAIN, "--batch-size", "0"], ["batch_size must be a positive integer, got 0"], None, id="train-batch-size-0"),
-    pytest.param([*TRAIN, "--batch-size", "21"], ["batch_size 21 is larger than the 18 training images"], None,
-                 id="train-batch-size-above-data"),
+    pytest.param(
+        [*TRAIN, "--batch-size", "21"],
+        ["batch_size 21 is larger than the 18 training images"],
+        None,
+        id="train-batch-size-above-data",
+    ),
     pytest.param([*TRAIN, "--lr", "0"], ["lr must be a positive number, got 0.0"], None, id="train-lr-0"),
     pytest.param([*TRAIN, "--lr", "-1"], ["lr must be a positive number, got -1.0"], None, id="train-lr-negative"),
     pytest.param([*TRAIN, "--lr", "nan"], ["lr must be a positive number, got nan"], None, id="train-lr-nan"),
     pytest.param([*TRAIN, "--skips", "down1,up3"], ["unknown skip 'up3'", "down2, down1, grey"], None, id="train-skips-unknown"),
     pytest.param([*TRAIN, "--skips", "grey"], ["the cnn has no skip connections", "--arch unet"], None, id="train-skips-on-cnn"),
-    pytest.param([*TRAIN, "--objective", "regress", "--rebalance", "0.5"], ["a regression model has none", "drop --rebalance"],
-                 None, id="train-regress-rebalance"),
-    pytest.param([*TRAIN, "--split-seed", "-2"], ["split_seed must be a non-negative integer, got -2"], None,
-                 id="train-split-seed-negative"),
-    pytest.param([*EVALUATE, "--split", "holdout"], ["did not validate on a holdout", "--split test"],
-                 edit_config(lambda c: c["data"].update(val_split="test")),
-                 id="evaluate-holdout-of-a-test-split-run"),
-    pytest.param([*TRAIN, "--out", "{run}", "--seed", "1"], ["{run}: already holds a run", "--resume", "--force"], None,
-                 id="train-out-holds-another-run"),
-    pytest.param([*TRAIN, "--out", "{run}", "--seed", "1", "--resume"], ["{run}: cannot resume", "(seed)", "--force"], None,
-                 id="train-resume-with-other-settings"),
-    pytest.param([*TRAIN, "--out", "{tmp}/notes.txt"], ["notes.txt: exists and is not a folder", "choose another --out"],
-                 file("notes.txt", b"mine\n"), id="train-out-is-a-file"),
-    pytest.param([*TRAIN, "--out", "{tmp}/mine"], ["{tmp}/mine: folder is not empty", "choose an empty or new --out"],
-                 both(folder("mine"), lambda ctx: (ctx.tmp / "mine" / "notes.txt").write_text("mine\n")),
-                 id="train-out-is-a-non-run-folder"),
+    pytest.param(
+        [*TRAIN, "--objective", "regress", "--rebalance", "0.5"],
+        ["a regression model has none", "drop --rebalance"],
+        None,
+        id="train-regress-rebalance",
+    ),
+    pytest.param(
+        [*TRAIN, "--split-seed", "-2"],
+        ["split_seed must be a non-negative integer, got -2"],
+        None,
+        id="train-split-seed-negative",
+    ),
+    pytest.param(
+        [*EVALUATE, "--split", "holdout"],
+        ["did not validate on a holdout", "--split test"],
+        edit_config(lambda c: c["data"].update(val_split="test")),
+        id="evaluate-holdout-of-a-test-split-run",
+    ),
+    pytest.param(
+        [*TRAIN, "--out", "{run}", "--seed", "1"],
+        ["{run}: already holds a run", "--resume", "--force"],
+        None,
+        id="train-out-holds-another-run",
+    ),
+    pytest.param(
+        [*TRAIN, "--out", "{run}", "--seed", "1", "--resume"],
+        ["{run}: cannot resume", "(seed)", "--force"],
+        None,
+        id="train-resume-with-other-settings",
+    ),
+    pytest.param(
+        [*TRAIN, "--out", "{tmp}/notes.txt"],
+        ["notes.txt: exists and is not a folder", "choose another --out"],
+        file("notes.txt", b"mine\n"),
+        id="train-out-is-a-file",
+    ),
+    pytest.param(
+        [*TRAIN, "--out", "{tmp}/mine"],
+        ["{tmp}/mine: folder is not empty", "choose an empty or new --out"],
+        both(folder("mine"), lambda ctx: (ctx.tmp / "mine" / "notes.txt").write_text("mine\n")),
+        id="train-out-is-a-non-run-folder",
+    ),
     # -- resuming an exported run, users' own temp files, and what a refused checkpoint says --------------------
-    pytest.param([*TRAIN, "--out", "{run}", "--seed", "1", "--resume"], ["{run}", "--force"],
-                 lambda ctx: (ctx.run / "checkpoint.pt").unlink(),
-                 id="train-resume-exported-run-with-other-settings"),
-    pytest.param(RESUME, ["{run}: the run has no checkpoint.pt", "--force"], lambda ctx: (ctx.run / "checkpoint.pt").unlink(),
-                 id="train-resume-exported-run"),
-    pytest.param([*TRAIN, "--out", "{tmp}/mine"], ["{tmp}/mine: folder is not empty"],
-                 both(folder("mine"), lambda ctx: (ctx.tmp / "mine" / ".draft.tmp").write_text("mine\n")),
-                 id="train-out-folder-holding-a-users-tmp-file"),
-    pytest.param(EVALUATE, ["{run}/weights.pt", "posix.system"], run_file("weights.pt", saved(lambda c: {"w": c.payload})),
-                 id="run-hostile-weights-message-names-the-global"),
-]  # fmt: skip
+    pytest.param(
+        [*TRAIN, "--out", "{run}", "--seed", "1", "--resume"],
+        ["{run}", "--force"],
+        lambda ctx: (ctx.run / "checkpoint.pt").unlink(),
+        id="train-resume-exported-run-with-other-settings",
+    ),
+    pytest.param(
+        RESUME,
+        ["{run}: the run has no checkpoint.pt", "--force"],
+        lambda ctx: (ctx.run / "checkpoint.pt").unlink(),
+        id="train-resume-exported-run",
+    ),
+    pytest.param(
+        [*TRAIN, "--out", "{tmp}/mine"],
+        ["{tmp}/mine: folder is not empty"],
+        both(folder("mine"), lambda ctx: (ctx.tmp / "mine" / ".draft.tmp").write_text("mine\n")),
+        id="train-out-folder-holding-a-users-tmp-file",
+    ),
+    pytest.param(
+        EVALUATE,
+        ["{run}/weights.pt", "posix.system"],
+        run_file("weights.pt", saved(lambda c: {"w": c.payload})),
+        id="run-hostile-weights-message-names-the-global",
+    ),
+]
 
 
 @pytest.fixture
@@ -554,8 +763,13 @@ def _unprivileged() -> tuple[str, ...] | None:
 
 def _child_env(home: Path) -> dict[str, str]:
     """An environment a user without a home of its own can import torch and matplotlib in."""
-    return {**os.environ, "HOME": str(home), "XDG_CACHE_HOME": str(home), "MPLCONFIGDIR": str(home),
-            "PYTHONDONTWRITEBYTECODE": "1"}  # fmt: skip
+    return {
+        **os.environ,
+        "HOME": str(home),
+        "XDG_CACHE_HOME": str(home),
+        "MPLCONFIGDIR": str(home),
+        "PYTHONDONTWRITEBYTECODE": "1",
+    }
 
 
 @pytest.fixture
@@ -563,8 +777,10 @@ def read_only(fake_cifar, trained):
     """(prefix, base): a world-readable temp folder holding copies of the data and the run, and `out` at 0o555."""
     prefix = _unprivileged()
     if prefix is None:
-        pytest.skip("running as root, and no unprivileged child (setpriv, with or without CAP_DAC_READ_SEARCH) can "
-                    f"import colorlib from {PACKAGE}: cannot make a folder read-only to it")
+        pytest.skip(
+            "running as root, and no unprivileged child (setpriv, with or without CAP_DAC_READ_SEARCH) can "
+            f"import colorlib from {PACKAGE}: cannot make a folder read-only to it"
+        )
     base = Path(tempfile.mkdtemp(prefix="colorlib-ro-"))
     shutil.copytree(fake_cifar, base / "data")
     shutil.copytree(trained, base / "run")
@@ -578,13 +794,39 @@ def read_only(fake_cifar, trained):
     shutil.rmtree(base)
 
 
-@pytest.mark.parametrize("args, needles", [
-    (["train", "--arch", "cnn", "--nf", "8", "--palette", "horse16", "--epochs", "1", "--batch-size", "5", "--device", "cpu",
-      "--quiet", "--data", "{base}/data", "--out", "{base}/out"],
-     ["{base}/out: cannot write the run there", "Permission denied", "choose another --out"]),
-    (["colorize", "{base}/run", "{base}/photo.png", "-o", "{base}/out/photo.png"],
-     ["{base}/out/photo.png: cannot write", "Permission denied", "choose another -o"]),
-], ids=["train", "colorize"])  # fmt: skip
+@pytest.mark.parametrize(
+    "args, needles",
+    [
+        (
+            [
+                "train",
+                "--arch",
+                "cnn",
+                "--nf",
+                "8",
+                "--palette",
+                "horse16",
+                "--epochs",
+                "1",
+                "--batch-size",
+                "5",
+                "--device",
+                "cpu",
+                "--quiet",
+                "--data",
+                "{base}/data",
+                "--out",
+                "{base}/out",
+            ],
+            ["{base}/out: cannot write the run there", "Permission denied", "choose another --out"],
+        ),
+        (
+            ["colorize", "{base}/run", "{base}/photo.png", "-o", "{base}/out/photo.png"],
+            ["{base}/out/photo.png: cannot write", "Permission denied", "choose another -o"],
+        ),
+    ],
+    ids=["train", "colorize"],
+)
 def test_read_only_output_folder(read_only, args, needles):
     prefix, base = read_only
     before = tree(base)

@@ -63,6 +63,9 @@ def test_sixteen_bit_values_are_scaled(run):
 def test_transparency_is_composited_over_white():
     rgba = np.zeros((2, 2, 4), np.uint8)  # fully transparent black
     assert (read_image(Image.fromarray(rgba, "RGBA")) == 255).all()
+    assert (read_image(rgba) == 255).all()  # an RGBA array is read as the same picture as an RGBA image
+    half = np.full((1, 1, 4), [0, 0, 0, 128], np.uint8)
+    assert read_image(half).tolist() == read_image(Image.fromarray(half, "RGBA")).tolist() == [[[127, 127, 127]]]
 
 
 def test_exif_orientation_is_applied(tmp_path):

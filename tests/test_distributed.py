@@ -10,8 +10,26 @@ import torch
 from colorlib.cli import main
 from colorlib.runs import load_run
 
-ARGS = ["train", "--arch", "cnn", "--nf", "8", "--classes", "horse", "--palette", "horse16", "--epochs", "3",
-        "--batch-size", "10", "--lr", "3e-3", "--device", "cpu", "--quiet"]  # fmt: skip
+ARGS = [
+    "train",
+    "--arch",
+    "cnn",
+    "--nf",
+    "8",
+    "--classes",
+    "horse",
+    "--palette",
+    "horse16",
+    "--epochs",
+    "3",
+    "--batch-size",
+    "10",
+    "--lr",
+    "3e-3",
+    "--device",
+    "cpu",
+    "--quiet",
+]
 
 
 @pytest.mark.slow
@@ -21,8 +39,20 @@ def test_two_gloo_processes_match_one_process(fake_cifar, tmp_path):
     single = tmp_path / "single"
     assert main([*ARGS, "--data", str(fake_cifar), "--out", str(single)]) == 0
     ddp = tmp_path / "ddp"
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
-           "-m", "colorlib.cli", *ARGS, "--data", str(fake_cifar), "--out", str(ddp)]  # fmt: skip
+    cmd = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--standalone",
+        "--nproc_per_node=2",
+        "-m",
+        "colorlib.cli",
+        *ARGS,
+        "--data",
+        str(fake_cifar),
+        "--out",
+        str(ddp),
+    ]
     result = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
     a, b = load_run(single), load_run(ddp)

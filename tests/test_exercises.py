@@ -104,8 +104,12 @@ def test_annealed_mean(capsys):
         return (logits / t).softmax(-1).numpy() @ colours.astype(float)
 
     verdict(capsys, ex.check_annealed_mean(right), True)
-    verdict(capsys, ex.check_annealed_mean(lambda logits, colours, t: logits.softmax(-1).numpy() @ colours.astype(float)),
-            False, "divide the logits by T")  # fmt: skip
+    verdict(
+        capsys,
+        ex.check_annealed_mean(lambda logits, colours, t: logits.softmax(-1).numpy() @ colours.astype(float)),
+        False,
+        "divide the logits by T",
+    )
 
 
 def test_runner_up(capsys):

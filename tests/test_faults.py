@@ -14,8 +14,27 @@ import torch
 
 from colorlib.runs import load_run
 
-ARGS = ["train", "--arch", "unet", "--nf", "8", "--classes", "horse", "cat", "--palette", "horse16", "--epochs", "8",
-        "--batch-size", "10", "--lr", "3e-3", "--device", "cpu", "--quiet"]  # fmt: skip
+ARGS = [
+    "train",
+    "--arch",
+    "unet",
+    "--nf",
+    "8",
+    "--classes",
+    "horse",
+    "cat",
+    "--palette",
+    "horse16",
+    "--epochs",
+    "8",
+    "--batch-size",
+    "10",
+    "--lr",
+    "3e-3",
+    "--device",
+    "cpu",
+    "--quiet",
+]
 
 
 def _start(fake_cifar, out, resume):
@@ -99,7 +118,11 @@ def test_ctrl_c_stops_cleanly_and_keeps_the_last_epoch(fake_cifar, tmp_path):
     assert code == 130 and "interrupted" in stderr and "Traceback" not in stderr, stderr
     run = load_run(out)
     assert len(run.history) >= 1
-    resumed = subprocess.run([sys.executable, "-m", "colorlib.cli", *ARGS, "--data", str(fake_cifar), "--out", str(out),
-                              "--resume"], capture_output=True, text=True, timeout=300)  # fmt: skip
+    resumed = subprocess.run(
+        [sys.executable, "-m", "colorlib.cli", *ARGS, "--data", str(fake_cifar), "--out", str(out), "--resume"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert resumed.returncode == 0, resumed.stderr
     assert len(load_run(out).history) == 8

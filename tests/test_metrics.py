@@ -23,7 +23,7 @@ from colorlib.metrics import (
     quantization_error,
     reference_scores,
     score,
-)  # fmt: skip
+)
 from colorlib.models import build
 from colorlib.palette import Palette, load_palette
 
@@ -203,11 +203,16 @@ def test_compare_builds_reference_rows_then_model_rows():
     images = np.random.default_rng(4).integers(0, 256, (3, 8, 8, 3), dtype=np.uint8)
     palette = Palette.fit(images, 4)
     model = build("cnn", 4, nf=4).eval()
-    rows = compare({"cnn": (model, palette)}, images, {"argmax": {}, "mean": {"decoding": "annealed-mean"}},
-                   {"fitted": palette})  # fmt: skip
-    assert list(rows) == ["grey baseline", "palette truth (fitted)", "palette truth (fitted) + input luma",
-                          "best palette colour (fitted)", "best palette colour (fitted) + input luma", "cnn, argmax",
-                          "cnn, mean"]  # fmt: skip
+    rows = compare({"cnn": (model, palette)}, images, {"argmax": {}, "mean": {"decoding": "annealed-mean"}}, {"fitted": palette})
+    assert list(rows) == [
+        "grey baseline",
+        "palette truth (fitted)",
+        "palette truth (fitted) + input luma",
+        "best palette colour (fitted)",
+        "best palette colour (fitted) + input luma",
+        "cnn, argmax",
+        "cnn, mean",
+    ]
     assert rows["cnn, argmax"] == score(model, palette, images)
     table = format_table(rows, markdown=True).splitlines()
     assert table[0].startswith("|  | CE | pixel acc") and len(table) == 2 + len(rows)

@@ -11,9 +11,7 @@ from colorlib.errors import ModelError
 from colorlib.models import ModelConfig, build, load_reference_weights, num_parameters, pick_device
 
 
-@pytest.mark.parametrize(
-    "arch, k, count", [("cnn", 16, 75_913), ("cnn", 32, 76_361), ("unet", 16, 95_353), ("unet", 32, 95_945)]
-)
+@pytest.mark.parametrize("arch, k, count", [("cnn", 16, 75_913), ("cnn", 32, 76_361), ("unet", 16, 95_353), ("unet", 32, 95_945)])
 def test_parameter_counts_match_the_original(arch, k, count):
     assert num_parameters(build(arch, k)) == count
 
@@ -69,11 +67,14 @@ def test_unet_final_layer_sees_the_grey_input():
         assert torch.allclose(cnn(x), cnn(x * 0.5))
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    ({"arch": "resnet"}, "unknown architecture"),
-    ({"num_colors": 1}, "2..256"),
-    ({"nf": 0}, "nf"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"arch": "resnet"}, "unknown architecture"),
+        ({"num_colors": 1}, "2..256"),
+        ({"nf": 0}, "nf"),
+    ],
+)
 def test_bad_model_configs(kwargs, message):
     with pytest.raises(ModelError, match=message):
         ModelConfig(**kwargs)
@@ -144,19 +145,31 @@ def test_summary_lists_every_block_with_shapes_and_parameters():
     model = build("unet", 32)
     rows = summary(model)
     assert [r[0] for r in rows] == ["down1", "down2", "refactor", "up1", "up2", "final"]
-    assert [r[2] for r in rows] == [(1, 32, 16, 16), (1, 64, 8, 8), (1, 64, 8, 8), (1, 32, 16, 16), (1, 3, 32, 32),
-                                    (1, 32, 32, 32)]  # fmt: skip
+    assert [r[2] for r in rows] == [
+        (1, 32, 16, 16),
+        (1, 64, 8, 8),
+        (1, 64, 8, 8),
+        (1, 32, 16, 16),
+        (1, 3, 32, 32),
+        (1, 32, 32, 32),
+    ]
     assert sum(r[3] for r in rows) == num_parameters(model) == 95_945
     assert rows[0][1] == "Conv2d → BatchNorm2d → MaxPool2d → ReLU"
 
 
 # By hand from the CNN's 76,361 (K=32): the down2 skip adds 3·3·64·32 = 18,432 weights to up1, the
 # down1 skip 3·3·32·3 = 864 to up2, the grey skip 3·3·1·32 = 288 to the final conv.
-@pytest.mark.parametrize("skips, ins, count", [
-    ("all", (128, 64, 4), 76_361 + 18_432 + 864 + 288), ("none", (64, 32, 3), 76_361),
-    ("down1,grey", (64, 64, 4), 76_361 + 864 + 288), ("down2", (128, 32, 3), 76_361 + 18_432),
-    ("grey", (64, 32, 4), 76_361 + 288), ("grey,down2", (128, 32, 4), 76_361 + 18_432 + 288),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "skips, ins, count",
+    [
+        ("all", (128, 64, 4), 76_361 + 18_432 + 864 + 288),
+        ("none", (64, 32, 3), 76_361),
+        ("down1,grey", (64, 64, 4), 76_361 + 864 + 288),
+        ("down2", (128, 32, 3), 76_361 + 18_432),
+        ("grey", (64, 32, 4), 76_361 + 288),
+        ("grey,down2", (128, 32, 4), 76_361 + 18_432 + 288),
+    ],
+)
 def test_skip_subsets_widen_exactly_the_layers_they_feed(skips, ins, count):
     unet = build("unet", 32, skips=skips).eval()
     assert (unet.up1[0].in_channels, unet.up2[0].in_channels, unet.final.in_channels) == ins

@@ -43,16 +43,25 @@ def test_every_chapter_has_the_template_and_a_worked_solution():
     for path in chapters:
         cells = json.loads(path.read_text())["cells"]
         text = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
-        parts = ["**What you will learn**", "**What you need to know**", "**Run time**", "## Key takeaways", "## Questions",
-                 "## Exercises", "## Further reading", "**Next:**" if path.name.startswith("01") else "**Previous:**"]
+        parts = [
+            "**What you will learn**",
+            "**What you need to know**",
+            "**Run time**",
+            "## Key takeaways",
+            "## Questions",
+            "## Exercises",
+            "## Further reading",
+            "**Next:**" if path.name.startswith("01") else "**Previous:**",
+        ]
         for part in parts:
             assert part in text, f"{path.name} lacks {part}"
         code = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "code")
         assert "from colorlib.exercises import check_" in code, f"{path.name} has no self-checking exercise"
         solution = NOTEBOOKS / "solutions" / f"{path.name[:2]}_solutions.ipynb"
         assert solution.is_file(), f"{path.name} has no worked solution"
-        outputs = "".join("".join(o.get("text", "")) for c in json.loads(solution.read_text())["cells"]
-                          for o in c.get("outputs", []))  # fmt: skip
+        outputs = "".join(
+            "".join(o.get("text", "")) for c in json.loads(solution.read_text())["cells"] for o in c.get("outputs", [])
+        )
         assert "✓ Right" in outputs and "✗" not in outputs, f"{solution.name}: a check does not accept its answer"
 
 
@@ -62,8 +71,14 @@ def _model_outputs_in(cells: list[str]) -> list[tuple[int, set[str]]]:
     import ast
 
     def calls_model(node) -> bool:
-        return any(isinstance(n, ast.Call) and ((isinstance(n.func, ast.Attribute) and n.func.attr == "model")
-                   or (isinstance(n.func, ast.Name) and n.func.id == "model")) for n in ast.walk(node))  # fmt: skip
+        return any(
+            isinstance(n, ast.Call)
+            and (
+                (isinstance(n.func, ast.Attribute) and n.func.attr == "model")
+                or (isinstance(n.func, ast.Name) and n.func.id == "model")
+            )
+            for n in ast.walk(node)
+        )
 
     tainted: set[str] = set()
     out = []
@@ -89,7 +104,10 @@ def test_no_checked_output_depends_on_the_cpus_rounding():
     (colorlib.metrics scores in float64 on CPUs for this reason: tests/test_metrics.py checks it), so a
     checked cell may not print anything computed from a direct model call."""
     assert _model_outputs_in(["logits = run.model(x)\nbest = logits.argmax(1)", "print(best.sum())", "print(1)"]) == [
-        (0, {"model(...)"}), (1, {"best"}), (2, set())]  # fmt: skip
+        (0, {"model(...)"}),
+        (1, {"best"}),
+        (2, set()),
+    ]
     offenders = []
     for path in sorted(NOTEBOOKS.glob("*.ipynb")) + sorted((NOTEBOOKS / "solutions").glob("*.ipynb")):
         cells = [c for c in json.loads(path.read_text())["cells"] if c["cell_type"] == "code"]

@@ -46,7 +46,7 @@ def test_shipped_runs_use_the_holdout_and_the_chosen_recipe(name):
 @pytest.mark.parametrize("name", NAMES)
 def test_the_original_experiments_are_what_their_names_say(name):
     arch, rest = name.split("_")
-    cls, k = rest.rstrip("0123456789"), int(rest[len(rest.rstrip("0123456789")):])
+    cls, k = rest.rstrip("0123456789"), int(rest[len(rest.rstrip("0123456789")) :])
     run = pretrained(arch, cls, k)
     assert run.model.config.arch == arch and run.palette.num_colors == k and run.config["train"]["classes"] == [cls]
     assert run.palette == colorlib.load_palette(f"horse{k}")  # the original recipe: horse palettes for both
@@ -69,7 +69,7 @@ def test_the_other_runs_are_what_their_names_say(name):
 @pytest.mark.parametrize("name", GENERAL)
 def test_the_general_runs_are_what_their_names_say(name):
     arch, rest = name.split("_", 1)
-    run = pretrained(arch, "all", 32, rest[len("all32_"):] or None)
+    run = pretrained(arch, "all", 32, rest[len("all32_") :] or None)
     train = run.config["train"]
     assert run.model.config.arch == arch and train["classes"] == ["all"]
     assert run.palette == colorlib.load_palette("all32-lab" if "lab" in name else "all32")  # the all-class palettes
@@ -92,8 +92,18 @@ def test_unknown_pretrained_run():
 @pytest.mark.data
 @pytest.mark.parametrize("name", ["unet_horse32", "cnn_cat16", "unet_horse32_regress"])
 def test_recorded_holdout_figures_reproduce_with_colorlib_evaluate(name, real_cifar):
-    cmd = [sys.executable, "-m", "colorlib.cli", "evaluate", str(FOLDER / name), "--json", "--split", "holdout",
-           "--data", str(real_cifar)]  # fmt: skip
+    cmd = [
+        sys.executable,
+        "-m",
+        "colorlib.cli",
+        "evaluate",
+        str(FOLDER / name),
+        "--json",
+        "--split",
+        "holdout",
+        "--data",
+        str(real_cifar),
+    ]
     result = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
     figures = json.loads(result.stdout)

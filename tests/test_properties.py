@@ -46,9 +46,15 @@ class _Call:
 @given(st.sampled_from([os.system, eval, exec, print, open, getattr, __import__]), st.integers(0, 4))
 def test_restricted_unpickler_never_runs_a_payload(tmp_path, func, protocol):
     marker = tmp_path / "ran"
-    args = {os.system: (f"touch {marker}",), eval: (f"open({str(marker)!r}, 'w')",),
-            exec: (f"open({str(marker)!r}, 'w')",), print: ("ran",), open: (str(marker), "w"),
-            getattr: ("abc", "upper"), __import__: ("os",)}[func]  # fmt: skip
+    args = {
+        os.system: (f"touch {marker}",),
+        eval: (f"open({str(marker)!r}, 'w')",),
+        exec: (f"open({str(marker)!r}, 'w')",),
+        print: ("ran",),
+        open: (str(marker), "w"),
+        getattr: ("abc", "upper"),
+        __import__: ("os",),
+    }[func]
     data = pickle.dumps({"data": [_Call(func, *args)]}, protocol=protocol)
     try:
         restricted_loads(data)
@@ -66,8 +72,9 @@ def test_restricted_unpickler_on_garbage_raises_or_returns_plain_data(blob):
         value = restricted_loads(blob)
     except Exception:  # noqa: BLE001 - any refusal is fine; running code is not
         return
-    assert isinstance(value, (dict, list, tuple, str, bytes, int, float, bool, type(None), np.ndarray, set,
-                              frozenset, complex, bytearray))  # fmt: skip
+    assert isinstance(
+        value, (dict, list, tuple, str, bytes, int, float, bool, type(None), np.ndarray, set, frozenset, complex, bytearray)
+    )
 
 
 def test_numpy_arrays_still_load(tmp_path):

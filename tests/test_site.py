@@ -29,16 +29,19 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from test_browser import _shot, _slide, _visible_frame_srcs  # noqa: E402
 
 if not (REPO / "web" / "node_modules" / "onnxruntime-web" / "dist" / "ort.wasm.min.mjs").is_file():
-    pytest.skip("the site's JavaScript is not installed: `make test` fetches it with npm (is npm installed?)",
-                allow_module_level=True)  # fmt: skip
+    pytest.skip(
+        "the site's JavaScript is not installed: `make test` fetches it with npm (is npm installed?)", allow_module_level=True
+    )
 
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
     """The built site, served on 127.0.0.1 by Python's plain static file server."""
     out = tmp_path_factory.mktemp("site") / "site"
-    subprocess.run([sys.executable, str(REPO / "web" / "build.py"), "--out", str(out)], check=True, capture_output=True,
-                   timeout=900)  # fmt: skip
+    subprocess.run(
+        [sys.executable, str(REPO / "web" / "build.py"), "--out", str(out)], check=True, capture_output=True, timeout=900
+    )
+
     class Quiet(http.server.SimpleHTTPRequestHandler):
         def log_message(self, *args):
             pass
@@ -123,8 +126,16 @@ def _colourised(page) -> np.ndarray:
     return np.asarray(Image.open(io.BytesIO(base64.b64decode(data.split(",", 1)[1]))).convert("RGB"))
 
 
-@pytest.mark.parametrize("model, decoding", [(None, None), ("unet_horse32", "annealed-mean"), ("cnn_cat32", "argmax")])
-def test_the_in_browser_colouriser_matches_colorlib(site, browser, tmp_path, model, decoding):
+@pytest.mark.parametrize(
+    "model, decoding, size",
+    [
+        (None, None, (300, 420)),
+        ("unet_horse32", "annealed-mean", (300, 420)),
+        ("cnn_cat32", "argmax", (300, 420)),
+        (None, None, (30, 41)),
+    ],  # the last smaller than the working side: seen at its own size
+)
+def test_the_in_browser_colouriser_matches_colorlib(site, browser, tmp_path, model, decoding, size):
     """The page's pixels against colorlib.colorize on the same file, in fp32 as the browser computes.
 
     Tolerance: every pixel within one level per channel, and at least 99% of pixels identical. The
@@ -137,7 +148,7 @@ def test_the_in_browser_colouriser_matches_colorlib(site, browser, tmp_path, mod
     url, _ = site
     from skimage import data
 
-    photo = data.coffee()[:300, :420]  # a PNG: the browser and Pillow decode it identically (JPEG decoders differ)
+    photo = data.coffee()[: size[0], : size[1]]  # a PNG: the browser and Pillow decode it identically (JPEG decoders differ)
     Image.fromarray(photo).save(tmp_path / "coffee.png")
     page = _page(browser, url)
     page.goto(f"{url}/05_colorize_your_own.html")
@@ -156,6 +167,146 @@ def test_the_in_browser_colouriser_matches_colorlib(site, browser, tmp_path, mod
     assert got.shape == expected.shape == photo.shape
     off = np.abs(got - expected).max(-1)
     assert off.max() <= 1 and (off == 0).mean() >= 0.99, (off.max(), (off == 0).mean())
-    _shot(page, f"site-05-{model or 'default'}")
+    _shot(page, f"site-05-{model or 'default'}-{size[1]}")
     assert not page.problems, page.problems[:5]
     page.close()
+
+
+def _golden() -> dict:
+    """What colorlib computes, step by step, on cases chosen to be awkward: odd sizes, exact ties between
+    logits, regression outputs outside [0, 1] and on rounding halves, pictures smaller than the working
+    side, transparency, colours that cannot keep their chroma at the target lightness."""
+    import torch
+    import torch.nn.functional as F
+
+    import colorlib
+    from colorlib.colorize import read_image, working_size
+    from colorlib.palette import decode_output
+    from colorlib.pixels import luma, to_grey, with_luma
+
+    rng = np.random.default_rng(0)
+    cases: dict = {}
+    colours = np.concatenate([rng.integers(0, 256, (200, 3)), [[0, 0, 0], [255, 255, 255], [255, 0, 0], [0, 0, 255]]])
+    cases["luma"] = {"in": colours.tolist(), "out": luma(colours.astype(np.uint8)).tolist()}
+    sizes = [(1, 1), (3, 5), (47, 48), (48, 49), (49, 1000), (427, 640), (600, 512), (7, 3), (97, 145)]
+    cases["working_size"] = [{"h": h, "w": w, "side": 48, "out": list(working_size(h, w, 48))} for h, w in sizes]
+    cases["area"], cases["bilinear"] = [], []
+    for (h, w), (oh, ow) in [((7, 5), (3, 2)), ((13, 17), (5, 6)), ((49, 73), (48, 71)), ((6, 6), (6, 6))]:
+        plane = rng.random((h, w), dtype=np.float32)
+        area = F.interpolate(torch.from_numpy(plane)[None, None], size=(oh, ow), mode="area")[0, 0]
+        cases["area"].append({"h": h, "w": w, "oh": oh, "ow": ow, "in": plane.ravel().tolist(), "out": area.ravel().tolist()})
+        small = rng.random((oh, ow, 3), dtype=np.float32) * 255
+        up = F.interpolate(torch.from_numpy(small).permute(2, 0, 1)[None], size=(h, w), mode="bilinear")
+        cases["bilinear"].append(
+            {"h": oh, "w": ow, "oh": h, "ow": w, "in": small.ravel().tolist(), "out": up[0].permute(1, 2, 0).ravel().tolist()}
+        )
+    cases["decode"] = []
+    for name in ("horse32", "horse32-lab"):
+        palette = colorlib.load_palette(name)
+        logits = rng.normal(0, 3, (5, 7, palette.num_colors)).astype(np.float32)
+        logits[0, 0, 3] = logits[0, 0, 5] = logits[0, 0].max() + 1  # an exact tie: the first colour wins
+        meta = {"objective": "classify", "palette": {"colors": palette.colors.tolist(), "space": palette.space}}
+        for decoding in ("argmax", "annealed-mean"):
+            out = palette.decode_logits(torch.from_numpy(logits), decoding, 0.38)
+            cases["decode"].append(
+                {
+                    "meta": meta,
+                    "decoding": decoding,
+                    "h": 5,
+                    "w": 7,
+                    "in": logits.transpose(2, 0, 1).ravel().tolist(),
+                    "out": out.ravel().tolist(),
+                }
+            )
+    colour = rng.uniform(-0.2, 1.2, (4, 6, 3)).astype(np.float32)
+    colour[0, :3, 0] = np.array([0.5, 1.5, 2.5]) / 255  # halves: round half to even
+    cases["decode"].append(
+        {
+            "meta": {"objective": "regress"},
+            "decoding": "argmax",
+            "h": 4,
+            "w": 6,
+            "in": colour.transpose(2, 0, 1).ravel().tolist(),
+            "out": decode_output(torch.from_numpy(colour), "regress").ravel().tolist(),
+        }
+    )
+    painted = rng.integers(0, 256, (300, 3), dtype=np.uint8)
+    source = np.concatenate([rng.integers(0, 256, (296, 3)), [[0, 0, 0], [255, 255, 255], [0, 0, 0], [255, 255, 255]]])
+    source = source.astype(np.uint8)
+    cases["with_luma"] = {
+        "colour": painted.ravel().tolist(),
+        "y": luma(source).tolist(),
+        "out": with_luma(painted, source).ravel().tolist(),
+    }
+    rgba = rng.integers(0, 256, (9, 11, 4), dtype=np.uint8)
+    rgba[0, :4, 3] = [0, 255, 1, 128]
+    flat = read_image(rgba)
+    cases["flatten"] = {
+        "in": rgba.ravel().tolist(),
+        "rgb": flat.ravel().tolist(),
+        "y": luma(flat).ravel().tolist(),
+        "grey": to_grey(flat).ravel().tolist(),
+    }
+    return cases
+
+
+GOLDEN_JS = """async (g) => {
+  const c = await import("./_static/colorize.js");
+  const bad = [];
+  const near = (a, b, tol) => a.length === b.length && a.every((v, i) => Math.abs(v - b[i]) <= tol);
+  const same = (a, b) => near(Array.from(a), b, 0);
+  const lumas = g.luma.in.map(([r, gg, b]) => c.luma(r, gg, b));
+  if (!same(lumas, g.luma.out)) bad.push("luma");
+  for (const t of g.working_size) if (!same(c.workingSize(t.h, t.w, t.side), t.out)) bad.push(`workingSize ${t.h}x${t.w}`);
+  for (const t of g.area)
+    if (!near(Array.from(c.areaResize(t.in, t.h, t.w, t.oh, t.ow)), t.out, 1e-5)) bad.push(`areaResize ${t.h}x${t.w}`);
+  for (const t of g.bilinear)
+    if (!near(Array.from(c.bilinearResize(t.in, t.h, t.w, 3, t.oh, t.ow)), t.out, 5e-3)) bad.push(`bilinearResize ${t.h}x${t.w}`);
+  for (const t of g.decode) {
+    const got = Array.from(c.decode(Float32Array.from(t.in), t.h, t.w, t.meta, t.decoding, 0.38));
+    if (!same(got, t.out)) bad.push(`decode ${t.meta.objective} ${t.meta.palette ? t.meta.palette.space : ""} ${t.decoding}: ` +
+      got.filter((v, i) => v !== t.out[i]).length + " values differ");
+  }
+  const kept = c.withLuma(Uint8Array.from(g.with_luma.colour), Uint8Array.from(g.with_luma.y));
+  if (!same(kept, g.with_luma.out)) bad.push("withLuma");
+  const f = c.flatten(Uint8Array.from(g.flatten.in), g.flatten.y.length);
+  if (!same(f.rgb, g.flatten.rgb)) bad.push("flatten: rgb");
+  if (!same(f.y, g.flatten.y)) bad.push("flatten: luma");
+  if (!near(Array.from(f.grey), g.flatten.grey, 0)) bad.push("flatten: grey");
+  let refused = false;
+  try { await c.colorize({ width: 1, height: 1, data: new Uint8ClampedArray(4) }, {}, {}); } catch (e) { refused = true; }
+  if (!refused) bad.push("colorize ran without the manifest's settings");
+  return bad;
+}"""
+
+
+def test_each_step_of_the_browser_colouriser_equals_colorlibs(site, browser):
+    """Function by function, the JS against golden values colorlib writes: luma, the working size, area and
+    bilinear resizing, decoding (RGB and Lab palettes, argmax with a tie, annealed mean, regression),
+    with_luma, and transparency. Exact where colorlib's answer is an integer; resizes within float32 noise (torch
+    interpolates in float32, the JS in float64: up to 0.001 of a level on 0..255 here)."""
+    url, _ = site
+    page = _page(browser, url)
+    page.goto(f"{url}/index.html")
+    bad = page.evaluate(GOLDEN_JS, _golden())
+    assert bad == [], bad
+    assert not page.problems, page.problems[:5]
+    page.close()
+
+
+def test_the_page_takes_its_settings_from_the_manifest_colorlib_writes(site):
+    """The JS writes no default of its own: the manifest's decoding, temperature and working side are colorlib's."""
+    import json
+
+    from colorlib.colorize import PHOTO_DECODING, WORKING_SIDE
+    from colorlib.palette import TEMPERATURE
+
+    _, out = site
+    manifest = json.loads(next(out.rglob("index.json")).read_text())
+    assert (manifest["decoding"], manifest["temperature"], manifest["working_side"]) == (
+        PHOTO_DECODING,
+        TEMPERATURE,
+        WORKING_SIDE,
+    )
+    js = (REPO / "web" / "static" / "colorize.js").read_text()
+    assert "= 0.38" not in js and "side = " not in js and '= "annealed-mean"' not in js

@@ -17,8 +17,9 @@ train_module = importlib.import_module("colorlib.train")  # colorlib.train is al
 
 
 def small(**overrides) -> TrainConfig:
-    settings = dict(arch="cnn", classes=["horse"], palette="horse16", epochs=3, batch_size=5, lr=3e-3, nf=8,
-                    snapshot_count=4, device="cpu")  # fmt: skip
+    settings = dict(
+        arch="cnn", classes=["horse"], palette="horse16", epochs=3, batch_size=5, lr=3e-3, nf=8, snapshot_count=4, device="cpu"
+    )
     settings.update(overrides)
     return TrainConfig(**settings)
 
@@ -44,12 +45,25 @@ def test_run_directory_contents(fake_cifar, tmp_path):
     assert config["model"] == {"arch": "cnn", "num_colors": 16, "nf": 8, "kernel": 3, "objective": "classify", "skips": []}
     assert np.array_equal(np.array(config["palette"]["colors"]), load_palette("horse16").colors)
     # the holdout: 10% of the 20 horse training images, never trained on; the test split is untouched
-    assert config["data"] == {"train_images": 18, "val_images": 2, "val_split": "holdout", "holdout_fraction": 0.1,
-                              "split_seed": 0}  # fmt: skip
+    assert config["data"] == {
+        "train_images": 18,
+        "val_images": 2,
+        "val_split": "holdout",
+        "holdout_fraction": 0.1,
+        "split_seed": 0,
+    }
     assert config["train"]["val_split"] == "holdout" and config["train"]["skips"] == "none"
     assert [h["epoch"] for h in run.history] == [0, 1, 2]
-    assert set(run.history[0]) == {"epoch", "train_loss", "val_loss", "val_accuracy", "lr", "seconds",
-                                   "train_loss_name", "val_loss_name"}  # fmt: skip
+    assert set(run.history[0]) == {
+        "epoch",
+        "train_loss",
+        "val_loss",
+        "val_accuracy",
+        "lr",
+        "seconds",
+        "train_loss_name",
+        "val_loss_name",
+    }
     assert (run.history[0]["train_loss_name"], run.history[0]["val_loss_name"]) == ("cross-entropy", "cross-entropy")
     assert run.snapshots.predictions.shape == (3, 2, 32, 32)  # 4 asked for, the holdout has 2
     assert run.snapshots.images.shape == (2, 32, 32, 3)
@@ -63,8 +77,11 @@ def test_recorded_validation_figures_reproduce(fake_cifar, tmp_path, split):
 
     run = train(small(val_split=split, snapshot_count=2), tmp_path / "run", root=fake_cifar, progress=False)
     palette = load_palette("horse16")
-    images = split_holdout(load_cifar10("horse", "train", root=fake_cifar))[1] if split == "holdout" else \
-        load_cifar10("horse", "test", root=fake_cifar)  # fmt: skip
+    images = (
+        split_holdout(load_cifar10("horse", "train", root=fake_cifar))[1]
+        if split == "holdout"
+        else load_cifar10("horse", "test", root=fake_cifar)
+    )
     val = ColorData.from_images(images.images, palette)
     result = evaluate(load_run(tmp_path / "run").model, val.grey, val.targets)
     assert result["cross_entropy"] == pytest.approx(run.history[-1]["val_loss"], rel=1e-6)
@@ -103,8 +120,7 @@ def test_resume_equals_uninterrupted(fake_cifar, tmp_path, schedule):
     finally:
         train_module._train_epoch = real_epoch
     assert len(load_run(tmp_path / "resumed").history) == 2
-    resumed = train(small(epochs=4, schedule=schedule), tmp_path / "resumed", root=fake_cifar, progress=False,
-                    resume=True)  # fmt: skip
+    resumed = train(small(epochs=4, schedule=schedule), tmp_path / "resumed", root=fake_cifar, progress=False, resume=True)
     assert_same_weights(straight, resumed)
     assert strip_time(straight.history) == strip_time(resumed.history)
     np.testing.assert_array_equal(straight.snapshots.predictions, resumed.snapshots.predictions)
@@ -130,15 +146,17 @@ def test_constant_schedule_trained_longer_equals_a_longer_run(fake_cifar, tmp_pa
     assert_same_weights(straight, longer)
     assert strip_time(straight.history) == strip_time(longer.history)
     assert longer.config["train"]["epochs"] == 3 and longer.config["extensions"] == [
-        {"at_epoch": 1, "epochs_from": 1, "epochs_to": 3}]  # fmt: skip
+        {"at_epoch": 1, "epochs_from": 1, "epochs_to": 3}
+    ]
 
 
 def test_onecycle_trained_longer_follows_the_replanned_cycle(fake_cifar, tmp_path, monkeypatch):
     # The crash this replaces: "Tried to step 5 times. The specified number of total steps is 4".
     train(small(epochs=1, schedule="onecycle", lr=0.05), tmp_path / "longer", root=fake_cifar, progress=False)
     seen = _lrs_per_step(monkeypatch)
-    longer = train(small(epochs=3, schedule="onecycle", lr=0.05), tmp_path / "longer", root=fake_cifar,
-                   progress=False, resume=True)  # fmt: skip
+    longer = train(
+        small(epochs=3, schedule="onecycle", lr=0.05), tmp_path / "longer", root=fake_cifar, progress=False, resume=True
+    )
     resumed_lrs = list(seen)
     seen.clear()
     straight = train(small(epochs=3, schedule="onecycle", lr=0.05), tmp_path / "straight", root=fake_cifar, progress=False)
@@ -149,8 +167,9 @@ def test_onecycle_trained_longer_follows_the_replanned_cycle(fake_cifar, tmp_pat
     assert longer.history[0]["lr"] != pytest.approx(straight.history[0]["lr"])  # epoch 0 ran on the 1-epoch plan
     assert longer.config["extensions"] == [{"at_epoch": 1, "epochs_from": 1, "epochs_to": 3}]
     # and again: a second extension is recorded beside the first
-    again = train(small(epochs=4, schedule="onecycle", lr=0.05), tmp_path / "longer", root=fake_cifar,
-                  progress=False, resume=True)  # fmt: skip
+    again = train(
+        small(epochs=4, schedule="onecycle", lr=0.05), tmp_path / "longer", root=fake_cifar, progress=False, resume=True
+    )
     assert len(again.history) == 4 and len(again.config["extensions"]) == 2
 
 
@@ -180,11 +199,19 @@ def test_existing_run_is_refused_unless_resume_or_force(fake_cifar, tmp_path):
     assert (tmp_path / "other" / "notes.txt").read_text() == "mine"
 
 
-@pytest.mark.parametrize("overrides, message", [
-    ({"epochs": 0}, "epochs"), ({"batch_size": -1}, "batch_size"), ({"lr": 0.0}, "lr"),
-    ({"lr": float("nan")}, "lr"), ({"schedule": "cosine"}, "schedule"), ({"batch_size": 21}, "larger than"),
-    ({"arch": "vgg"}, "architecture"), ({"precision": "fp16"}, "precision"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "overrides, message",
+    [
+        ({"epochs": 0}, "epochs"),
+        ({"batch_size": -1}, "batch_size"),
+        ({"lr": 0.0}, "lr"),
+        ({"lr": float("nan")}, "lr"),
+        ({"schedule": "cosine"}, "schedule"),
+        ({"batch_size": 21}, "larger than"),
+        ({"arch": "vgg"}, "architecture"),
+        ({"precision": "fp16"}, "precision"),
+    ],
+)
 def test_bad_training_arguments(fake_cifar, tmp_path, overrides, message):
     with pytest.raises(ColorlibError, match=message):
         train(small(**overrides), tmp_path / "run", root=fake_cifar, progress=False)
@@ -316,7 +343,7 @@ def test_rebalance_weights_follow_zhang_et_al():
     weights = train_module.rebalance_weights(targets, palette, 0.5)
     prior = torch.bincount(targets.reshape(-1).long(), minlength=16).double() / targets.numel()
     lab = torch.from_numpy(palette.lab_colors)
-    smooth = torch.exp(-torch.cdist(lab, lab) ** 2 / 50) @ prior
+    smooth = torch.exp(-(torch.cdist(lab, lab) ** 2) / 50) @ prior
     smooth /= smooth.sum()
     assert float((smooth * weights.double()).sum()) == pytest.approx(1, rel=1e-5)  # expected weight 1
     assert weights[0] < weights[1:].min()  # the common colour counts least
@@ -368,9 +395,12 @@ def test_holdout_settings_are_resume_keys_and_validated(fake_cifar, tmp_path):
     for change in ({"split_seed": 1}, {"val_split": "test"}, {"objective": "regress"}, {"arch": "unet", "skips": "grey"}):
         with pytest.raises(RunError, match="settings differ"):
             train(small(epochs=2, **change), tmp_path / "run", root=fake_cifar, progress=False, resume=True)
-    for bad, message in (({"val_split": "train"}, "unknown validation split"), ({"split_seed": -1}, "split_seed"),
-                         ({"objective": "regress", "rebalance": 0.5}, "drop --rebalance"),
-                         ({"skips": "grey"}, "cnn has no skip")):  # fmt: skip
+    for bad, message in (
+        ({"val_split": "train"}, "unknown validation split"),
+        ({"split_seed": -1}, "split_seed"),
+        ({"objective": "regress", "rebalance": 0.5}, "drop --rebalance"),
+        ({"skips": "grey"}, "cnn has no skip"),
+    ):
         with pytest.raises(TrainingError, match=message):
             train(small(**bad), tmp_path / "bad", root=fake_cifar, progress=False)
 
@@ -394,6 +424,7 @@ def test_the_epoch_loop_moves_no_tensor_between_devices(fake_cifar, tmp_path, mo
         calls = []
         with monkeypatch.context() as m:
             for name in ("to", "cuda", "pin_memory"):
+
                 def record(self, *args, _name=name, **kwargs):
                     if self.dim() > 1:
                         calls.append(_name)

@@ -15,8 +15,14 @@ from colorlib.widgets import compare_epochs, decoding_explorer, upload_colorizer
 def runs(fake_cifar, tmp_path_factory):
     out = tmp_path_factory.mktemp("widgets")
     return [
-        train(TrainConfig(arch=arch, classes=[cls], palette="horse16", epochs=2, batch_size=10, nf=4, snapshot_count=3,
-                          device="cpu"), out / f"{arch}_{cls}", root=fake_cifar, progress=False)  # fmt: skip
+        train(
+            TrainConfig(
+                arch=arch, classes=[cls], palette="horse16", epochs=2, batch_size=10, nf=4, snapshot_count=3, device="cpu"
+            ),
+            out / f"{arch}_{cls}",
+            root=fake_cifar,
+            progress=False,
+        )
         for arch in ("cnn", "unet")
         for cls in ("horse", "cat")
     ]
@@ -68,8 +74,19 @@ def test_upload_shows_colourised_images(runs):
     assert (decoding.value, scale.value) == (PHOTO_DECODING, "auto")  # it starts as colorlib.colorize does
     buf = io.BytesIO()
     Image.fromarray(np.random.default_rng(0).integers(0, 256, (60, 90, 3), dtype=np.uint8)).save(buf, format="PNG")
-    upload.set_state({"value": [{"name": "mine.png", "type": "image/png", "size": len(buf.getvalue()),
-                                  "content": memoryview(buf.getvalue()), "last_modified": 0}]})  # fmt: skip
+    upload.set_state(
+        {
+            "value": [
+                {
+                    "name": "mine.png",
+                    "type": "image/png",
+                    "size": len(buf.getvalue()),
+                    "content": memoryview(buf.getvalue()),
+                    "last_modified": 0,
+                }
+            ]
+        }
+    )
     assert "mine.png" in result.value and result.value.count("<img") == 4 and "working scale" in result.value
     decoding.value = "argmax"  # the toggle recolours the same upload
     assert "(argmax, working scale)" in result.value
@@ -81,8 +98,9 @@ def test_upload_shows_colourised_images(runs):
     working = result.value
     scale.value = "native"  # the original way: the picture's own size
     assert "T=0.9, own size" in result.value and result.value != working
-    upload.set_state({"value": [{"name": "bad.png", "type": "image/png", "size": 4, "content": memoryview(b"nope"),
-                                  "last_modified": 0}]})  # fmt: skip
+    upload.set_state(
+        {"value": [{"name": "bad.png", "type": "image/png", "size": 4, "content": memoryview(b"nope"), "last_modified": 0}]}
+    )
     assert "cannot read" in result.value
 
 

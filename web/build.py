@@ -77,14 +77,25 @@ def copy_assets(out: Path) -> None:
     static.mkdir(parents=True, exist_ok=True)
     for name in ("site.css", "colorize.js"):
         shutil.copy(WEB / "static" / name, static / name)
-    missing = [p for p in ("@jupyter-widgets/html-manager/dist/embed-amd.js", "requirejs/require.js",
-                           "onnxruntime-web/dist/ort.wasm.min.mjs") if not (NODE / p).is_file()]  # fmt: skip
+    missing = [
+        p
+        for p in (
+            "@jupyter-widgets/html-manager/dist/embed-amd.js",
+            "requirejs/require.js",
+            "onnxruntime-web/dist/ort.wasm.min.mjs",
+        )
+        if not (NODE / p).is_file()
+    ]
     if missing:
         sys.exit(f"web/node_modules lacks {', '.join(missing)}: run `npm install --prefix web` (make site does)")
     shutil.copy(NODE / "requirejs" / "require.js", static / "require.js")
     manager = NODE / "@jupyter-widgets" / "html-manager" / "dist"
-    shutil.copytree(manager, static / "html-manager", dirs_exist_ok=True,
-                    ignore=shutil.ignore_patterns("*.map", "embed.js", "libembed-amd.js"))  # fmt: skip
+    shutil.copytree(
+        manager,
+        static / "html-manager",
+        dirs_exist_ok=True,
+        ignore=shutil.ignore_patterns("*.map", "embed.js", "libembed-amd.js"),
+    )
     (static / "ort").mkdir(exist_ok=True)
     for name in ("ort.wasm.min.mjs", "ort-wasm-simd-threaded.mjs", "ort-wasm-simd-threaded.wasm"):
         shutil.copy(NODE / "onnxruntime-web" / "dist" / name, static / "ort" / name)
@@ -107,8 +118,13 @@ def export_models(out: Path) -> None:
         export_onnx(run, folder / f"{name}.onnx")
         (folder / f"{name}.json").write_text(json.dumps(metadata(run)))
         entries.append({"name": name, "label": label, "url": f"{name}.onnx", "meta_url": f"{name}.json"})
-    manifest = {"default": DEFAULT_RUN, "working_side": WORKING_SIDE, "decoding": PHOTO_DECODING, "temperature": TEMPERATURE,
-                "models": entries}  # fmt: skip
+    manifest = {
+        "default": DEFAULT_RUN,
+        "working_side": WORKING_SIDE,
+        "decoding": PHOTO_DECODING,
+        "temperature": TEMPERATURE,
+        "models": entries,
+    }
     (folder / "index.json").write_text(json.dumps(manifest, indent=1))
 
 
@@ -129,9 +145,15 @@ def build_page(path: Path, nb, out: Path, previous, following) -> str:
     upload = any(UPLOAD_TAG in c.get("metadata", {}).get("tags", []) for c in nb.cells)
     exporter = HTMLExporter(template_name="colorlib", extra_template_basedirs=[str(WEB / "template")])
     exporter.widget_renderer_url = f"{root}_static/html-manager/embed-amd.js"
-    resources = {"metadata": {"name": title(nb), "path": str(path.parent)},
-                 "colorlib": {"root": root, "previous": previous, "next": following,
-                              "extra_html": COLOURISER.format(root=root or "./") if upload else ""}}  # fmt: skip
+    resources = {
+        "metadata": {"name": title(nb), "path": str(path.parent)},
+        "colorlib": {
+            "root": root,
+            "previous": previous,
+            "next": following,
+            "extra_html": COLOURISER.format(root=root or "./") if upload else "",
+        },
+    }
     page, _ = exporter.from_notebook_node(nb, resources=resources)
     (out / name).write_text(local_links(page))
     return name
@@ -141,8 +163,10 @@ def build_index(out: Path, pages: list[dict]) -> None:
     items = []
     for page in pages:
         picture = f'<img src="figures/{page["stem"]}.png" alt="">' if page["picture"] else ""
-        items.append(f'<li><a href="{page["href"]}">{picture}<h2>{html.escape(page["title"])}</h2></a>'
-                     f'<p>{html.escape(page["summary"])}</p></li>')  # fmt: skip
+        items.append(
+            f'<li><a href="{page["href"]}">{picture}<h2>{html.escape(page["title"])}</h2></a>'
+            f"<p>{html.escape(page['summary'])}</p></li>"
+        )
     (out / "index.html").write_text(f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1.0">
 <title>colorlib: automatic colourisation, chapter by chapter</title>

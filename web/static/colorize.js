@@ -1,7 +1,7 @@
 // colorlib in the browser: colour a picture the way colorlib.colorize does (scale="auto"), client-side.
 //
 // The same steps, in the same order, with the same constants as colorlib/colorize.py and
-// colorlib/data.py: BT.601 luma in 16-bit fixed point (Pillow's "L"), the working size (shorter side
+// colorlib/pixels.py: BT.601 luma in 16-bit fixed point (Pillow's "L"), the working size (shorter side
 // WORKING_SIDE, Python's round-half-to-even), area averaging down, edge padding to a multiple of 4,
 // the network (onnxruntime-web, the ONNX file `colorlib export-onnx` writes), argmax or annealed-mean
 // decoding in the palette's own space, bilinear upsampling (align_corners=False), and the input's own
@@ -101,7 +101,7 @@ export function decode(output, h, w, meta, decoding, temperature) {
   const n = h * w, rgb = new Float32Array(n * 3);
   if (meta.objective === "regress") {
     for (let p = 0; p < n; p++)
-      for (let k = 0; k < 3; k++) rgb[p * 3 + k] = roundHalfEven(Math.min(Math.max(output[k * n + p], 0), 1) * 255);
+      for (let k = 0; k < 3; k++) rgb[p * 3 + k] = roundHalfEven(Math.fround(Math.min(Math.max(output[k * n + p], 0), 1) * 255)); // float32, as torch
     return rgb;
   }
   const colors = meta.palette.colors, K = colors.length, lab = meta.palette.space === "lab";
@@ -170,16 +170,27 @@ async function session(url) {
   return sessions.get(url);
 }
 
-// Colour RGBA pixels (an ImageData) with a model; returns {rgb: Uint8ClampedArray h·w×3, working: [h, w]}.
-export async function colorize(image, model, { decoding = "annealed-mean", temperature = 0.38, side = 64 } = {}) {
-  const { width: w, height: h, data } = image;
-  const n = h * w, y = new Uint8Array(n), grey = new Float32Array(n), rgb = new Uint8ClampedArray(n * 3);
+// RGBA pixels (n×4) as colorlib.colorize.read_image reads them: transparency composited over white,
+// then the luma of each pixel (uint8) and the network's grey input (float32 in [0, 1]).
+export function flatten(data, n) {
+  const y = new Uint8Array(n), grey = new Float32Array(n), rgb = new Uint8ClampedArray(n * 3);
   for (let p = 0; p < n; p++) {
-    const a = data[p * 4 + 3] / 255; // transparency over white, as colorlib reads RGBA
+    const a = data[p * 4 + 3] / 255;
     for (let c = 0; c < 3; c++) rgb[p * 3 + c] = Math.round(data[p * 4 + c] * a + 255 * (1 - a));
     y[p] = luma(rgb[p * 3], rgb[p * 3 + 1], rgb[p * 3 + 2]);
     grey[p] = Math.fround(y[p] / 255);
   }
+  return { rgb, y, grey };
+}
+
+// Colour RGBA pixels (an ImageData) with a model; returns {rgb: Uint8ClampedArray h·w×3, working: [h, w]}.
+// decoding, temperature and side come from the site's manifest (colorlib's PHOTO_DECODING, TEMPERATURE and
+// WORKING_SIDE), never from a default written here.
+export async function colorize(image, model, { decoding, temperature, side }) {
+  if (decoding === undefined || temperature === undefined || side === undefined)
+    throw new Error("colorize needs decoding, temperature and side: the site's manifest gives them");
+  const { width: w, height: h, data } = image;
+  const { y, grey } = flatten(data, h * w);
   const [hw, ww] = workingSize(h, w, side);
   const small = hw === h && ww === w ? grey : areaResize(grey, h, w, hw, ww);
   const hp = hw + ((4 - (hw % 4)) % 4), wp = ww + ((4 - (ww % 4)) % 4); // edge-padded to a multiple of 4
