@@ -1,6 +1,6 @@
 """The shipped runs, trained on the honest protocol: holdout validation and the recipe chosen on it.
 
-    COLORLIB_DATA=... python experiments/pretrained_runs.py [--train] [--ship]
+    COLORLIB_DATA=... python -m experiments.pretrained_runs [--train] [--ship]
 
 --train  trains the notebook runs that the experiments do not: for horse and cat a Lab palette,
          class rebalancing and both; the other eight classes (seed 0, UNet, 32 colours), into
@@ -18,17 +18,17 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
-import sys
 from pathlib import Path
 
 from tqdm.auto import tqdm
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import experiments as ex  # noqa: E402
-from colorlib.data import CLASSES, load_cifar10  # noqa: E402
-from colorlib.metrics import score  # noqa: E402
-from colorlib.runs import load_run  # noqa: E402
-from colorlib.train import train  # noqa: E402
+from colorlib import runs as run_files
+from colorlib.data import CLASSES, load_cifar10
+from colorlib.metrics import score
+from colorlib.runs import load_run
+from colorlib.train import train
+
+from . import experiments as ex
 
 SHIPPED = ex.ROOT / "colorlib" / "pretrained"
 
@@ -81,13 +81,14 @@ def shipped(lr: float) -> dict[str, tuple[Path, ex.Experiment]]:
 
 def complete(out: Path) -> bool:
     """Whether the run in `out` has trained all its epochs."""
-    return (out / "history.json").exists() and len(json.loads((out / "history.json").read_text())) == ex.EPOCHS
+    history = out / run_files.HISTORY
+    return history.exists() and len(json.loads(history.read_text())) == ex.EPOCHS
 
 
-def train_all(experiments: list[ex.Experiment], what: str, data: str | None) -> None:
-    """Train (or resume) each experiment into runs/pretrained/NAME, recording the command that ships it."""
+def train_all(experiments: list[ex.Experiment], what: str, data: str | None, runs: Path) -> None:
+    """Train (or resume) each experiment into RUNS/pretrained/NAME, recording the command that ships it."""
     for exp in tqdm(experiments, desc=what, unit="run"):
-        out = ex.ROOT / "runs" / "pretrained" / exp.name
+        out = runs / "pretrained" / exp.name
         if not complete(out):
             train(exp.config, out, root=data, resume=True, progress=False, command=command(exp, SHIPPED / exp.name))
 
@@ -98,23 +99,28 @@ def main() -> None:
     parser.add_argument("--ship", action="store_true")
     parser.add_argument("--general", action="store_true", help="train the all-class models for photographs")
     parser.add_argument("--data", help="folder holding cifar-10-batches-py/ (default: $COLORLIB_DATA)")
+    parser.add_argument("--runs", default=str(ex.ROOT / "runs"), help="where runs are trained (default: runs/)")
+    parser.add_argument(
+        "--epochs", type=int, default=ex.EPOCHS, help=f"epochs of every run (default {ex.EPOCHS}; fewer to try it)"
+    )
     args = parser.parse_args()
-    lr, _ = ex.choose_recipe(ex.ROOT / "runs" / "experiments")
+    ex.EPOCHS, runs = args.epochs, Path(args.runs)  # the budget, overridden before any experiment is built
+    lr, _ = ex.choose_recipe(runs / "experiments", ex.ROOT / "docs" / "experiments.json")
     if args.train:
-        train_all(variants(lr), "shipped runs", args.data)
+        train_all(variants(lr), "shipped runs", args.data, runs)
     if args.general:
-        train_all(general(lr), "general models", args.data)
+        train_all(general(lr), "general models", args.data, runs)
     if args.ship:
         rows = []
         for name, (src, exp) in shipped(lr).items():
             dst = SHIPPED / name
             shutil.rmtree(dst, ignore_errors=True)
             dst.mkdir(parents=True)
-            for f in ("config.json", "history.json", "weights.pt", "snapshots.npz", "loss.png"):
+            for f in (run_files.CONFIG, run_files.HISTORY, run_files.WEIGHTS, run_files.SNAPSHOTS, run_files.LOSS_FIGURE):
                 shutil.copy2(src / f, dst / f)
-            config = json.loads((dst / "config.json").read_text())
+            config = json.loads((dst / run_files.CONFIG).read_text())
             config["command"] = command(exp, Path("colorlib/pretrained") / name)  # as if trained in place
-            (dst / "config.json").write_text(json.dumps(config, indent=2) + "\n")
+            (dst / run_files.CONFIG).write_text(json.dumps(config, indent=2) + "\n")
             run = load_run(dst)
             test = score(run.model, run.palette, load_cifar10(exp.cls, "test", args.data).images)
             last = run.history[-1]

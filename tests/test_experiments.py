@@ -1,0 +1,90 @@
+"""experiments/ as library-quality code: each script runs, as `python -m experiments.NAME`, at its smallest
+setting on a fake CIFAR-10 large enough for a batch of 100, and writes what it says it writes."""
+
+import json
+import os
+import pickle
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from colorlib.data import BATCHES_DIR, CLASSES, TEST_BATCHES, TRAIN_BATCHES
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from conftest import smooth_images, write_batch  # noqa: E402
+
+REPO = Path(__file__).resolve().parent.parent
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def cifar(tmp_path_factory) -> Path:
+    """A CIFAR-10-layout folder: 24 images per class per train batch (120 a class), 12 per class to test."""
+    root = tmp_path_factory.mktemp("cifar-exp")
+    (root / BATCHES_DIR).mkdir()
+    for i, name in enumerate(TRAIN_BATCHES + TEST_BATCHES):
+        per_class = 12 if name in TEST_BATCHES else 24
+        labels = [c for c in range(len(CLASSES)) for _ in range(per_class)]
+        write_batch(root / BATCHES_DIR / name, smooth_images(len(labels), seed=100 + i), labels, bytes_keys=False)
+    (root / BATCHES_DIR / "batches.meta").write_bytes(pickle.dumps({"label_names": list(CLASSES)}))
+    return root
+
+
+def _run(module: str, *args: str, data: Path) -> str:
+    env = {**os.environ, "COLORLIB_DATA": str(data), "MPLBACKEND": "Agg"}
+    done = subprocess.run(
+        [sys.executable, "-m", f"experiments.{module}", *args], cwd=REPO, env=env, capture_output=True, text=True, timeout=900
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done.stdout
+
+
+def test_experiments_smallest_setting_trains_chooses_and_reports(cifar, tmp_path):
+    out = _run(
+        "experiments",
+        "--runs",
+        str(tmp_path / "runs"),
+        "--out",
+        str(tmp_path),
+        "--epochs",
+        "1",
+        "--seeds",
+        "2",
+        "--lrs",
+        "0.01",
+        "0.04",
+        data=cifar,
+    )
+    assert "recipe: one-cycle to peak lr" in out
+    doc = json.loads((tmp_path / "experiments.json").read_text())
+    assert doc["epochs"] == 1 and doc["seeds"] == [0, 1]
+    assert set(doc["recipe"]["mean_by_lr"]) == {"0.01", "0.04"}
+    report = (tmp_path / "experiments.md").read_text()
+    assert "2 seeds" in report and "UNet + input luma − grey picture (equal lightness), horse" in report
+    history = json.loads((tmp_path / "runs" / "sweep" / "unet_cat32_s1" / "history.json").read_text())
+    assert len(history) == 1
+
+
+def test_beyond_the_seed_smallest_setting(cifar, tmp_path):
+    _run("beyond_the_seed", "--images", "8", "--out", str(tmp_path), data=cifar)
+    text = (tmp_path / "beyond_the_seed.md").read_text()
+    assert "best palette colour (horse32) + input luma" in text and "First 8 test images" in text
+    assert (tmp_path / "cross_class.png").stat().st_size > 1000
+
+
+def test_photos_smallest_setting(cifar, tmp_path):
+    _run("photos", "--photos", "2", "--scales", "native", "32", "--out", str(tmp_path), data=cifar)
+    doc = json.loads((tmp_path / "photos.json").read_text())
+    assert doc["photos"] == ["astronaut", "chelsea"] and doc["chosen"][1] in ("native", "32")
+    assert set(doc["comparisons"]) >= {"new default, leave one photo out (honest)"}
+    assert (tmp_path / "photos.png").stat().st_size > 1000
+
+
+def test_pretrained_runs_smallest_setting_trains_the_variants(cifar, tmp_path):
+    _run("pretrained_runs", "--train", "--epochs", "1", "--runs", str(tmp_path), data=cifar)
+    trained = sorted(p.name for p in (tmp_path / "pretrained").iterdir())
+    assert "unet_cat32_lab" in trained and "unet_horse32_rebalance" in trained
+    config = json.loads((tmp_path / "pretrained" / "unet_cat32_lab" / "config.json").read_text())
+    assert config["command"].startswith("colorlib train --arch unet --classes cat --palette horse32-lab --epochs 1 ")
