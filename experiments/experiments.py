@@ -38,7 +38,7 @@ import torch
 from tqdm.auto import tqdm
 
 import colorlib
-from colorlib.metrics import REFERENCE_ROWS, difference, false_discovery, reference_scores, score
+from colorlib.metrics import COLUMNS, REFERENCE_ROWS, difference, false_discovery, reference_scores, score
 from colorlib.models import SKIPS, autocast_dtype, build, num_parameters
 from colorlib.runs import load_run
 from colorlib.train import TrainConfig, train
@@ -51,15 +51,7 @@ CLASSES = ("horse", "cat")
 MEASURES = ("cross_entropy", "pixel_accuracy", "balanced_accuracy", "psnr", "ssim", "delta_e", "colourfulness")
 PER_IMAGE = ("cross_entropy", "psnr", "ssim", "delta_e", "colourfulness")
 LOWER_IS_BETTER = {"cross_entropy", "delta_e"}
-LABELS = {
-    "cross_entropy": "CE",
-    "pixel_accuracy": "pixel acc",
-    "balanced_accuracy": "balanced acc",
-    "psnr": "PSNR",
-    "ssim": "SSIM",
-    "delta_e": "ΔE2000",
-    "colourfulness": "colourfulness",
-}
+LABELS = COLUMNS  # the measures' names, as every colorlib table writes them
 
 
 ARCH_NAMES = {"cnn": "CNN", "unet": "UNet"}

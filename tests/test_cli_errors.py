@@ -39,24 +39,7 @@ from colorlib.pretrained import FOLDER as PRETRAINED
 colorize_module = importlib.import_module("colorlib.colorize")  # colorlib.colorize is also the function
 
 # The tiny run every case damages a copy of (the settings `train --resume` must repeat).
-RUN_ARGS = [
-    "train",
-    "--arch",
-    "cnn",
-    "--classes",
-    "horse",
-    "--palette",
-    "horse16",
-    "--epochs",
-    "2",
-    "--batch-size",
-    "5",
-    "--nf",
-    "8",
-    "--device",
-    "cpu",
-    "--quiet",
-]
+RUN_ARGS = "train --arch cnn --classes horse --palette horse16 --epochs 2 --batch-size 5 --nf 8 --device cpu --quiet".split()
 
 
 @pytest.fixture(scope="module")

@@ -10,26 +10,8 @@ import torch
 from colorlib.cli import main
 from colorlib.runs import load_run
 
-ARGS = [
-    "train",
-    "--arch",
-    "cnn",
-    "--nf",
-    "8",
-    "--classes",
-    "horse",
-    "--palette",
-    "horse16",
-    "--epochs",
-    "3",
-    "--batch-size",
-    "10",
-    "--lr",
-    "3e-3",
-    "--device",
-    "cpu",
-    "--quiet",
-]
+ARGS = "train --arch cnn --nf 8 --classes horse --palette horse16 --epochs 3 --batch-size 10 --lr 3e-3 --quiet".split()
+ARGS += ["--device", "cpu"]
 
 
 @pytest.mark.slow

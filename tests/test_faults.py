@@ -14,27 +14,8 @@ import torch
 
 from colorlib.runs import load_run
 
-ARGS = [
-    "train",
-    "--arch",
-    "unet",
-    "--nf",
-    "8",
-    "--classes",
-    "horse",
-    "cat",
-    "--palette",
-    "horse16",
-    "--epochs",
-    "8",
-    "--batch-size",
-    "10",
-    "--lr",
-    "3e-3",
-    "--device",
-    "cpu",
-    "--quiet",
-]
+ARGS = "train --arch unet --nf 8 --classes horse cat --palette horse16 --epochs 8 --batch-size 10 --lr 3e-3".split()
+ARGS += ["--device", "cpu", "--quiet"]
 
 
 def _start(fake_cifar, out, resume):
