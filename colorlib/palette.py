@@ -23,7 +23,7 @@ if TYPE_CHECKING:  # torch loads only where a palette meets a model: `colorlib p
 
 from .atomic import atomic_write
 from .errors import PaletteError, did_you_mean
-from .pixels import LUMA_WEIGHTS, rgb_from_unit  # noqa: F401 - rgb_from_unit re-exported
+from .pixels import LUMA_WEIGHTS, rgb_from_unit
 from .unpickle import load_npy
 
 Space = Literal["rgb", "lab"]

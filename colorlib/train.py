@@ -37,7 +37,8 @@ from . import runs
 from .config import _LEGACY, _RESUME_KEYS, PRECISIONS, SCHEDULES, VAL_SPLITS, TrainConfig  # noqa: F401 - re-exported
 from .data import HOLDOUT_FRACTION, ColorData, load_cifar10, split_holdout
 from .errors import RunError, TrainingError
-from .metrics import evaluate, predict
+from .inference import predict
+from .metrics import evaluate
 from .models import ColorNet, ModelConfig, autocast_dtype, pick_device
 from .palette import Palette, load_palette
 from .runs import Run
