@@ -77,7 +77,7 @@ SCHEDULES = ("constant", "onecycle")
 PRECISIONS = ("auto", "bf16", "fp32")
 VAL_SPLITS = ("holdout", "test")
 # What runs saved before a setting existed used instead (they validated on the test split).
-_LEGACY = {"objective": "classify", "split_seed": 0}
+_LEGACY = {"objective": "classify", "split_seed": 0, "flip": False}
 
 
 def _setting(default=None, help: str = "", *, factory=None, choices=None, aliases=(), metavar=None, resume=True):
@@ -132,6 +132,7 @@ class TrainConfig:
         "auto", "auto: bf16 autocast on CPUs that run it natively, else fp32 (GPUs included)", choices=PRECISIONS
     )
     channels_last: bool = _setting(True, "NHWC activations: faster convolutions on CPU and GPU")
+    flip: bool = _setting(False, "mirror a seeded half of each batch left to right (the same image, new pixels)")
     rebalance: float | None = _setting(
         None,
         "λ of Zhang et al.'s class rebalancing, weighting rare colours up (0..1; they use 0.5); default off",

@@ -312,15 +312,20 @@ def _train_epoch(
     net.train()
     device = grey.device
     rank, world = (dist.get_rank(), dist.get_world_size()) if dist.is_initialized() else (0, 1)
-    order = torch.randperm(len(grey), generator=torch.Generator().manual_seed(config.seed * 1_000_003 + epoch)).to(device)
+    generator = torch.Generator().manual_seed(config.seed * 1_000_003 + epoch)
+    order = torch.randperm(len(grey), generator=generator).to(device)
+    # drawn after the order, so runs without flips see the same batches as before flips existed
+    mirror = (torch.rand(len(grey), generator=generator) < 0.5).to(device) if config.flip else None
     memory_format = torch.channels_last if config.channels_last else torch.contiguous_format
     total = torch.zeros((), dtype=torch.float64, device=device)
     for i in range(0, len(grey), config.batch_size):
         idx = order[i : i + config.batch_size][rank::world]  # this process's share of the global batch
-        x = grey[idx].contiguous(memory_format=memory_format)
+        x, y = grey[idx], targets[idx]
+        if mirror is not None:
+            x, y = _mirror(x, y, mirror[idx])
         with torch.autocast(device.type, dtype=amp or torch.float32, enabled=amp is not None):
-            output = net(x)
-        loss = _loss(output, targets[idx], config.objective, weights)
+            output = net(x.contiguous(memory_format=memory_format))
+        loss = _loss(output, y, config.objective, weights)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
@@ -330,6 +335,15 @@ def _train_epoch(
     if world > 1:
         dist.all_reduce(total)
     return total.item() / len(grey)
+
+
+def _mirror(grey: torch.Tensor, targets: torch.Tensor, which: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """The batch with the images `which` marks mirrored left to right: grey N×1×H×W, and targets
+    N×H×W (palette indices) or N×H×W×3 (RGB to regress), whose width axis is the third."""
+    width = 2 if targets.dim() == 4 else -1
+    grey = torch.where(which[:, None, None, None], grey.flip(-1), grey)
+    flipped = targets.flip(width)
+    return grey, torch.where(which.view(-1, *[1] * (targets.dim() - 1)), flipped, targets)
 
 
 def _loss(output: torch.Tensor, targets: torch.Tensor, objective: str, weights: torch.Tensor | None) -> torch.Tensor:
