@@ -88,3 +88,20 @@ def test_pretrained_runs_smallest_setting_trains_the_variants(cifar, tmp_path):
     assert "unet_cat32_lab" in trained and "unet_horse32_rebalance" in trained
     config = json.loads((tmp_path / "pretrained" / "unet_cat32_lab" / "config.json").read_text())
     assert config["command"].startswith("colorlib train --arch unet --classes cat --palette horse32-lab --epochs 1 ")
+
+
+def test_ttq_smallest_setting_selects_by_its_rule(cifar, tmp_path):
+    candidates = ["e6_lr0.08_flip", "e8_lr0.04"]
+    args = ["--runs", str(tmp_path / "runs"), "--out", str(tmp_path), "--workers", "1", "--max-epochs", "1"]
+    _run("ttq", *args, "--candidates", *candidates, data=cifar)
+    doc = json.loads((tmp_path / "ttq.json").read_text())
+    assert set(doc["candidates"]) == set(candidates) and set(doc["baseline"]) == {"unet_horse32", "cnn_cat16"}
+    for name, row in doc["candidates"].items():
+        if row["mean"] is None:  # screened out: seed 0 more than 1% above some target
+            assert any(row["seed0"][c] > 1.01 * b["target"] for c, b in doc["baseline"].items())
+        else:
+            assert row["qualifies"] == all(row["mean"][c] <= b["target"] for c, b in doc["baseline"].items())
+    qualifying = [n for n, r in doc["candidates"].items() if r["qualifies"]]
+    assert (doc["choice"] is None) == (not qualifying) and (doc["choice"] in qualifying or not qualifying)
+    assert len(json.loads((tmp_path / "runs" / "unet_horse32" / "shipped_s2" / "history.json").read_text())) == 1
+    assert "| shipped recipe" in (tmp_path / "ttq.md").read_text()

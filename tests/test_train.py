@@ -100,9 +100,9 @@ def test_training_is_deterministic_on_cpu(fake_cifar, tmp_path):
     assert not torch.equal(weights(a)["final.weight"], weights(c)["final.weight"])
 
 
-@pytest.mark.parametrize("schedule", ["constant", "onecycle"])
-def test_resume_equals_uninterrupted(fake_cifar, tmp_path, schedule):
-    straight = train(small(epochs=4, schedule=schedule), tmp_path / "straight", root=fake_cifar, progress=False)
+@pytest.mark.parametrize("schedule, flip", [("constant", False), ("onecycle", False), ("onecycle", True)])
+def test_resume_equals_uninterrupted(fake_cifar, tmp_path, schedule, flip):
+    straight = train(small(epochs=4, schedule=schedule, flip=flip), tmp_path / "straight", root=fake_cifar, progress=False)
     # an interrupted run: stop after epoch 1 by failing inside epoch 2, then resume
     calls = {"n": 0}
     real_epoch = train_module._train_epoch
@@ -116,14 +116,42 @@ def test_resume_equals_uninterrupted(fake_cifar, tmp_path, schedule):
     train_module._train_epoch = failing_epoch
     try:
         with pytest.raises(KeyboardInterrupt):
-            train(small(epochs=4, schedule=schedule), tmp_path / "resumed", root=fake_cifar, progress=False)
+            train(small(epochs=4, schedule=schedule, flip=flip), tmp_path / "resumed", root=fake_cifar, progress=False)
     finally:
         train_module._train_epoch = real_epoch
     assert len(load_run(tmp_path / "resumed").history) == 2
-    resumed = train(small(epochs=4, schedule=schedule), tmp_path / "resumed", root=fake_cifar, progress=False, resume=True)
+    resumed = train(
+        small(epochs=4, schedule=schedule, flip=flip), tmp_path / "resumed", root=fake_cifar, progress=False, resume=True
+    )
     assert_same_weights(straight, resumed)
     assert strip_time(straight.history) == strip_time(resumed.history)
     np.testing.assert_array_equal(straight.snapshots.predictions, resumed.snapshots.predictions)
+
+
+def test_mirror_flips_the_marked_images_and_their_targets_only():
+    grey = torch.arange(2 * 3 * 4, dtype=torch.float32).reshape(2, 1, 3, 4)
+    which = torch.tensor([True, False])
+    for targets in (grey[:, 0].long(), grey[:, 0, :, :, None].expand(-1, -1, -1, 3).to(torch.uint8)):  # indices; RGB
+        x, y = train_module._mirror(grey, targets, which)
+        assert torch.equal(x[0], grey[0].flip(-1)) and torch.equal(x[1], grey[1])
+        assert torch.equal(y[0], targets[0].flip(1)) and torch.equal(y[1], targets[1])
+        assert torch.equal(y[..., 0] if y.dim() == 4 else y, x[:, 0].to(y.dtype))  # input and target flipped alike
+
+
+@pytest.mark.parametrize("objective", ["classify", "regress"])
+def test_flipping_mirror_symmetric_pictures_changes_nothing(tmp_path, objective):
+    """Pictures equal to their own mirror image: --flip must then train bitwise as without it, which
+    holds only if inputs and targets are mirrored together and the batches come in the same order."""
+    half = np.random.default_rng(0).integers(0, 256, (40, 32, 16, 3), dtype=np.uint8)
+    palette = load_palette("horse16")
+    data = [ColorData.from_images(np.concatenate([p, p[:, :, ::-1]], axis=2), palette) for p in (half[:30], half[30:])]
+    runs = [
+        train(small(flip=flip, objective=objective), tmp_path / str(flip), data=data, progress=False) for flip in (False, True)
+    ]
+    assert_same_weights(*runs)
+    asymmetric = [ColorData.from_images(np.concatenate([p, p], axis=2), palette) for p in (half[:30], half[30:])]
+    shifted = [train(small(flip=f, objective=objective), tmp_path / f"a{f}", data=asymmetric, progress=False) for f in (False, True)]
+    assert not torch.equal(weights(shifted[0])["final.weight"], weights(shifted[1])["final.weight"])
 
 
 def _lrs_per_step(monkeypatch) -> list[float]:
