@@ -91,17 +91,25 @@ def test_pretrained_runs_smallest_setting_trains_the_variants(cifar, tmp_path):
 
 
 def test_ttq_smallest_setting_selects_by_its_rule(cifar, tmp_path):
-    candidates = ["e6_lr0.08_flip", "e8_lr0.04"]
+    candidates = ["e6_lr0.08_flip", "e8_lr0.04", "e8_lr0.16"]  # the last, capped at 1 epoch, is the shipped recipe's
     args = ["--runs", str(tmp_path / "runs"), "--out", str(tmp_path), "--workers", "1", "--max-epochs", "1"]
     _run("ttq", *args, "--candidates", *candidates, data=cifar)
     doc = json.loads((tmp_path / "ttq.json").read_text())
     assert set(doc["candidates"]) == set(candidates) and set(doc["baseline"]) == {"unet_horse32", "cnn_cat16"}
-    for name, row in doc["candidates"].items():
-        if row["mean"] is None:  # screened out: seed 0 more than 1% above some target
-            assert any(row["seed0"][c] > 1.01 * b["target"] for c, b in doc["baseline"].items())
+    for row in doc["candidates"].values():
+        if row["mean"] is None:  # screened out: seed 0 more than 1% above the target scaled to seed 0
+            assert any(row["seed0"][c] > 1.01 * 1.005 * b["seeds"][0] for c, b in doc["baseline"].items())
         else:
             assert row["qualifies"] == all(row["mean"][c] <= b["target"] for c, b in doc["baseline"].items())
     qualifying = [n for n, r in doc["candidates"].items() if r["qualifies"]]
-    assert (doc["choice"] is None) == (not qualifying) and (doc["choice"] in qualifying or not qualifying)
+    assert "e8_lr0.16" in qualifying and doc["choice"] in qualifying  # it equals its own baseline
+    assert doc["candidates"]["e8_lr0.16"]["relative"] == 1 and doc["choice"] == min(
+        qualifying, key=lambda n: doc["candidates"][n]["relative"]
+    )
     assert len(json.loads((tmp_path / "runs" / "unet_horse32" / "shipped_s2" / "history.json").read_text())) == 1
     assert "| shipped recipe" in (tmp_path / "ttq.md").read_text()
+    _run("ttq", *args, "--candidates", *candidates, "--stage", "test", data=cifar)
+    tested = json.loads((tmp_path / "ttq.json").read_text())["test"]["cnn_cat16"]
+    assert len(tested["cross_entropy by seed"]["shipped"]) == 3 and "choice − shipped recipe" in (tmp_path / "ttq.md").read_text()
+    if doc["choice"] == "e8_lr0.16":  # the same runs: no difference at all
+        assert tested["delta_e choice - shipped recipe"]["difference"] == 0
