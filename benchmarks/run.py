@@ -293,26 +293,44 @@ def reached(history: list[dict], target: float) -> tuple[int, float] | None:
     return None
 
 
-def section_ttq(args) -> None:
+def ttq_recipes() -> list[tuple[str, dict, dict]]:
+    """(label, TrainConfig settings to pass, the recipe they make) to time: the shipped recipe, the defaults
+    (nothing passed) where they differ, and the search's choice or fastest candidate (docs/ttq.json) where new."""
+    from dataclasses import asdict
+
     from colorlib.train import TrainConfig
 
-    default = TrainConfig()
-    print(
-        f"\n## Time to quality on {DEVICE}: the shipped recipe (30 epochs one-cycle to lr 0.16) against the defaults "
-        f"({default.epochs} epochs one-cycle to lr {default.lr:g}{', flips' if default.flip else ''}), seed 0, holdout split"
-    )
-    print("# target: 1.005 × the shipped recipe's final holdout CE, measured in this run; seconds: its epochs to the target")
-    print(f"{'configuration':<26} {'recipe':<9} {'final CE':>8} {'target':>7} {'epochs':>6} {'seconds':>8} {'of shipped':>10}")
+    default = {k: v for k, v in asdict(TrainConfig()).items() if k in SHIPPED_RECIPE}
+    out = [("shipped", SHIPPED_RECIPE, SHIPPED_RECIPE)] + ([("defaults", {}, default)] if default != SHIPPED_RECIPE else [])
+    record = Path(__file__).resolve().parent.parent / "docs" / "ttq.json"
+    if record.exists():
+        doc = json.loads(record.read_text())
+        name = doc.get("choice") or doc.get("fastest_on_unet_horse32_alone")
+        recipe = {k: v for k, v in doc["candidates"].get(name, {}).items() if k in SHIPPED_RECIPE}
+        if recipe and recipe not in (default, SHIPPED_RECIPE):
+            out.append((name, recipe, recipe))
+    return out
+
+
+def section_ttq(args) -> None:
+    print(f"\n## Time to quality on {DEVICE}: seed 0, holdout split (a seeded 10% of the training images)")
+    recipes = ttq_recipes()
+    for label, _, recipe in recipes:
+        print(f"# {label}: " + ", ".join(f"{k} {v}" for k, v in recipe.items()))
+    print("# target: 1.005 × the shipped recipe's final holdout CE in this run; seconds: epochs (training and validation) to it")
+    print(f"{'configuration':<26} {'recipe':<22} {'final CE':>8} {'target':>7} {'epochs':>6} {'seconds':>8} {'of shipped':>10}")
     configs = [c for c in TTQ_CONFIGS if args.ttq_all_class or "all" not in c[2]]
     for name, arch, classes, palette in configs:
-        shipped, _ = isolated(holdout_history, arch, classes, palette, args.data, **SHIPPED_RECIPE)
-        ours, _ = isolated(holdout_history, arch, classes, palette, args.data)
-        target = 1.005 * shipped[-1]["val_loss"]
-        base = reached(shipped, target)
-        for label, history in (("shipped", shipped), ("defaults", ours)):
+        histories = {
+            label: isolated(holdout_history, arch, classes, palette, args.data, **given)[0] for label, given, _ in recipes
+        }
+        target = 1.005 * histories["shipped"][-1]["val_loss"]
+        base = reached(histories["shipped"], target)
+        for label, history in histories.items():
             hit = reached(history, target)
-            at = f"{hit[0]:6d} {hit[1]:8.1f} {hit[1] / base[1]:9.0%}" if hit else f"{'not in':>6} {len(history):>8}"
-            print(f"{name:<26} {label:<9} {history[-1]['val_loss']:8.4f} {target:7.4f} {at}")
+            total = sum(h["seconds"] for h in history)
+            at = f"{hit[0]:6d} {hit[1]:8.1f} {hit[1] / base[1]:9.0%}" if hit else f"{'not in':>6} {total:8.1f} {'':>10}"
+            print(f"{name:<26} {label:<22} {history[-1]['val_loss']:8.4f} {target:7.4f} {at}", flush=True)
 
 
 def convolution_seconds(arch: str, k: int, steps: int = 10) -> dict:

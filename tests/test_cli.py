@@ -20,7 +20,7 @@ def run_cli(*args, env=None):
 @pytest.fixture(scope="module")
 def trained(fake_cifar, tmp_path_factory):
     out = tmp_path_factory.mktemp("cli") / "run"
-    args = "train --arch cnn --classes horse --palette horse16 --epochs 2 --batch-size 5 --nf 8 --quiet".split()
+    args = "train --arch cnn --classes horse --palette horse16 --epochs 2 --batch-size 5 --nf 8 --lr 3e-3 --quiet".split()
     code = main([*args, "--data", str(fake_cifar), "--out", str(out)])
     assert code == 0
     return out

@@ -111,6 +111,6 @@ def test_ttq_smallest_setting_selects_by_its_rule(cifar, tmp_path):
     assert "| shipped recipe" in (tmp_path / "ttq.md").read_text()
     _run("ttq", *args, "--candidates", *candidates, "--stage", "test", data=cifar)
     tested = json.loads((tmp_path / "ttq.json").read_text())["test"]["cnn_cat16"]
-    assert len(tested["cross_entropy by seed"]["shipped"]) == 3 and "choice − shipped recipe" in (tmp_path / "ttq.md").read_text()
+    assert len(tested["cross_entropy by seed"]["shipped"]) == 3 and "scored − shipped recipe" in (tmp_path / "ttq.md").read_text()
     if doc["choice"] == "e8_lr0.16":  # the same runs: no difference at all
         assert tested["delta_e choice - shipped recipe"]["difference"] == 0

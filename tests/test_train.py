@@ -20,7 +20,7 @@ def small(**overrides) -> TrainConfig:
     settings = dict(
         arch="cnn", classes=["horse"], palette="horse16", epochs=3, batch_size=5, lr=3e-3, nf=8, snapshot_count=4, device="cpu"
     )
-    settings.update(overrides)
+    settings.update({"schedule": "constant", **overrides})  # constant unless a test says otherwise: mechanics, not the recipe
     return TrainConfig(**settings)
 
 
@@ -150,7 +150,9 @@ def test_flipping_mirror_symmetric_pictures_changes_nothing(tmp_path, objective)
     ]
     assert_same_weights(*runs)
     asymmetric = [ColorData.from_images(np.concatenate([p, p], axis=2), palette) for p in (half[:30], half[30:])]
-    shifted = [train(small(flip=f, objective=objective), tmp_path / f"a{f}", data=asymmetric, progress=False) for f in (False, True)]
+    shifted = [
+        train(small(flip=f, objective=objective), tmp_path / f"a{f}", data=asymmetric, progress=False) for f in (False, True)
+    ]
     assert not torch.equal(weights(shifted[0])["final.weight"], weights(shifted[1])["final.weight"])
 
 
@@ -273,7 +275,7 @@ def test_custom_data_can_be_passed_in(fake_cifar, tmp_path):
 
 @pytest.mark.data
 def test_two_real_epochs_of_unet_lower_validation_loss(real_cifar, tmp_path):
-    config = TrainConfig(arch="unet", classes=["horse"], palette="horse32", epochs=2, device="cpu")
+    config = TrainConfig(arch="unet", classes=["horse"], palette="horse32", epochs=2, lr=1e-3, schedule="constant", device="cpu")
     palette = load_palette("horse32")
     val = ColorData.from_images(load_cifar10("horse", "test", root=real_cifar).images, palette)
     torch.manual_seed(config.seed)  # the trainer's initial model: same seed, same init
