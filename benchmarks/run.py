@@ -1,7 +1,8 @@
 """colorlib's speed, measured side by side on this machine: one command, one table.
 
-    python benchmarks/run.py                    # everything (15 minutes on a 2-core Xeon)
+    python benchmarks/run.py                    # everything (about an hour on 2 cores, most of it ttq)
     python benchmarks/run.py --only train flops # some sections: train, whole, accuracy, flops, quantize, colorize, ttq
+    python benchmarks/run.py --only ttq --no-ttq-all-class   # time to quality without the all-class model's ~40 min
     python benchmarks/run.py --only train ttq --device cuda   # on a GPU
 
 Every case runs in its own process, so "peak MB" is that case's own peak resident memory (it
