@@ -413,33 +413,14 @@ def section_whole(args) -> None:
         f"run.baseline_epoch_seconds('unet', 32, {data or None!r}, {epochs}, {DEVICE!r})",
     ]
     cases = [("original-style loop, fp32", original)]
+    from colorlib.config import TrainConfig
+
     for precision in ("fp32", "auto"):
-        cases.append(
-            (
-                f"colorlib train --precision {precision}",
-                [
-                    sys.executable,
-                    "-m",
-                    "colorlib.cli",
-                    "train",
-                    "--arch",
-                    "unet",
-                    "--classes",
-                    "horse",
-                    "--palette",
-                    "horse32",
-                    "--epochs",
-                    str(epochs),
-                    "--val-split",
-                    "test",
-                    "--precision",
-                    precision,
-                    "--device",
-                    DEVICE,
-                    *("--lr", "1e-3", "--schedule", "constant", "--no-flip"),  # SPEED_RECIPE
-                ],
-            )
+        config = TrainConfig(
+            arch="unet", palette="horse32", epochs=epochs, val_split="test", precision=precision, device=DEVICE, **SPEED_RECIPE
         )
+        command = [sys.executable, "-m", "colorlib.cli", "train", *config.to_argv()]
+        cases.append((f"colorlib train --precision {precision}", command))
     base, epoch_seconds = None, {}
     for label, command in cases:
         times, epochs_spent = [], []
