@@ -2,7 +2,7 @@
 
     python benchmarks/run.py                    # everything (about an hour on 2 cores, most of it ttq)
     python benchmarks/run.py --only train flops # some sections: train, whole, accuracy, flops, quantize, colorize, ttq
-    python benchmarks/run.py --only ttq --no-ttq-all-class   # time to quality without the all-class model's ~40 min
+    python benchmarks/run.py --only ttq --no-ttq-all-class   # time to quality without the all-class model's ~30 min
     python benchmarks/run.py --only train ttq --device cuda   # on a GPU
 
 Every case runs in its own process, so "peak MB" is that case's own peak resident memory (it
@@ -479,7 +479,7 @@ def main() -> None:
         "--no-ttq-all-class",
         dest="ttq_all_class",
         action="store_false",
-        help="time to quality without the all-class model (whose shipped recipe alone takes 15-20 minutes on 2 cores)",
+        help="time to quality without the all-class model (whose shipped recipe alone takes over 20 minutes on 2 cores)",
     )
     args = parser.parse_args()
     import torch

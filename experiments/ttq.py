@@ -38,7 +38,7 @@ ran (with a fallback choice that no GRID2 candidate met). In GRID2 no candidate 
 best UNet mean over three seeds was 1.2% above its target (8 epochs, lr 0.32, mirroring), with
 seed-to-seed spreads of up to 0.13. GRID3 and step 4 were written then, and step 3's fallback
 replaced by the one above, before GRID3 ran.
-The all-class model (unet_all32_lab: the shipped recipe alone takes 15-20 minutes on 2 cores) is
+The all-class model (unet_all32_lab: the shipped recipe alone takes 23 minutes on a 2-core EPYC) is
 not part of the choice: `benchmarks/run.py --only ttq` trains it with both recipes, seed 0, and
 reports the pair.
 
