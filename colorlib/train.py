@@ -340,10 +340,8 @@ def _train_epoch(
 def _mirror(grey: torch.Tensor, targets: torch.Tensor, which: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """The batch with the images `which` marks mirrored left to right: grey N×1×H×W, and targets
     N×H×W (palette indices) or N×H×W×3 (RGB to regress), whose width axis is the third."""
-    width = 2 if targets.dim() == 4 else -1
     grey = torch.where(which[:, None, None, None], grey.flip(-1), grey)
-    flipped = targets.flip(width)
-    return grey, torch.where(which.view(-1, *[1] * (targets.dim() - 1)), flipped, targets)
+    return grey, torch.where(which.view(-1, *[1] * (targets.dim() - 1)), targets.flip(2), targets)
 
 
 def _loss(output: torch.Tensor, targets: torch.Tensor, objective: str, weights: torch.Tensor | None) -> torch.Tensor:

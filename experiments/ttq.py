@@ -52,8 +52,6 @@ from __future__ import annotations
 import argparse
 import json
 import multiprocessing as mp
-import os
-import platform
 import statistics
 from pathlib import Path
 
@@ -62,6 +60,8 @@ import torch
 
 from colorlib.runs import load_run
 from colorlib.train import TrainConfig, train
+
+from .experiments import machine
 
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED = dict(epochs=30, lr=0.16, schedule="onecycle", batch_size=100, flip=False)
@@ -110,7 +110,6 @@ def config(setting: tuple, recipe: dict, seed: int) -> TrainConfig:
 
 def _run(job: tuple) -> tuple[str, float, float]:
     """Train one run (resuming if begun); (folder, final holdout CE, training seconds)."""
-    import torch
 
     torch.set_num_threads(1)
     out, cfg = job
@@ -192,13 +191,6 @@ def main() -> None:
         print(markdown(report))
 
 
-def _cpu() -> str:
-    try:
-        return next(line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name"))
-    except (OSError, StopIteration):
-        return platform.processor() or platform.machine()
-
-
 def select(runs: Path) -> dict:
     """The rule of the module docstring, applied to the runs on disk."""
     base = {s[0]: [final(runs, s, "shipped", seed) for seed in SEEDS] for s in CONFIGS}
@@ -222,7 +214,7 @@ def select(runs: Path) -> dict:
     fastest = lambda names: min(names, key=lambda n: (rows[n]["epochs"], rows[n]["relative"])) if names else None  # noqa: E731
     choice, on_lead_only = fastest(qualifying), fastest(on_lead)
     return {
-        "machine": f"{_cpu()}, {os.cpu_count()} cores, torch {torch.__version__}",
+        "machine": machine(),
         "threads": "one thread per run, two runs at a time",
         "baseline": {k: {"seeds": v, "mean": statistics.mean(v), "target": targets[k]} for k, v in base.items()},
         "candidates": rows,
