@@ -272,7 +272,11 @@ TTQ_CONFIGS = (
     ("CNN cat16", "cnn", ["cat"], "horse16"),
     ("UNet all-class all32-lab", "unet", ["all"], "all32-lab"),
 )
-SHIPPED_RECIPE = dict(epochs=30, lr=0.16, schedule="onecycle", batch_size=100, flip=False)  # the shipped runs'
+# the shipped runs' recipe, read from one of them (flip postdates them: they trained without it)
+_SHIPPED_TRAIN = json.loads(
+    (Path(__file__).resolve().parent.parent / "colorlib/pretrained/unet_horse32/config.json").read_text()
+)["train"]
+SHIPPED_RECIPE = {k: _SHIPPED_TRAIN.get(k, False) for k in ("epochs", "lr", "schedule", "batch_size", "flip")}
 
 
 def holdout_history(arch: str, classes: list[str], palette: str, data_root: str | None, **recipe) -> list[dict]:
