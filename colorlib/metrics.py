@@ -111,6 +111,61 @@ def colourfulness(images: np.ndarray) -> float:
     return float(colourfulness_per_image(images).mean())
 
 
+def colourfulness_ratio(predicted: np.ndarray, truth: np.ndarray) -> float:
+    """The share of the originals' colourfulness a colourisation keeps: the ratio of the means over pictures.
+
+    Pictures weigh by their own colourfulness, so near-grey originals cannot inflate it (compare
+    `colourfulness_mean_of_ratios`). Grey predictions score 0; the truth itself 1.
+    """
+    truth_mean = colourfulness(truth)
+    if truth_mean == 0:
+        raise ColorlibError("the originals are all grey (colourfulness 0): a share of their colourfulness is undefined")
+    return colourfulness(predicted) / truth_mean
+
+
+def colourfulness_mean_of_ratios(predicted: np.ndarray, truth: np.ndarray) -> float:
+    """Each picture's colourfulness over its original's, averaged over pictures whose original is not grey."""
+    p, t = colourfulness_per_image(predicted), colourfulness_per_image(truth)
+    if p.shape != t.shape:
+        raise ColorlibError(f"colourfulness ratios need as many predictions as originals, got {len(p)} and {len(t)}")
+    coloured = t > 0
+    if not coloured.any():
+        raise ColorlibError("the originals are all grey (colourfulness 0): a share of their colourfulness is undefined")
+    return float((p[coloured] / t[coloured]).mean())
+
+
+HUE_TRUTH_CHROMA = 20.0  # pixels count for hue agreement where the truth's C*ab exceeds this: clearly coloured
+HUE_MIN_CHROMA = 10.0  # a prediction names a hue only where its own C*ab exceeds this (grey names none)
+HUE_TOLERANCE = 45.0  # degrees of h_ab: an eighth of the hue circle either way
+
+
+def hue_agreement_counts(predicted: np.ndarray, truth: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per picture (N×H×W×3 uint8 RGB): (pixels agreeing in hue, clearly coloured pixels); see `hue_agreement`."""
+    from skimage.color import rgb2lab
+
+    predicted, truth = np.asarray(predicted), np.asarray(truth)
+    if predicted.shape != truth.shape or predicted.dtype != np.uint8 or truth.dtype != np.uint8 or predicted.shape[-1:] != (3,):
+        shapes = f"{predicted.shape} and {truth.shape}"
+        raise ColorlibError(f"hue agreement needs two uint8 RGB arrays (..., 3) of one shape, got {shapes}")
+    p, t = rgb2lab(predicted.reshape(-1, *predicted.shape[-3:])), rgb2lab(truth.reshape(-1, *truth.shape[-3:]))
+    chroma_p, chroma_t = np.hypot(p[..., 1], p[..., 2]), np.hypot(t[..., 1], t[..., 2])
+    gap = np.abs(np.arctan2(p[..., 2], p[..., 1]) - np.arctan2(t[..., 2], t[..., 1]))
+    gap = np.degrees(np.minimum(gap, 2 * np.pi - gap))  # the shorter way round the circle
+    coloured = chroma_t > HUE_TRUTH_CHROMA
+    agree = coloured & (chroma_p > HUE_MIN_CHROMA) & (gap <= HUE_TOLERANCE)
+    return agree.sum(axis=(1, 2)), coloured.sum(axis=(1, 2))
+
+
+def hue_agreement(predicted: np.ndarray, truth: np.ndarray) -> float:
+    """Among the truth's clearly coloured pixels (CIELAB C*ab > 20), the share where the prediction has a
+    hue (C*ab > 10) within 45° of the truth's h_ab, pooled over all pictures. The grey picture scores 0.
+    """
+    agree, coloured = hue_agreement_counts(predicted, truth)
+    if coloured.sum() == 0:
+        raise ColorlibError("no pixel of the originals has CIELAB chroma above 20: hue agreement is undefined")
+    return float(agree.sum() / coloured.sum())
+
+
 def per_image_scores(predicted: np.ndarray, truth: np.ndarray) -> dict[str, np.ndarray]:
     """PSNR (dB), SSIM, mean CIEDE2000 ΔE and colourfulness of each uint8 RGB picture N×H×W×3 against the originals.
 

@@ -350,3 +350,72 @@ def test_scores_do_not_depend_on_which_convolution_kernels_run(how):
             fp32.append(evaluate(model, grey, ColorData.from_images(images, palette).targets, exact=False)["cross_entropy"])
     assert fp32[0] != fp32[1]
     assert model.training and next(model.parameters()).dtype == torch.float32  # the model itself untouched
+
+
+def _lab_pixels(lab: list[tuple[float, float, float]]) -> np.ndarray:
+    """A 1×1×N uint8 RGB picture of the given CIELAB colours (rounded to uint8)."""
+    from skimage.color import lab2rgb
+
+    rgb = lab2rgb(np.array(lab, np.float64)[None]) * 255
+    return np.clip(np.rint(rgb), 0, 255).astype(np.uint8)[None]
+
+
+def test_hue_agreement_by_hand():
+    from colorlib.metrics import hue_agreement, hue_agreement_counts
+
+    # truth: four clearly coloured pixels (C*ab 40, hue 0°) and one faint one (C*ab 8), not counted
+    truth = _lab_pixels([(60, 40, 0)] * 4 + [(60, 8, 0)])
+    # prediction: hue 25° (agrees), hue 70° (too far), C*ab 5 (names no hue), hue -30° (agrees); the faint pixel's is ignored
+    c = 40
+    predicted = _lab_pixels(
+        [
+            (60, c * math.cos(math.radians(25)), c * math.sin(math.radians(25))),
+            (60, c * math.cos(math.radians(70)), c * math.sin(math.radians(70))),
+            (60, 5, 0),
+            (60, c * math.cos(math.radians(-30)), c * math.sin(math.radians(-30))),
+            (60, -40, 0),
+        ]
+    )
+    agree, coloured = hue_agreement_counts(predicted, truth)
+    assert agree.tolist() == [2] and coloured.tolist() == [4]
+    assert hue_agreement(predicted, truth) == 0.5
+    assert hue_agreement(truth, truth) == 1.0
+    grey = np.repeat(luma(truth)[..., None], 3, -1)
+    assert hue_agreement(grey, truth) == 0.0
+    # pooled over pictures, not averaged per picture: 2 of 4, then 1 of 1 -> 3 of 5
+    second = _lab_pixels([(60, 40, 0)] + [(60, 8, 0)] * 4)
+    both = hue_agreement(np.concatenate([predicted, second]), np.concatenate([truth, second]))
+    assert both == pytest.approx(3 / 5)
+    # hue wraps round: 170° against -170° is 20° apart
+    a = _lab_pixels([(60, c * math.cos(math.radians(170)), c * math.sin(math.radians(170)))])
+    b = _lab_pixels([(60, c * math.cos(math.radians(-170)), c * math.sin(math.radians(-170)))])
+    assert hue_agreement(a, b) == 1.0
+
+
+def test_hue_agreement_refuses_what_it_cannot_measure():
+    from colorlib.metrics import hue_agreement
+
+    grey = np.full((2, 4, 4, 3), 128, np.uint8)
+    with pytest.raises(ColorlibError, match="chroma above 20"):
+        hue_agreement(grey, grey)
+    with pytest.raises(ColorlibError, match="one shape"):
+        hue_agreement(grey[:1], grey)
+
+
+def test_colourfulness_ratio_of_means_and_mean_of_ratios():
+    from colorlib.metrics import colourfulness_mean_of_ratios, colourfulness_per_image, colourfulness_ratio
+
+    rng = np.random.default_rng(0)
+    truth = rng.integers(0, 256, (3, 8, 8, 3), dtype=np.uint8)
+    truth[2] = 100  # a grey original: left out of the mean of ratios, and weighs nothing in the ratio of means
+    predicted = (truth // 2).astype(np.uint8)
+    predicted[0] = truth[0]
+    t, p = colourfulness_per_image(truth), colourfulness_per_image(predicted)
+    assert colourfulness_ratio(predicted, truth) == pytest.approx(p.mean() / t.mean())
+    assert colourfulness_mean_of_ratios(predicted, truth) == pytest.approx((1 + p[1] / t[1]) / 2)
+    assert colourfulness_ratio(truth, truth) == 1.0
+    assert colourfulness_ratio(np.full_like(truth, 7), truth) == 0.0
+    with pytest.raises(ColorlibError, match="all grey"):
+        colourfulness_ratio(truth[2:], truth[2:])
+    with pytest.raises(ColorlibError, match="all grey"):
+        colourfulness_mean_of_ratios(truth[2:], truth[2:])
