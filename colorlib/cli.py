@@ -10,7 +10,7 @@ import shlex
 import sys
 from pathlib import Path
 
-from .config import TrainConfig, add_train_options, default_recipe
+from .config import GAMUT_STEP, SPACES, TrainConfig, add_train_options, default_recipe
 from .errors import ColorlibError
 
 REFERENCES_HELP = (
@@ -63,11 +63,19 @@ def _add_palette_commands(sub) -> None:
     fit = pal.add_parser("fit", help="k-means palette from CIFAR-10 train pixels")
     fit.add_argument("--classes", nargs="+", default=["horse"], help="class names or indices, or 'all'")
     fit.add_argument("--colors", type=int, default=32, help="number of colours K (2..256)")
-    fit.add_argument("--space", choices=["rgb", "lab"], default="rgb")
+    fit.add_argument("--space", choices=SPACES, default="rgb", help="where nearness is measured; ab: chroma bins")
     fit.add_argument("--seed", type=int, default=0)
     fit.add_argument("--max-pixels", type=int, default=200_000, help="pixels sampled for k-means (0: all)")
     fit.add_argument("-o", "--out", required=True, metavar="FILE", help="output .npy file")
     _add_data_args(fit)
+    gam = pal.add_parser("gamut", help="ab chroma bins (Zhang et al.'s grid) found in CIFAR-10 train pixels")
+    gam.add_argument("--classes", nargs="+", default=["all"], help="class names or indices, or 'all'")
+    gam.add_argument("--step", type=float, default=GAMUT_STEP, help="bin side in CIELAB units (default: %(default)s)")
+    gam.add_argument("--min-share", type=float, default=1e-5, help="least share of the pixels a bin holds (default: %(default)s)")
+    gam.add_argument("--seed", type=int, default=0)
+    gam.add_argument("--max-pixels", type=int, default=2_000_000, help="pixels sampled (0: all)")
+    gam.add_argument("-o", "--out", required=True, metavar="FILE", help="output .npy file")
+    _add_data_args(gam)
     pal.add_parser("list", help="the shipped palette names")
     err = pal.add_parser("error", help="mean quantisation error of a palette on CIFAR-10 images")
     err.add_argument("palette", metavar="FILE_OR_NAME")
@@ -184,6 +192,22 @@ def _palette_fit(args: argparse.Namespace) -> None:
     print(f"wrote {out}: {palette.num_colors} colours fitted in {args.space} on {len(images)} images")
 
 
+def _palette_gamut(args: argparse.Namespace) -> None:
+    from .data import load_cifar10
+    from .palette import Palette
+
+    out = Path(args.out)
+    if not out.parent.is_dir():
+        raise ColorlibError(f"{out.parent}: folder does not exist; create it or choose another -o")
+    if not (args.step > 0 and 0 <= args.min_share < 1):
+        raise ColorlibError(f"--step must be > 0 and --min-share in [0, 1), got {args.step:g} and {args.min_share:g}")
+    _data_ready(args, args.classes)
+    images = load_cifar10(args.classes, "train", args.data, args.download).images
+    palette = Palette.gamut(images, args.step, args.min_share, args.max_pixels or None, args.seed)
+    palette.save(out)
+    print(f"wrote {out}: {palette.num_colors} ab bins of {args.step:g} units found in {len(images)} images (load with space ab)")
+
+
 def _palette_error(args: argparse.Namespace) -> None:
     from .palette import load_palette
 
@@ -200,11 +224,11 @@ def _palette_error(args: argparse.Namespace) -> None:
 
 
 def _train(args: argparse.Namespace) -> None:
-    from .palette import load_palette
+    from .palette import check_objective, load_palette
 
     config = TrainConfig.from_namespace(args)
     config.validate()  # every cheap check first: a typo costs no PyTorch import and no data read
-    load_palette(config.palette, config.palette_space)
+    check_objective(config.objective, load_palette(config.palette, config.palette_space))
     _data_ready(args, config.classes)
     from .train import train
 
@@ -434,7 +458,7 @@ COMMANDS = {
     "cross-class": _cross_class,
     "export-onnx": _export_onnx,
 }
-PALETTE_COMMANDS = {"fit": _palette_fit, "list": _palette_list, "error": _palette_error}
+PALETTE_COMMANDS = {"fit": _palette_fit, "gamut": _palette_gamut, "list": _palette_list, "error": _palette_error}
 PRETRAINED_COMMANDS = {"list": _pretrained_list}
 
 

@@ -198,7 +198,7 @@ def colorize(
     amp = autocast_dtype(precision, device)
     x = grey.contiguous(memory_format=torch.channels_last)
     logits = next(outputs(model, x, device=device, exact=False, amp=amp))[1][0, :, :hw, :ww]
-    colored = decode_output(logits.permute(1, 2, 0), model.config.objective, palette, decoding, temperature)
+    colored = decode_output(logits.permute(1, 2, 0), model.config.objective, palette, decoding, temperature, grey[0, 0, :hw, :ww])
     if (hw, ww) != (h, w):  # smooth colour at full size: no palette blobs; the detail comes from the lightness
         up = F.interpolate(torch.from_numpy(colored).permute(2, 0, 1)[None].float(), size=(h, w), mode="bilinear")
         colored = up[0].permute(1, 2, 0).round().clamp(0, 255).to(torch.uint8).numpy()

@@ -15,7 +15,9 @@ from typing import get_args, get_origin, get_type_hints
 from .errors import ColorlibError, ModelError, TrainingError
 
 ARCHS: tuple[str, ...] = ("cnn", "unet")
-OBJECTIVES: tuple[str, ...] = ("classify", "regress")
+# classify: logits over a palette's colours; chroma: logits over ab chroma bins (an "ab" palette),
+# the lightness given by the input (Zhang et al. 2016); regress: the RGB colour itself.
+OBJECTIVES: tuple[str, ...] = ("classify", "chroma", "regress")
 # The UNet's three skips, named after what they carry: down2's 8×8 features into up1, down1's
 # 16×16 features into up2, and the grey input itself into the final conv.
 SKIPS: tuple[str, ...] = ("down2", "down1", "grey")
@@ -73,6 +75,11 @@ class ModelConfig:
         return {**asdict(self), "skips": list(self.skips)}
 
 
+# Palette spaces: "rgb" and "lab" measure nearness there; "ab" in CIELAB's chroma plane (a*, b*) only,
+# lightness ignored: chroma bins for the chroma objective, decoded under the input's own lightness.
+SPACES: tuple[str, ...] = ("rgb", "lab", "ab")
+GAMUT_STEP = 10.0  # Zhang, Isola & Efros (2016): ab bins of 10 CIELAB units
+
 SCHEDULES = ("constant", "onecycle")
 PRECISIONS = ("auto", "bf16", "fp32")
 VAL_SPLITS = ("holdout", "test")
@@ -99,7 +106,7 @@ class TrainConfig:
         "horse32", "a shipped palette name (see `colorlib palette list`) or a .npy file", metavar="FILE_OR_NAME"
     )
     palette_space: str | None = _setting(
-        None, "space of a palette file (default: a shipped palette's own, else rgb)", choices=("rgb", "lab")
+        None, "space of a palette file (default: a shipped palette's own, else rgb)", choices=SPACES
     )
     # The defaults of epochs, batch_size, lr, schedule and flip are the recipe the shipped runs were
     # trained with, chosen on the holdout (docs/experiments.md); no faster recipe reached its holdout
@@ -127,7 +134,8 @@ class TrainConfig:
     split_seed: int = _setting(0, "which images form the holdout (the same for every training seed)")
     objective: str = _setting(
         "classify",
-        "classify: per-pixel cross-entropy over the palette; regress: predict the "
+        "classify: per-pixel cross-entropy over the palette; chroma: cross-entropy over an ab palette's "
+        "chroma bins, the colour put under the input's own lightness (Zhang et al.); regress: predict the "
         "RGB colour itself with mean squared error (the baseline the palette replaces)",
         choices=OBJECTIVES,
     )

@@ -38,7 +38,11 @@ def metadata(run: Run) -> dict:
             "colors": run.palette.colors.tolist(),
         },
         "input": "grey: N×1×H×W float32 in [0, 1], BT.601 luma as colorlib.to_grey; H, W multiples of 4",
-        "output": "logits N×K×H×W over the palette" if config.objective == "classify" else "RGB N×3×H×W in [0, 1]",
+        "output": {
+            "classify": "logits N×K×H×W over the palette",
+            "chroma": "logits N×K×H×W over the palette's ab chroma bins, to put under the input's lightness",
+            "regress": "RGB N×3×H×W in [0, 1]",
+        }[config.objective],
     }
 
 

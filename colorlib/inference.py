@@ -19,7 +19,8 @@ from .pixels import with_luma
 
 
 def objective(model: nn.Module) -> str:
-    """What `model`'s output means: "classify" (logits over a palette) or "regress" (RGB in [0, 1])."""
+    """What `model`'s output means: "classify" (logits over a palette), "chroma" (over an ab palette's
+    chroma bins) or "regress" (RGB in [0, 1])."""
     return getattr(getattr(model, "config", None), "objective", "classify")
 
 
@@ -73,7 +74,8 @@ def colourise(
         if not regress:
             y = data.targets[i : i + batch_size].to(out.device).long()
             ce.append(F.cross_entropy(out, y, reduction="none").double().mean((1, 2)).cpu().numpy())
-        decoded.append(decode_output(out.permute(0, 2, 3, 1), objective(model), palette, decoding, temperature))
+        grey = data.grey[i : i + batch_size, 0]  # an ab palette's chroma goes under it
+        decoded.append(decode_output(out.permute(0, 2, 3, 1), objective(model), palette, decoding, temperature, grey))
     predicted = np.concatenate(decoded)
     if keep_luma:
         predicted = with_luma(predicted, data.images)

@@ -12,6 +12,7 @@ import io
 import math
 import os
 import threading
+import warnings
 import weakref
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -22,12 +23,12 @@ if TYPE_CHECKING:  # torch loads only where a palette meets a model: `colorlib p
     import torch
 
 from .atomic import atomic_write
+from .config import GAMUT_STEP, SPACES
 from .errors import PaletteError, did_you_mean
-from .pixels import LUMA_WEIGHTS, rgb_from_unit
+from .pixels import LUMA_WEIGHTS, rgb_from_unit, to_grey, with_luma
 from .unpickle import load_npy
 
-Space = Literal["rgb", "lab"]
-SPACES: tuple[str, ...] = ("rgb", "lab")
+Space = Literal["rgb", "lab", "ab"]  # SPACES (config) says what each means
 DECODINGS: tuple[str, ...] = ("argmax", "annealed-mean")
 TEMPERATURE = 0.38  # Zhang, Isola & Efros (2016): vivid yet spatially consistent
 MIN_COLORS, MAX_COLORS = 2, 256
@@ -42,6 +43,8 @@ SHIPPED: dict[str, tuple[str, Space]] = {
     for suffix, space in (("", "rgb"), ("-lab", "lab"))
     if space == "rgb" or cls == "horse" or (cls, k) == ("all", 32)
 }
+# chroma bins for the chroma objective: Zhang's grid of 10 units where the pixels are, and k-means in ab
+SHIPPED |= {"all-ab": ("all-ab.npy", "ab"), "all64-ab": ("all64-ab.npy", "ab")}
 
 
 def _lab(rgb_uint8: np.ndarray) -> np.ndarray:
@@ -143,6 +146,11 @@ class Palette:
         """The colours in CIELAB (D65), K×3 float64."""
         return _lab(self.colors)
 
+    @property
+    def points(self) -> np.ndarray:
+        """The colours where nearness is measured and annealed means are taken: RGB, CIELAB or (a*, b*), K×3 or K×2."""
+        return self._features(self.colors)
+
     def __repr__(self) -> str:
         return f"Palette({self.num_colors} colours, space={self.space!r})"
 
@@ -174,11 +182,13 @@ class Palette:
         rng = np.random.default_rng(seed)
         if max_pixels is not None and len(pixels) > max_pixels:
             pixels = pixels[rng.choice(len(pixels), max_pixels, replace=False)]
-        points = _lab(pixels) if space == "lab" else pixels.astype(np.float64)
+        points = cls(np.array([[0, 0, 0], [255, 255, 255]], np.uint8), space)._features(pixels)
         if len(np.unique(pixels, axis=0)) < k:
             raise PaletteError(f"the images hold fewer than k={k} distinct colours; choose a smaller k")
         km = KMeans(n_clusters=k, n_init=4, random_state=seed).fit(points)
         centres = km.cluster_centers_
+        if space == "ab":  # each bin shown by its pixel nearest the centre: a real colour, in the bin
+            return cls._representatives(pixels, points, centres, km.labels_)
         if space == "lab":
             from skimage.color import lab2rgb
 
@@ -188,10 +198,53 @@ class Palette:
         rgb = rgb[np.argsort(rgb.astype(np.int64) @ LUMA_WEIGHTS.astype(np.int64), kind="stable")]
         return cls(rgb, space)
 
+    @classmethod
+    def gamut(
+        cls,
+        images: np.ndarray,
+        step: float = GAMUT_STEP,
+        min_share: float = 1e-5,
+        max_pixels: int | None = 2_000_000,
+        seed: int = 0,
+    ) -> Palette:
+        """Zhang et al.'s chroma bins: the cells of a grid of `step` CIELAB units in the (a*, b*) plane that
+        hold at least `min_share` of the pixels of uint8 RGB `images` (a seeded sample of `max_pixels`), as an
+        "ab" palette. Each bin is shown by its pixel nearest the cell's centre; nearness is to those.
+        """
+        if not (math.isfinite(step) and step > 0) or not 0 <= min_share < 1:
+            raise PaletteError(f"a gamut needs step > 0 and 0 ≤ min_share < 1, got step={step}, min_share={min_share}")
+        pixels = _as_rgb(images).reshape(-1, 3)
+        if max_pixels is not None and len(pixels) > max_pixels:
+            pixels = pixels[np.random.default_rng(seed).choice(len(pixels), max_pixels, replace=False)]
+        ab = _lab(pixels)[:, 1:]
+        cells, groups, counts = np.unique(np.floor(ab / step).astype(np.int64), axis=0, return_inverse=True, return_counts=True)
+        kept = counts >= max(1, min_share * len(pixels))
+        cells, inside = cells[kept], kept[groups.reshape(-1)]
+        groups = (np.cumsum(kept) - 1)[groups.reshape(-1)[inside]]  # renumbered 0..K-1 over the kept cells
+        if not MIN_COLORS <= len(cells) <= MAX_COLORS:
+            raise PaletteError(
+                f"the images fill {len(cells)} ab bins of {step:g} units; a palette holds {MIN_COLORS} to {MAX_COLORS}: "
+                "raise step or min_share to have fewer, lower them to have more"
+            )
+        return cls._representatives(pixels[inside], ab[inside], (cells + 0.5) * step, groups)
+
+    @staticmethod
+    def _representatives(pixels: np.ndarray, ab: np.ndarray, centres: np.ndarray, groups: np.ndarray) -> Palette:
+        """An "ab" palette: for each bin (`groups` gives each pixel's, 0..K-1), the bin's own pixel whose
+        chroma lies nearest the bin's centre — a real colour inside its bin, so no two bins share one."""
+        distance = ((ab - np.asarray(centres)[groups]) ** 2).sum(1)
+        order = np.lexsort((distance, groups))  # by bin, nearest first
+        first = order[np.r_[True, groups[order][1:] != groups[order][:-1]]]
+        by_chroma = np.lexsort((ab[first, 1], ab[first, 0]))  # bins ordered by a*, then b*: a stable order
+        return Palette(pixels[first][by_chroma], "ab")
+
     # -- quantize / decode -----------------------------------------------------------------------
 
     def _features(self, rgb: np.ndarray) -> np.ndarray:
-        return _lab(rgb) if self.space == "lab" else rgb.astype(np.float64)
+        if self.space == "rgb":
+            return rgb.astype(np.float64)
+        lab = _lab(rgb)
+        return lab[..., 1:] if self.space == "ab" else lab
 
     def nearest_brute_force(self, rgb: np.ndarray) -> np.ndarray:
         """Reference implementation: argmin of squared Euclidean distance (slow; for tests)."""
@@ -224,13 +277,13 @@ class Palette:
                 key = torch.addmm(bias, x[i : i + chunk].to(dtype), weight).amin(1)
                 out[i : i + chunk] = torch.remainder(key, m).numpy()
         else:
-            # Lab distances are not integers: rank by the same expansion in float64, and redo the
-            # brute-force sum of squares wherever the best two are too close for rounding to decide.
-            c = _lab(self.colors)
+            # Lab and ab distances are not integers: rank by the same expansion in float64, and redo
+            # the brute-force sum of squares wherever the best two are too close for rounding to decide.
+            c = self._features(self.colors)
             ct = torch.from_numpy(c)
             neg2ct, c2 = (-2 * ct).T.contiguous(), (ct * ct).sum(1)
             for i in range(0, len(colors), chunk):
-                x = _lab(colors[i : i + chunk])
+                x = self._features(colors[i : i + chunk])
                 two = torch.addmm(c2, torch.from_numpy(x), neg2ct).topk(2, dim=1, largest=False)
                 best = two.indices[:, 0].numpy().copy()
                 close = np.flatnonzero((two.values[:, 1] - two.values[:, 0]).numpy() < LAB_TIE)
@@ -255,20 +308,39 @@ class Palette:
                     table.known[new] = True
         return table.lut[keys].reshape(rgb.shape[:-1])
 
-    def decode(self, indices: np.ndarray | torch.Tensor) -> np.ndarray:
-        """uint8 RGB (..., 3) for an array of palette indices."""
+    def decode(self, indices: np.ndarray | torch.Tensor, lightness: np.ndarray | torch.Tensor | None = None) -> np.ndarray:
+        """uint8 RGB (..., 3) for an array of palette indices; an "ab" palette's chroma goes under `lightness`
+        (the grey input, float in [0, 1], the indices' shape), which it needs."""
         idx = indices.cpu().numpy() if hasattr(indices, "cpu") else np.asarray(indices)  # a tensor, or array-like
         if idx.dtype.kind not in "iu":
             raise PaletteError(f"palette indices must be integers, got dtype {idx.dtype}")
         if idx.size and (idx.min() < 0 or idx.max() >= self.num_colors):
             raise PaletteError(f"palette index out of range 0..{self.num_colors - 1} (got {idx.min()}..{idx.max()})")
+        if self.space == "ab":
+            return under_lightness(self.points[idx], self._lightness(lightness, idx.shape))
         return self.colors[idx]
 
-    def decode_logits(self, logits: torch.Tensor, decoding: str = "argmax", temperature: float = TEMPERATURE) -> np.ndarray:
+    def _lightness(self, lightness, shape: tuple[int, ...]) -> np.ndarray:
+        """The grey input an "ab" palette decodes under, as a float array of `shape`, or a PaletteError."""
+        if lightness is None:
+            raise PaletteError("an ab palette holds chroma only: decoding needs the grey input's lightness (lightness=)")
+        grey = lightness.detach().cpu().numpy() if hasattr(lightness, "detach") else np.asarray(lightness)
+        if grey.shape != tuple(shape):
+            raise PaletteError(f"lightness has shape {grey.shape}, but the colours to decode have shape {tuple(shape)}")
+        return grey
+
+    def decode_logits(
+        self,
+        logits: torch.Tensor,
+        decoding: str = "argmax",
+        temperature: float = TEMPERATURE,
+        lightness: np.ndarray | torch.Tensor | None = None,
+    ) -> np.ndarray:
         """uint8 RGB (..., 3) from per-pixel logits (..., K): the most likely colour, or the annealed mean.
 
         The annealed mean is the expected colour under softmax(logits / T), averaged in the palette's
-        own space (RGB or CIELAB): T → 0 is argmax, T = 1 the plain mean; colours become continuous.
+        own space (RGB, CIELAB, or the ab plane, then put under `lightness` as `decode` does): T → 0 is
+        argmax, T = 1 the plain mean; colours become continuous.
         """
         import torch
 
@@ -276,8 +348,11 @@ class Palette:
             raise PaletteError(f"logits have {logits.shape[-1]} classes but the palette has {self.num_colors} colours")
         check_decoding(decoding, temperature)
         if decoding == "argmax":
-            return self.decode(logits.argmax(-1))
+            return self.decode(logits.argmax(-1), lightness)
         probs = (logits.float() / temperature).softmax(-1)
+        if self.space == "ab":
+            ab = (probs.double() @ torch.from_numpy(self.points).to(probs.device)).cpu().numpy()
+            return under_lightness(ab, self._lightness(lightness, ab.shape[:-1]))
         if self.space == "rgb":
             mean = (probs @ torch.from_numpy(self.colors.astype(np.float32)).to(probs.device)).cpu().numpy()
         else:
@@ -288,8 +363,8 @@ class Palette:
         return np.clip(np.rint(mean), 0, 255).astype(np.uint8)
 
     def saturate(self, rgb: np.ndarray) -> np.ndarray:
-        """Each pixel replaced by its nearest palette colour: decode(quantize(rgb))."""
-        return self.decode(self.quantize(rgb))
+        """Each pixel replaced by its nearest palette colour: decode(quantize(rgb)), an ab palette's on its own lightness."""
+        return self.decode(self.quantize(rgb), to_grey(rgb) if self.space == "ab" else None)
 
     # -- files -----------------------------------------------------------------------------------
 
@@ -328,9 +403,11 @@ def decode_output(
     palette: Palette | None = None,
     decoding: str = "argmax",
     temperature: float = TEMPERATURE,
+    grey: np.ndarray | torch.Tensor | None = None,
 ) -> np.ndarray:
     """uint8 RGB (..., 3) from a model's per-pixel output (..., C): what the output means depends on
-    the objective, logits over `palette` ("classify", decoded as `decoding`) or RGB in [0, 1] ("regress").
+    the objective, logits over `palette` ("classify", decoded as `decoding`), logits over an ab palette's
+    chroma bins put under the `grey` input's lightness ("chroma"), or RGB in [0, 1] ("regress").
     """
     if objective == "regress":
         if output.shape[-1] != 3:
@@ -338,7 +415,43 @@ def decode_output(
         return rgb_from_unit(output)
     if palette is None:
         raise PaletteError("decoding logits needs the model's palette")
-    return palette.decode_logits(output, decoding, temperature)
+    check_objective(objective, palette)
+    return palette.decode_logits(output, decoding, temperature, grey if objective == "chroma" else None)
+
+
+def _grey_lightness() -> np.ndarray:
+    """CIELAB L* of the 256 grey levels (R = G = B), float64."""
+    return _lab(np.repeat(np.arange(256, dtype=np.uint8)[:, None], 3, -1))[:, 0]
+
+
+_GREY_L = None
+
+
+def under_lightness(ab: np.ndarray, grey: np.ndarray) -> np.ndarray:
+    """uint8 RGB (..., 3) of chroma `ab` (..., 2) at the lightness of `grey` (..., in [0, 1], the model's
+    input): CIELAB (L* of that grey, a*, b*) to sRGB, then `with_luma`, so its luma is the grey's exactly."""
+    from skimage.color import lab2rgb
+
+    global _GREY_L
+    if _GREY_L is None:
+        _GREY_L = _grey_lightness()
+    y = np.clip(np.rint(np.asarray(grey, np.float64) * 255), 0, 255).astype(np.uint8)
+    lab = np.concatenate([_GREY_L[y][..., None], np.asarray(ab, np.float64)], -1)
+    with warnings.catch_warnings():  # colours outside sRGB are clipped, as intended; no warning for them
+        warnings.simplefilter("ignore")
+        rgb = lab2rgb(lab.reshape(-1, 1, 3)).reshape(lab.shape) * 255
+    return with_luma(np.clip(np.rint(rgb), 0, 255).astype(np.uint8), np.repeat(y[..., None], 3, -1))
+
+
+def check_objective(objective: str, palette: Palette) -> None:
+    """Raise a PaletteError unless `palette` suits `objective`: ab chroma bins for "chroma", colours otherwise."""
+    if objective == "chroma" and palette.space != "ab":
+        raise PaletteError(
+            f"the chroma objective classifies over ab chroma bins, but this palette is {palette.space}: "
+            "use an ab palette (`colorlib palette gamut`, or a shipped one such as all-ab)"
+        )
+    if objective != "chroma" and palette.space == "ab":
+        raise PaletteError(f"an ab palette holds chroma only, the {objective} objective needs colours: pass --objective chroma")
 
 
 def check_decoding(decoding: str, temperature: float) -> None:

@@ -58,6 +58,8 @@ def describe(name: str) -> str:
     what = f"{arch}, {'+'.join(train['classes'])}, {config['palette']['name']} palette"
     if model.get("objective", "classify") == "regress":
         what += ", regressing RGB"
+    elif model.get("objective") == "chroma":
+        what += " (ab chroma bins)"
     if train.get("rebalance") is not None:
         what += f", rebalanced (λ = {train['rebalance']:g})"
     split = config.get("data", {}).get("val_split", "test")

@@ -36,11 +36,11 @@ from tqdm.auto import tqdm
 from . import runs
 from .config import _LEGACY, _RESUME_KEYS, PRECISIONS, SCHEDULES, VAL_SPLITS, TrainConfig  # noqa: F401 - re-exported
 from .data import HOLDOUT_FRACTION, ColorData, load_cifar10, split_holdout
-from .errors import RunError, TrainingError
+from .errors import PaletteError, RunError, TrainingError
 from .inference import predict
 from .metrics import evaluate
 from .models import ColorNet, ModelConfig, autocast_dtype, pick_device
-from .palette import Palette, load_palette
+from .palette import Palette, check_objective, load_palette
 from .runs import Run
 
 REBALANCE_SIGMA = 5.0  # Zhang et al.'s smoothing of the colour prior, in CIELAB units
@@ -55,7 +55,8 @@ def rebalance_weights(targets: torch.Tensor, palette: Palette, lam: float = 0.5,
     k = palette.num_colors
     p = torch.bincount(targets.reshape(-1).long(), minlength=k).double()
     p /= p.sum()
-    lab = torch.from_numpy(palette.lab_colors)
+    # distances in CIELAB, or in its ab plane for chroma bins
+    lab = torch.from_numpy(palette.points if palette.space == "ab" else palette.lab_colors)
     kernel = torch.exp(-torch.cdist(lab, lab).square() / (2 * sigma**2))  # K×K, symmetric
     smooth = kernel @ p
     smooth /= smooth.sum()
@@ -147,6 +148,10 @@ def train(
     config.validate()
     out = Path(out)
     palette = load_palette(config.palette, config.palette_space)
+    try:
+        check_objective(config.objective, palette)
+    except PaletteError as e:
+        raise TrainingError(str(e)) from None
     rank, world, device = _distributed(pick_device(config.device))
     if config.batch_size % world:
         raise TrainingError(f"batch_size {config.batch_size} must divide evenly over {world} processes")

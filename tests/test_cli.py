@@ -9,6 +9,7 @@ import pytest
 from PIL import Image
 
 from colorlib.cli import main
+from colorlib.palette import load_palette
 
 
 def run_cli(*args, env=None):
@@ -73,6 +74,9 @@ def test_palette_fit_and_list(fake_cifar, tmp_path):
     assert np.load(tmp_path / "cat8.npy").shape == (8, 3)
     errors = run_cli("palette", "error", tmp_path / "cat8.npy", "--classes", "cat", "--data", fake_cifar)
     assert errors.returncode == 0 and "mean RGB error" in errors.stdout and "mean ΔE2000" in errors.stdout, errors.stderr
+    gamut = run_cli("palette", "gamut", "--classes", "cat", "--step", "25", "--data", fake_cifar, "-o", tmp_path / "ab.npy")
+    assert gamut.returncode == 0 and "ab bins of 25 units" in gamut.stdout, gamut.stderr
+    assert load_palette(tmp_path / "ab.npy", "ab").num_colors == int(gamut.stdout.split(": ")[1].split()[0])
     listed = run_cli("palette", "list")
     assert listed.returncode == 0 and "horse32" in listed.stdout.split()
 
@@ -264,6 +268,8 @@ TYPOS = {  # argv, what the one line must say: each is refused before PyTorch is
     "colorize-out": (["colorize", "{tmp}/x.png", "-o", "{tmp}/nowhere/y.png"], "does not exist"),
     "cross-class": (["cross-class", "unet_horse32", "unet_ct32"], "did you mean unet_cat32"),
     "palette-fit": (["palette", "fit", "--colors", "1", "-o", "{tmp}/p.npy"], "2 to 256 colours"),
+    "palette-gamut": (["palette", "gamut", "--step", "0", "-o", "{tmp}/p.npy"], "--step must be > 0"),
+    "train-objective": (["train", "--objective", "chroma", "--out", "{tmp}/r"], "use an ab palette"),
     "palette-error": (["palette", "error", "hrose32"], "did you mean horse32 or horse32-lab?"),
     "export-onnx": (["export-onnx", "unet_hrse32", "-o", "{tmp}/m.onnx"], "did you mean unet_horse32"),
 }

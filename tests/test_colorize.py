@@ -229,3 +229,20 @@ def test_the_default_paints_the_rockets_night_sky_blue():
 
     sky = colorize(photos()["rocket"])[:120].astype(int)  # the top rows: sky only
     assert (sky[..., 2] - sky[..., 0]).mean() > 10
+
+
+@pytest.mark.parametrize("scale, decoding", [("native", "argmax"), ("native", "annealed-mean"), ("auto", None), (48, "argmax")])
+def test_a_chroma_model_keeps_the_picture_lightness_exactly(scale, decoding):
+    import torch
+
+    from colorlib.data import luma
+
+    palette = load_palette("all-ab")
+    torch.manual_seed(0)
+    model = build("unet", palette.num_colors, nf=8, objective="chroma")
+    rng = np.random.default_rng(0)
+    picture = rng.integers(0, 256, (37, 53, 3), dtype=np.uint8)  # sides not multiples of 4
+    coloured = colorize(model, picture, palette=palette, scale=scale, decoding=decoding, precision="fp32")
+    assert coloured.shape == picture.shape
+    np.testing.assert_array_equal(luma(coloured), luma(picture))
+    assert (coloured.max(-1) != coloured.min(-1)).any()  # and it has colour

@@ -172,8 +172,10 @@ def test_shipped_palettes():
     assert {"horse16", "horse32", "cat16", "cat32", "all16", "all32", "horse16-lab", "horse32-lab", "all32-lab"} <= set(names)
     for name in names:
         palette = load_palette(name)
-        assert palette.num_colors == int(name.split("-")[0].lstrip("abcdefghijklmnopqrstuvwxyz"))
-        assert palette.space == ("lab" if name.endswith("-lab") else "rgb")
+        space = name.rpartition("-")[2] if "-" in name else "rgb"
+        assert palette.space == space
+        if name != "all-ab":  # the gamut's size is what the data holds: no number in its name
+            assert palette.num_colors == int(name.split("-")[0].lstrip("abcdefghijklmnopqrstuvwxyz"))
 
 
 def test_load_palette_unknown_name():
@@ -230,3 +232,93 @@ def test_decoding_errors():
             palette.decode_logits(torch.zeros(1, 2), "annealed-mean", bad)
     with pytest.raises(PaletteError, match="logits have 3 classes but the palette has 2"):
         palette.decode_logits(torch.zeros(1, 3))
+
+
+def _lab_to_rgb(lab) -> np.ndarray:
+    from skimage.color import lab2rgb
+
+    return np.clip(np.rint(lab2rgb(np.asarray(lab, np.float64).reshape(-1, 1, 3)).reshape(-1, 3) * 255), 0, 255).astype(np.uint8)
+
+
+def _ab(rgb) -> np.ndarray:
+    from skimage.color import rgb2lab
+
+    return rgb2lab(np.asarray(rgb).reshape(-1, 1, 3)).reshape(-1, 3)[:, 1:]
+
+
+def test_gamut_bins_are_the_grid_cells_the_pixels_fill():
+    from tests.conftest import smooth_images
+
+    images = smooth_images(40, seed=3)
+    palette = Palette.gamut(images, step=20)
+    ab = _ab(images)
+    cells = np.unique(np.floor(ab / 20).astype(int), axis=0)
+    assert palette.space == "ab" and palette.num_colors == len(cells)
+    # each bin is shown by a real pixel whose chroma lies near its cell's centre (within the cell's half-diagonal)
+    assert set(map(tuple, palette.colors)) <= set(map(tuple, images.reshape(-1, 3)))
+    centres = (cells + 0.5) * 20
+    nearest = np.sqrt(((_ab(palette.colors)[:, None] - centres[None]) ** 2).sum(-1)).min(0)
+    assert (nearest <= 20 / np.sqrt(2) + 1e-9).all()
+    # a share threshold drops the rare cells; too many bins for a palette is refused, saying what to change
+    assert Palette.gamut(images, step=20, min_share=0.01).num_colors < palette.num_colors
+    with pytest.raises(PaletteError, match="raise step or min_share"):
+        Palette.gamut(images, step=1)
+
+
+def test_an_ab_palette_quantizes_by_chroma_alone():
+    grid = [(50, a, b) for a in range(-40, 41, 8) for b in range(-40, 41, 8)]
+    palette = Palette.gamut(_lab_to_rgb(grid)[None], 10)
+    rng = np.random.default_rng(0)
+    pixels = rng.integers(0, 256, (3000, 3), dtype=np.uint8)
+    np.testing.assert_array_equal(palette.quantize(pixels), palette.nearest_brute_force(pixels))
+    # one chroma at three lightnesses: one bin
+    k = int(np.abs(palette.points - [8, -12]).sum(1).argmin())  # a moderate chroma, in sRGB at each lightness below
+    a, b = palette.points[k]
+    assert palette.quantize(_lab_to_rgb([(40, a, b), (55, a, b), (70, a, b)])).tolist() == [k, k, k]
+
+
+def test_an_ab_palette_decodes_under_the_given_lightness():
+    from colorlib.data import luma, to_grey
+
+    grid = [(60, a, b) for a in range(-30, 31, 10) for b in range(-30, 31, 10)]
+    palette = Palette.gamut(_lab_to_rgb(grid)[None], 10)
+    with pytest.raises(PaletteError, match="lightness"):
+        palette.decode(np.zeros(4, np.uint8))
+    rng = np.random.default_rng(1)
+    truth = _lab_to_rgb(np.stack([rng.uniform(45, 75, 500), rng.uniform(-20, 20, 500), rng.uniform(-20, 20, 500)], 1))
+    grey = to_grey(truth)
+    decoded = palette.decode(palette.quantize(truth), grey)
+    np.testing.assert_array_equal(luma(decoded), luma(truth))  # the input's lightness, exactly
+    # the chroma is the bin's (these moderate colours exist at every lightness here): within rounding
+    assert np.abs(_ab(decoded) - palette.points[palette.quantize(truth)]).max() < 3.5
+    np.testing.assert_array_equal(palette.saturate(truth), decoded)
+    # the annealed mean at a low temperature is the argmax; at T = 1 it mixes the bins' chroma
+    logits = torch.from_numpy(rng.normal(0, 3, (500, palette.num_colors))).float()
+    np.testing.assert_array_equal(
+        palette.decode_logits(logits, "annealed-mean", 1e-4, grey), palette.decode_logits(logits, "argmax", lightness=grey)
+    )
+    mixed = palette.decode_logits(logits, "annealed-mean", 1.0, grey)
+    np.testing.assert_array_equal(luma(mixed), luma(truth))
+
+
+def test_objective_and_palette_space_must_agree():
+    from colorlib.palette import check_objective, decode_output
+
+    ab, rgb = load_palette("all-ab"), load_palette("horse16")
+    check_objective("chroma", ab)
+    check_objective("classify", rgb)
+    with pytest.raises(PaletteError, match="ab palette"):
+        check_objective("chroma", rgb)
+    with pytest.raises(PaletteError, match="--objective chroma"):
+        check_objective("classify", ab)
+    with pytest.raises(PaletteError, match="lightness"):
+        decode_output(torch.zeros(2, ab.num_colors), "chroma", ab)
+
+
+def test_fit_in_ab_finds_the_chroma_clusters():
+    rng = np.random.default_rng(0)
+    chroma = np.array([[40, 20], [-30, 30], [10, -40], [0, 0]], float)
+    lab = np.concatenate([rng.uniform(40, 70, (4000, 1)), chroma[rng.integers(0, 4, 4000)] + rng.normal(0, 1.5, (4000, 2))], 1)
+    palette = Palette.fit(_lab_to_rgb(lab).reshape(40, 100, 3), 4, space="ab")
+    assert palette.space == "ab" and palette.num_colors == 4
+    assert np.sqrt(((palette.points[:, None] - chroma[None]) ** 2).sum(-1)).min(0).max() < 3

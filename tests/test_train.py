@@ -469,3 +469,51 @@ def test_the_epoch_loop_moves_no_tensor_between_devices(fake_cifar, tmp_path, mo
     monkeypatch.setattr(train_module, "_train_epoch", guarded_epoch)
     run = train(small(epochs=2), tmp_path / "run", root=fake_cifar, progress=False)
     assert len(run.history) == 2
+
+
+@pytest.fixture
+def chroma_palette(fake_cifar, tmp_path):
+    """A gamut of the fake horses' chroma (bins of 25 units: few enough for these random colours), as a file."""
+    from colorlib.palette import Palette
+
+    path = tmp_path / "gamut.npy"
+    Palette.gamut(load_cifar10("horse", "train", root=fake_cifar).images, step=25).save(path)
+    return str(path)
+
+
+def test_chroma_objective_trains_over_ab_bins_under_the_input_lightness(fake_cifar, tmp_path, chroma_palette):
+    from colorlib.data import luma, split_holdout
+    from colorlib.metrics import score
+
+    config = small(arch="unet", objective="chroma", palette=chroma_palette, palette_space="ab", epochs=2, rebalance=0.5)
+    run = train(config, tmp_path / "run", root=fake_cifar, progress=False)
+    assert run.model.config.objective == "chroma" and run.palette.space == "ab"
+    assert run.model.config.num_colors == run.palette.num_colors
+    assert run.history[-1]["val_loss_name"] == "cross-entropy" and run.history[-1]["val_accuracy"] is not None
+    # snapshots and scores decode each bin's chroma under the picture's own lightness, exactly
+    snap = run.snapshots.rgb(1, run.palette)
+    np.testing.assert_array_equal(luma(snap), luma(run.snapshots.images))
+    held = split_holdout(load_cifar10("horse", "train", root=fake_cifar))[1].images
+    scores = score(run.model, run.palette, held, decoding="annealed-mean", per_image=True)
+    assert scores["cross_entropy"] == pytest.approx(run.history[-1]["val_loss"], rel=1e-4)
+    # the recorded command trains the same run again
+    assert "--objective chroma" in run.config["command"] and "--palette-space ab" in run.config["command"]
+
+
+def test_chroma_resumes_bit_for_bit(fake_cifar, tmp_path, chroma_palette):
+    config = small(arch="unet", objective="chroma", palette=chroma_palette, palette_space="ab", epochs=3, flip=True)
+    straight = train(config, tmp_path / "straight", root=fake_cifar, progress=False)
+    train(small(**{**config.__dict__, "epochs": 1}), tmp_path / "resumed", root=fake_cifar, progress=False)
+    resumed = train(config, tmp_path / "resumed", root=fake_cifar, progress=False, resume=True)
+    assert_same_weights(straight, resumed)
+    assert strip_time(straight.history) == strip_time(resumed.history)
+
+
+@pytest.mark.parametrize(
+    "objective, palette, message",
+    [("chroma", "horse16", "ab palette"), ("classify", "all-ab", "--objective chroma"), ("regress", "all-ab", "chroma")],
+)
+def test_objective_and_palette_must_agree_before_any_data_loads(tmp_path, objective, palette, message):
+    with pytest.raises(TrainingError, match=message):
+        train(small(objective=objective, palette=palette), tmp_path / "run", root=tmp_path / "nowhere")
+    assert not (tmp_path / "run").exists()
