@@ -21,7 +21,8 @@ The selection rule, written down before any of its runs:
    ΔE2000: the sum over the two sets of its ΔE2000 divided by the grey picture's.
 4. If no candidate is feasible on both sets: among the candidates closer than the grey picture on both
    sets by ΔE2000, the one nearest to feasibility — the largest of min(colourfulness / 0.60, hue / 0.55)
-   over both sets — with ties going to the lower relative ΔE2000. The report says it is a fallback.
+   over both sets — with ties going to the lower relative ΔE2000. The report says it is a fallback. If no
+   candidate is closer than the grey picture on both sets either, the current default stays (T = 0.38).
 5. The photos' honest figures are leave-one-out: the rule re-applied with each photo left out (its photo
    measures from the other seven), the left-out photo scored with that choice.
 6. The frontier figure draws every candidate's ΔE2000 against its colourfulness on both sets (one line
@@ -44,10 +45,20 @@ import json
 import multiprocessing as mp
 from pathlib import Path
 
+import numpy as np
 import torch
+from tqdm.auto import tqdm
 
+from colorlib.colorize import colorize
+from colorlib.data import ColorData, grey_rgb, load_cifar10, photos, split_holdout, with_luma
+from colorlib.inference import outputs
+from colorlib.metrics import colourfulness_per_image, difference, hue_agreement_counts, per_image_scores
+from colorlib.palette import decode_output
+from colorlib.pretrained import resolve
 from colorlib.runs import load_run
 from colorlib.train import TrainConfig, train
+
+from .experiments import machine
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_RUN = "unet_all32_lab"  # the current default: the palette classifier every new run is measured against
@@ -87,6 +98,253 @@ def train_all(runs: Path, names: list[str], workers: int, max_epochs: int | None
         print(f"{Path(out).name}: holdout CE {ce:.4f}", flush=True)
 
 
+def candidates(runs: Path) -> dict[str, str]:
+    """Run label -> run folder or shipped name: the current default, then every trained run of RUNS."""
+    out = {f"default ({DEFAULT_RUN})": DEFAULT_RUN}
+    out |= {name: str(runs / name) for name in RUNS if (runs / name / "weights.pt").exists()}
+    return out
+
+
+def _picture_measures(predicted: np.ndarray, truth: np.ndarray) -> dict:
+    """ΔE2000 per picture, colourfulness per picture (and the truth's), hue agreement counts per picture."""
+    agree, coloured = hue_agreement_counts(predicted, truth)
+    return {
+        "delta_e": per_image_scores(predicted, truth)["delta_e"],
+        "colourfulness": colourfulness_per_image(predicted),
+        "truth_colourfulness": colourfulness_per_image(truth),
+        "hue_agree": agree,
+        "hue_coloured": coloured,
+    }
+
+
+def _holdout_pictures(run, images: np.ndarray) -> dict[float, np.ndarray]:
+    """The run's colourisation of `images` at every T of TEMPERATURES, on their own lightness (one forward pass)."""
+    data = ColorData.from_images(images, run.palette)
+    out = {t: [] for t in TEMPERATURES}
+    for i, logits in outputs(run.model, data.grey, 100):
+        grey, truth = data.grey[i : i + 100, 0], images[i : i + 100]
+        for t in TEMPERATURES:
+            decoded = decode_output(logits.permute(0, 2, 3, 1), run.model.config.objective, run.palette, "annealed-mean", t, grey)
+            out[t].append(with_luma(decoded, truth))
+    return {t: np.concatenate(v) for t, v in out.items()}
+
+
+def score_all(runs: Path) -> dict:
+    """Every candidate's measures on the holdout (aggregated) and on each photo, with the grey picture's."""
+    holdout = split_holdout(load_cifar10("all", "train"))[1].images
+    pictures = photos()
+    result = {
+        "grey": {
+            "holdout": summary(_picture_measures(grey_rgb(holdout), holdout)),
+            "photos": {n: _per_photo(grey_rgb(p), p) for n, p in pictures.items()},
+        },
+        "candidates": {},
+    }
+    for label, where in tqdm(candidates(runs).items(), desc="runs"):
+        run = load_run(resolve(where) if where == DEFAULT_RUN else where)
+        coloured = _holdout_pictures(run, holdout)
+        for t in TEMPERATURES:
+            photo_rows = {}
+            for name, photo in pictures.items():
+                picture = colorize(run, photo, decoding="annealed-mean", temperature=t, precision=PRECISION)
+                photo_rows[name] = _per_photo(picture, photo)
+            result["candidates"][f"{label}, T {t:g}"] = {
+                "run": label,
+                "temperature": t,
+                "holdout": summary(_picture_measures(coloured[t], holdout)),
+                "photos": photo_rows,
+            }
+    return result
+
+
+def _per_photo(predicted: np.ndarray, truth: np.ndarray) -> dict:
+    m = _picture_measures(predicted[None], truth[None])
+    return {k: float(v[0]) for k, v in m.items()}
+
+
+def summary(m: dict) -> dict:
+    """A set's figures from per-picture measures: mean ΔE2000, colourfulness ratio of means and mean of
+    ratios, hue agreement pooled over pixels and the mean of per-picture agreements."""
+    coloured_truth = m["truth_colourfulness"] > 0
+    has_hue = np.asarray(m["hue_coloured"]) > 0
+    return {
+        "delta_e": float(np.mean(m["delta_e"])),
+        "colourfulness": float(np.mean(m["colourfulness"]) / np.mean(m["truth_colourfulness"])),
+        "colourfulness_mean_of_ratios": float(
+            np.mean(np.asarray(m["colourfulness"])[coloured_truth] / np.asarray(m["truth_colourfulness"])[coloured_truth])
+        ),
+        "hue_pooled": float(np.sum(m["hue_agree"]) / np.sum(m["hue_coloured"])),
+        "hue_mean": float(np.mean(np.asarray(m["hue_agree"])[has_hue] / np.asarray(m["hue_coloured"])[has_hue])),
+    }
+
+
+def photo_summary(rows: dict, names: list[str]) -> dict:
+    """The photos' figures over `names`: as `summary`, hue agreement as the mean over photos (rule 2)."""
+    return summary({k: np.array([rows[n][k] for n in names]) for k in next(iter(rows.values()))})
+
+
+def _figures(candidate: dict, grey: dict, names: list[str]) -> dict:
+    """(holdout, photos) figures the rule reads: ΔE2000, ΔE2000 over grey's, colourfulness, hue agreement."""
+    out = {}
+    for where, fig, base in (
+        ("holdout", candidate["holdout"], grey["holdout"]),
+        ("photos", photo_summary(candidate["photos"], names), photo_summary(grey["photos"], names)),
+    ):
+        hue = fig["hue_pooled"] if where == "holdout" else fig["hue_mean"]
+        out[where] = {
+            "delta_e": fig["delta_e"],
+            "relative": fig["delta_e"] / base["delta_e"],
+            "colourfulness": fig["colourfulness"],
+            "hue": hue,
+        }
+    return out
+
+
+CURRENT = f"default ({DEFAULT_RUN}), T 0.38"  # the current default as a candidate: its run at colorize's T
+
+
+def choose(scores: dict, names: list[str]) -> tuple[str, str]:
+    """Rules 3 and 4 on the photos `names`: (the chosen candidate, "feasible", "fallback" or "kept")."""
+    figs = {c: _figures(v, scores["grey"], names) for c, v in scores["candidates"].items()}
+    relative = {c: f["holdout"]["relative"] + f["photos"]["relative"] for c, f in figs.items()}
+    feasible = [
+        c for c, f in figs.items() if all(s["colourfulness"] >= MIN_COLOURFULNESS and s["hue"] >= MIN_HUE for s in f.values())
+    ]
+    if feasible:
+        return min(feasible, key=relative.get), "feasible"
+    closer = [c for c, f in figs.items() if all(s["relative"] < 1 for s in f.values())]
+    nearness = {c: min(min(s["colourfulness"] / MIN_COLOURFULNESS, s["hue"] / MIN_HUE) for s in figs[c].values()) for c in closer}
+    if not closer:
+        return CURRENT, "kept"
+    return min(closer, key=lambda c: (-nearness[c], relative[c])), "fallback"
+
+
+def leave_one_out(scores: dict) -> dict:
+    """Rule 5: each photo scored by the choice made without it."""
+    names = list(scores["grey"]["photos"])
+    picks = {n: choose(scores, [m for m in names if m != n])[0] for n in names}
+    rows = {n: scores["candidates"][picks[n]]["photos"][n] for n in picks}
+    return {"picks": picks, **photo_summary(rows, names), "per_photo": rows}
+
+
+def test_scores(scores: dict, runs: Path) -> dict:
+    """The test split of all classes, once: the choice, the current default at T 0.38 and the grey picture,
+    with paired t-intervals of the choice's ΔE2000 against each (`colorlib.metrics.difference`)."""
+    images = load_cifar10("all", "test").images
+    chosen = scores["candidates"][scores["choice"]["candidate"]]
+    rows = {"grey picture": grey_rgb(images)}
+    for label, cand in (("choice", chosen), ("current default", scores["candidates"][CURRENT])):
+        where = candidates(runs)[cand["run"]]
+        run = load_run(resolve(where) if where == DEFAULT_RUN else where)
+        rows[label] = _holdout_pictures(run, images)[cand["temperature"]]
+    measures = {k: _picture_measures(v, images) for k, v in rows.items()}
+    out = {k: summary(m) for k, m in measures.items()}
+    for other in ("grey picture", "current default"):
+        out[f"choice - {other}, ΔE2000"] = difference(measures["choice"]["delta_e"], measures[other]["delta_e"])
+    out["images"] = len(images)
+    return out
+
+
+def _row(label: str, f: dict) -> str:
+    h, p = f["holdout"], f["photos"]
+    ok = all(s["colourfulness"] >= MIN_COLOURFULNESS and s["hue"] >= MIN_HUE for s in f.values())
+    return (
+        f"| {label} | {h['delta_e']:.2f} | {h['colourfulness']:.0%} | {h['hue']:.2f} | "
+        f"{p['delta_e']:.2f} | {p['colourfulness']:.0%} | {p['hue']:.2f} | {'yes' if ok else 'no'} |"
+    )
+
+
+def markdown(scores: dict) -> str:
+    """docs/colour.md: every candidate on both sets, the choice, its leave-one-out and test figures."""
+    names = list(scores["grey"]["photos"])
+    grey = {"candidates": {}, "holdout": scores["grey"]["holdout"], "photos": scores["grey"]["photos"]}
+    lines = [
+        "# Colour that looks like colour: chroma-only models against the palette classifier",
+        "",
+        f"Written by `python -m experiments.colour` ({scores['machine']}); the rule is in its docstring.",
+        "Every row is on the input's own lightness. Holdout: the 5,000 CIFAR-10 training pictures of all",
+        "classes the runs validate on; photos: the eight shipped photographs, all eight (in-sample; the",
+        "leave-one-out figures follow). Colourfulness: the ratio of the means to the originals'; hue",
+        f"agreement: pooled over the holdout's pixels, the mean over photos. Feasible: colourfulness ≥ {MIN_COLOURFULNESS:.0%}",
+        f"and hue agreement ≥ {MIN_HUE} on both sets.",
+        "",
+        "| candidate | holdout ΔE2000 | colourfulness | hue agreement "
+        "| photos ΔE2000 | colourfulness | hue agreement | feasible |",
+        "|---|---|---|---|---|---|---|---|",
+        _row("grey picture", _figures(grey, scores["grey"], names)),
+    ]
+    lines += [_row(c, _figures(v, scores["grey"], names)) for c, v in scores["candidates"].items()]
+    choice = scores.get("choice")
+    if choice:
+        loo = choice["leave_one_out"]
+        grey_photos = photo_summary(scores["grey"]["photos"], names)
+        lines += [
+            "",
+            f"**Choice: {choice['candidate']}**"
+            + {
+                "feasible": " (feasible on both sets: rule 3)",
+                "fallback": " — no candidate is feasible on both sets: the fallback of rule 4.",
+                "kept": " — no candidate is feasible, nor closer than grey on both sets: the current default stays (rule 4).",
+            }[choice["by"]],
+            "",
+            f"Leave-one-photo-out (rule 5): ΔE2000 {loo['delta_e']:.2f} against grey's {grey_photos['delta_e']:.2f}, "
+            f"colourfulness {loo['colourfulness']:.0%}, hue agreement {loo['hue_mean']:.2f}; "
+            "the choices made without each photo: " + ", ".join(f"{n}: {c}" for n, c in loo["picks"].items()),
+        ]
+        ref = [scores["grey"]["photos"][n]["delta_e"] for n in names]
+        diff = difference([loo["per_photo"][n]["delta_e"] for n in names], ref)
+        closer = sum(loo["per_photo"][n]["delta_e"] < scores["grey"]["photos"][n]["delta_e"] for n in names)
+        lines.append(
+            f"Its ΔE2000 − grey's over the eight photos: {diff['difference']:+.2f} [{diff['low']:+.2f}, {diff['high']:+.2f}] "
+            f"(paired t, n = 8), closer on {closer} of 8."
+        )
+    test = scores.get("test")
+    if test:
+        lines += [
+            "",
+            f"## The test split, once ({test['images']:,} pictures of all classes)",
+            "",
+            "| | ΔE2000 | colourfulness (ratio of means) | mean of ratios | hue agreement |",
+            "|---|---|---|---|---|",
+        ]
+        for k in ("grey picture", "current default", "choice"):
+            r = test[k]
+            ratios = f"{r['colourfulness']:.0%} | {r['colourfulness_mean_of_ratios']:.0%}"
+            lines.append(f"| {k} | {r['delta_e']:.2f} | {ratios} | {r['hue_pooled']:.2f} |")
+        for other in ("grey picture", "current default"):
+            d = test[f"choice - {other}, ΔE2000"]
+            lines.append(
+                f"\nChoice − {other}, ΔE2000: {d['difference']:+.3f} [{d['low']:+.3f}, {d['high']:+.3f}] (95% paired t)."
+            )
+    return "\n".join(lines) + "\n"
+
+
+def frontier_figure(scores: dict):
+    """ΔE2000 against colourfulness on each set, one line per run through its temperatures."""
+    from matplotlib.figure import Figure
+
+    names = list(scores["grey"]["photos"])
+    fig = Figure(figsize=(11, 4.6), layout="constrained")
+    axes = fig.subplots(1, 2)
+    runs: dict[str, list] = {}
+    for v in scores["candidates"].values():
+        runs.setdefault(v["run"], []).append((v["temperature"], _figures(v, scores["grey"], names)))
+    grey = {"holdout": scores["grey"]["holdout"], "photos": photo_summary(scores["grey"]["photos"], names)}
+    for ax, where in zip(axes, ("holdout", "photos"), strict=True):
+        for run, points in runs.items():
+            points.sort()
+            x = [f[where]["colourfulness"] for _, f in points]
+            y = [f[where]["delta_e"] for _, f in points]
+            ax.plot(x, y, "o-", label=run, markersize=4)
+            ax.annotate(f"T {points[-1][0]:g}", (x[-1], y[-1]), fontsize=7, xytext=(3, 3), textcoords="offset points")
+        ax.axhline(grey[where]["delta_e"], color="grey", linestyle="--", label="grey picture")
+        ax.axvline(MIN_COLOURFULNESS, color="black", linestyle=":", label=f"{MIN_COLOURFULNESS:.0%} of the colourfulness")
+        title = "CIFAR-10 holdout, all classes" if where == "holdout" else "the eight photographs (all eight)"
+        ax.set(xlabel="colourfulness (ratio of the means to the originals')", ylabel="mean ΔE2000 (lower is closer)", title=title)
+    axes[0].legend(fontsize=7)
+    return fig
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=Path, default=ROOT / "runs" / "colour")
@@ -100,6 +358,23 @@ def main() -> None:
     stages = ("train", "score", "report") if args.stage == "all" else (args.stage,)
     if "train" in stages:
         train_all(args.runs, names, args.workers, args.max_epochs)
+    args.out.mkdir(parents=True, exist_ok=True)
+    record = args.out / "colour.json"
+    if "score" in stages:
+        scores = score_all(args.runs)
+        scores["machine"] = machine()
+        record.write_text(json.dumps(scores, indent=1) + "\n")
+    if "report" in stages or "test" in stages:
+        scores = json.loads(record.read_text())
+        names = list(scores["grey"]["photos"])
+        choice, how = choose(scores, names)
+        scores["choice"] = {"candidate": choice, "by": how, "leave_one_out": leave_one_out(scores)}
+        if "test" in stages:  # once, after the choice
+            scores["test"] = test_scores(scores, args.runs)
+        record.write_text(json.dumps(scores, indent=1) + "\n")
+        (args.out / "colour.md").write_text(markdown(scores))
+        frontier_figure(scores).savefig(args.out / "colour_frontier.png", dpi=110)
+        print(markdown(scores))
 
 
 if __name__ == "__main__":

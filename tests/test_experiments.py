@@ -114,3 +114,29 @@ def test_ttq_smallest_setting_selects_by_its_rule(cifar, tmp_path):
     assert len(tested["cross_entropy by seed"]["shipped"]) == 3 and "scored − shipped recipe" in (tmp_path / "ttq.md").read_text()
     if doc["choice"] == "e8_lr0.16":  # the same runs: no difference at all
         assert tested["delta_e choice - shipped recipe"]["difference"] == 0
+
+
+def test_colour_smallest_setting_chooses_by_its_rule(cifar, tmp_path):
+    args = ["--runs", str(tmp_path / "runs"), "--out", str(tmp_path), "--workers", "1", "--max-epochs", "1", "--only", "chroma64"]
+    _run("colour", *args, data=cifar)
+    doc = json.loads((tmp_path / "colour.json").read_text())
+    from experiments.colour import MIN_COLOURFULNESS, MIN_HUE, TEMPERATURES, _figures, choose
+
+    runs = {v["run"] for v in doc["candidates"].values()}
+    assert runs == {"default (unet_all32_lab)", "chroma64"} and len(doc["candidates"]) == 2 * len(TEMPERATURES)
+    names = list(doc["grey"]["photos"])
+    assert len(names) == 8 and doc["grey"]["holdout"]["hue_pooled"] == 0 and doc["grey"]["holdout"]["colourfulness"] == 0
+    figs = {c: _figures(v, doc["grey"], names) for c, v in doc["candidates"].items()}
+    feasible = [
+        c for c, f in figs.items() if all(s["colourfulness"] >= MIN_COLOURFULNESS and s["hue"] >= MIN_HUE for s in f.values())
+    ]
+    choice = doc["choice"]
+    assert (choice["by"] == "feasible") == bool(feasible) and (choice["candidate"] in feasible or not feasible)
+    assert choose(doc, names)[0] == choice["candidate"]
+    assert set(choice["leave_one_out"]["picks"]) == set(names)
+    assert (tmp_path / "colour_frontier.png").stat().st_size > 10_000 and "| grey picture |" in (
+        tmp_path / "colour.md"
+    ).read_text()
+    _run("colour", *args, "--stage", "test", data=cifar)
+    tested = json.loads((tmp_path / "colour.json").read_text())["test"]
+    assert tested["images"] == 120 and "choice - grey picture, ΔE2000" in tested
