@@ -34,6 +34,9 @@ all-ab: Zhang's 10-unit grid, 169 bins found in the training pixels), class reba
 and width (nf 32 or 64). The current default trained 30 epochs without mirroring: the comparison gives
 it the longer training.
 
+The choice is made once all of RUNS have trained. A report on fewer (`--only`, or runs still training)
+says at its top that it is provisional and which runs it lacks.
+
 Resumable: every run is a run folder under --runs trained with `resume=True`; runs go `--workers` at a
 time, one thread each (the figures are holdout measures, not times).
 """
@@ -98,10 +101,18 @@ def train_all(runs: Path, names: list[str], workers: int, max_epochs: int | None
         print(f"{Path(out).name}: holdout CE {ce:.4f}", flush=True)
 
 
-def candidates(runs: Path) -> dict[str, str]:
-    """Run label -> run folder or shipped name: the current default, then every trained run of RUNS."""
+def finished(runs: Path, name: str) -> bool:
+    """Whether run `name` under `runs` has trained all the epochs it planned."""
+    history, planned = runs / name / "history.json", runs / name / "config.json"
+    if not history.exists():
+        return False
+    return len(json.loads(history.read_text())) == json.loads(planned.read_text())["train"]["epochs"]
+
+
+def candidates(runs: Path, names: list[str] | None = None) -> dict[str, str]:
+    """Run label -> run folder or shipped name: the current default, then every finished run of `names` (all RUNS)."""
     out = {f"default ({DEFAULT_RUN})": DEFAULT_RUN}
-    out |= {name: str(runs / name) for name in RUNS if (runs / name / "weights.pt").exists()}
+    out |= {name: str(runs / name) for name in names or RUNS if finished(runs, name)}
     return out
 
 
@@ -129,7 +140,7 @@ def _holdout_pictures(run, images: np.ndarray) -> dict[float, np.ndarray]:
     return {t: np.concatenate(v) for t, v in out.items()}
 
 
-def score_all(runs: Path) -> dict:
+def score_all(runs: Path, names: list[str]) -> dict:
     """Every candidate's measures on the holdout (aggregated) and on each photo, with the grey picture's."""
     holdout = split_holdout(load_cifar10("all", "train"))[1].images
     pictures = photos()
@@ -140,7 +151,7 @@ def score_all(runs: Path) -> dict:
         },
         "candidates": {},
     }
-    for label, where in tqdm(candidates(runs).items(), desc="runs"):
+    for label, where in tqdm(candidates(runs, names).items(), desc="runs"):
         run = load_run(resolve(where) if where == DEFAULT_RUN else where)
         coloured = _holdout_pictures(run, holdout)
         for t in TEMPERATURES:
@@ -262,6 +273,11 @@ def markdown(scores: dict) -> str:
         "# Colour that looks like colour: chroma-only models against the palette classifier",
         "",
         f"Written by `python -m experiments.colour` ({scores['machine']}); the rule is in its docstring.",
+        *(
+            [f"**Provisional**: the rule chooses once every run has trained; not yet scored: {', '.join(missing)}."]
+            if (missing := [n for n in RUNS if n not in {v["run"] for v in scores["candidates"].values()}])
+            else []
+        ),
         "Every row is on the input's own lightness. Holdout: the 5,000 CIFAR-10 training pictures of all",
         "classes the runs validate on; photos: the eight shipped photographs, all eight (in-sample; the",
         "leave-one-out figures follow). Colourfulness: the ratio of the means to the originals'; hue",
@@ -361,7 +377,7 @@ def main() -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     record = args.out / "colour.json"
     if "score" in stages:
-        scores = score_all(args.runs)
+        scores = score_all(args.runs, names)
         scores["machine"] = machine()
         record.write_text(json.dumps(scores, indent=1) + "\n")
     if "report" in stages or "test" in stages:
