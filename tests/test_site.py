@@ -218,6 +218,22 @@ def _golden() -> dict:
                     "out": out.ravel().tolist(),
                 }
             )
+    ab = colorlib.load_palette("all-ab")  # the chroma objective: under the input's lightness
+    logits = rng.normal(0, 3, (5, 7, ab.num_colors)).astype(np.float32)
+    grey = rng.random((5, 7), dtype=np.float32)
+    grey[0, :3] = [0.0, 1.0, 0.5 / 255]  # black, white, and a rounding half
+    for decoding in ("argmax", "annealed-mean"):
+        cases["decode"].append(
+            {
+                "meta": {"objective": "chroma", "palette": {"colors": ab.colors.tolist(), "space": "ab"}},
+                "decoding": decoding,
+                "h": 5,
+                "w": 7,
+                "in": logits.transpose(2, 0, 1).ravel().tolist(),
+                "grey": grey.ravel().tolist(),
+                "out": decode_output(torch.from_numpy(logits), "chroma", ab, decoding, 0.38, grey).ravel().tolist(),
+            }
+        )
     colour = rng.uniform(-0.2, 1.2, (4, 6, 3)).astype(np.float32)
     colour[0, :3, 0] = np.array([0.5, 1.5, 2.5]) / 255  # halves: round half to even
     cases["decode"].append(
@@ -263,7 +279,8 @@ GOLDEN_JS = """async (g) => {
   for (const t of g.bilinear)
     if (!near(Array.from(c.bilinearResize(t.in, t.h, t.w, 3, t.oh, t.ow)), t.out, 5e-3)) bad.push(`bilinearResize ${t.h}x${t.w}`);
   for (const t of g.decode) {
-    const got = Array.from(c.decode(Float32Array.from(t.in), t.h, t.w, t.meta, t.decoding, 0.38));
+    const grey = t.grey ? Float32Array.from(t.grey) : undefined;
+    const got = Array.from(c.decode(Float32Array.from(t.in), t.h, t.w, t.meta, t.decoding, 0.38, grey));
     if (!same(got, t.out)) bad.push(`decode ${t.meta.objective} ${t.meta.palette ? t.meta.palette.space : ""} ${t.decoding}: ` +
       got.filter((v, i) => v !== t.out[i]).length + " values differ");
   }
@@ -282,7 +299,8 @@ GOLDEN_JS = """async (g) => {
 
 def test_each_step_of_the_browser_colouriser_equals_colorlibs(site, browser):
     """Function by function, the JS against golden values colorlib writes: luma, the working size, area and
-    bilinear resizing, decoding (RGB and Lab palettes, argmax with a tie, annealed mean, regression),
+    bilinear resizing, decoding (RGB and Lab palettes, argmax with a tie, annealed mean, regression, ab chroma
+    bins under the input's lightness),
     with_luma, and transparency. Exact where colorlib's answer is an integer; resizes within float32 noise (torch
     interpolates in float32, the JS in float64: up to 0.001 of a level on 0..255 here)."""
     url, _ = site

@@ -97,13 +97,16 @@ export function rgb2lab(r, g, b) {
 }
 
 // Decode the network's output (C×h×w, planar) into uint8 RGB (h·w×3): Palette.decode_logits / rgb_from_unit.
-export function decode(output, h, w, meta, decoding, temperature) {
+// An "ab" palette (the chroma objective) holds chroma only: its colour goes under `grey`, the network's
+// input (h·w floats in [0, 1]), as palette.under_lightness does.
+export function decode(output, h, w, meta, decoding, temperature, grey) {
   const n = h * w, rgb = new Float32Array(n * 3);
   if (meta.objective === "regress") {
     for (let p = 0; p < n; p++)
       for (let k = 0; k < 3; k++) rgb[p * 3 + k] = roundHalfEven(Math.fround(Math.min(Math.max(output[k * n + p], 0), 1) * 255)); // float32, as torch
     return rgb;
   }
+  if (meta.palette.space === "ab") return decodeChroma(output, h, w, meta.palette.colors, decoding, temperature, grey);
   const colors = meta.palette.colors, K = colors.length, lab = meta.palette.space === "lab";
   const labColors = lab ? colors.map(([r, g, b]) => rgb2lab(r, g, b)) : null;
   const probs = new Float64Array(K);
@@ -127,6 +130,31 @@ export function decode(output, h, w, meta, decoding, temperature) {
     for (let c = 0; c < 3; c++) rgb[p * 3 + c] = Math.min(Math.max(roundHalfEven(out[c]), 0), 255);
   }
   return rgb;
+}
+
+// The chroma objective's decoding: argmax or annealed mean over the bins' (a*, b*), at the L* of the input's
+// grey level, to sRGB, then withLuma so the luma is the grey's exactly (palette.under_lightness).
+function decodeChroma(output, h, w, colors, decoding, temperature, grey) {
+  if (!grey || grey.length !== h * w) throw new Error("an ab palette decodes under the input's lightness: pass the grey input");
+  const n = h * w, K = colors.length, ab = colors.map(([r, g, b]) => rgb2lab(r, g, b).slice(1));
+  const y = new Uint8Array(n), rgb = new Float32Array(n * 3), probs = new Float64Array(K);
+  for (let p = 0; p < n; p++) {
+    y[p] = Math.min(Math.max(roundHalfEven(grey[p] * 255), 0), 255);
+    let mean = [0, 0];
+    if (decoding === "argmax") {
+      let best = 0;
+      for (let k = 1; k < K; k++) if (output[k * n + p] > output[best * n + p]) best = k;
+      mean = ab[best];
+    } else {
+      let top = -Infinity, total = 0;
+      for (let k = 0; k < K; k++) top = Math.max(top, output[k * n + p] / temperature);
+      for (let k = 0; k < K; k++) total += probs[k] = Math.exp(output[k * n + p] / temperature - top);
+      for (let k = 0; k < K; k++) for (let c = 0; c < 2; c++) mean[c] += (probs[k] / total) * ab[k][c];
+    }
+    const out = lab2rgb(rgb2lab(y[p], y[p], y[p])[0], mean[0], mean[1]);
+    for (let c = 0; c < 3; c++) rgb[p * 3 + c] = Math.min(Math.max(roundHalfEven(out[c] * 255), 0), 255);
+  }
+  return Float32Array.from(withLuma(rgb, y));
 }
 
 // data.with_luma: each pixel's luma becomes y exactly; its chroma is kept, or shrunk toward grey to fit.
@@ -202,7 +230,7 @@ export async function colorize(image, model, { decoding, temperature, side }) {
   const cropped = new Float32Array(channels * hw * ww);
   for (let k = 0; k < channels; k++)
     for (let i = 0; i < hw; i++) for (let j = 0; j < ww; j++) cropped[(k * hw + i) * ww + j] = full[(k * hp + i) * wp + j];
-  let colour = decode(cropped, hw, ww, model.meta, decoding, temperature);
+  let colour = decode(cropped, hw, ww, model.meta, decoding, temperature, small);
   if (hw !== h || ww !== w) colour = bilinearResize(colour, hw, ww, 3, h, w).map((v) => Math.min(Math.max(roundHalfEven(v), 0), 255));
   return { rgb: withLuma(colour, y), working: [hw, ww] };
 }
