@@ -84,7 +84,7 @@ SCHEDULES = ("constant", "onecycle")
 PRECISIONS = ("auto", "bf16", "fp32")
 VAL_SPLITS = ("holdout", "test")
 # What runs saved before a setting existed used instead (they validated on the test split).
-_LEGACY = {"objective": "classify", "split_seed": 0, "flip": False}
+_LEGACY = {"objective": "classify", "split_seed": 0, "flip": False, "zoom": None}
 
 
 def _setting(default=None, help: str = "", *, factory=None, choices=None, aliases=(), metavar=None, resume=True):
@@ -148,6 +148,14 @@ class TrainConfig:
     )
     channels_last: bool = _setting(True, "NHWC activations: faster convolutions on CPU and GPU")
     flip: bool = _setting(False, "mirror a seeded half of each batch left to right (the same image, new pixels)")
+    # Random resized crops: the network meets objects larger than CIFAR-10's, as it does in photos seen
+    # at colorize's working scale.
+    zoom: float | None = _setting(
+        None,
+        "random resized crops: each picture cropped to a seeded square of ZOOM..1 of its side, anywhere in it, "
+        "and resized back (inputs bilinear, targets nearest); default off",
+        metavar="ZOOM",
+    )
     rebalance: float | None = _setting(
         None,
         "λ of Zhang et al.'s class rebalancing, weighting rare colours up (0..1; they use 0.5); default off",
@@ -169,6 +177,8 @@ class TrainConfig:
             raise TrainingError(f"snapshot_count must be ≥ 0, got {self.snapshot_count}")
         if self.rebalance is not None and not (isinstance(self.rebalance, (int, float)) and 0 <= self.rebalance <= 1):
             raise TrainingError(f"rebalance λ must lie in [0, 1] (0.5 in Zhang et al.), got {self.rebalance!r}")
+        if self.zoom is not None and not (isinstance(self.zoom, (int, float)) and 0 < self.zoom < 1):
+            raise TrainingError(f"zoom is the smallest crop, a fraction of the side in (0, 1) (e.g. 0.6), got {self.zoom!r}")
         if self.val_split not in VAL_SPLITS:
             raise TrainingError(f"unknown validation split {self.val_split!r}; use one of {', '.join(VAL_SPLITS)}")
         if not isinstance(self.split_seed, int) or self.split_seed < 0:

@@ -321,6 +321,8 @@ def _train_epoch(
     order = torch.randperm(len(grey), generator=generator).to(device)
     # drawn after the order, so runs without flips see the same batches as before flips existed
     mirror = (torch.rand(len(grey), generator=generator) < 0.5).to(device) if config.flip else None
+    # drawn after those, so runs without zoom are unchanged: per picture a crop side and a place
+    crops = torch.rand(len(grey), 3, generator=generator, dtype=torch.float64).to(device) if config.zoom else None
     memory_format = torch.channels_last if config.channels_last else torch.contiguous_format
     total = torch.zeros((), dtype=torch.float64, device=device)
     for i in range(0, len(grey), config.batch_size):
@@ -328,6 +330,8 @@ def _train_epoch(
         x, y = grey[idx], targets[idx]
         if mirror is not None:
             x, y = _mirror(x, y, mirror[idx])
+        if crops is not None:
+            x, y = _zoom(x, y, crops[idx], config.zoom)
         with torch.autocast(device.type, dtype=amp or torch.float32, enabled=amp is not None):
             output = net(x.contiguous(memory_format=memory_format))
         loss = _loss(output, y, config.objective, weights)
@@ -347,6 +351,21 @@ def _mirror(grey: torch.Tensor, targets: torch.Tensor, which: torch.Tensor) -> t
     N×H×W (palette indices) or N×H×W×3 (RGB to regress), whose width axis is the third."""
     grey = torch.where(which[:, None, None, None], grey.flip(-1), grey)
     return grey, torch.where(which.view(-1, *[1] * (targets.dim() - 1)), targets.flip(2), targets)
+
+
+def _zoom(grey: torch.Tensor, targets: torch.Tensor, draws: torch.Tensor, smallest: float) -> tuple[torch.Tensor, torch.Tensor]:
+    """Each picture of the batch cropped to a square of side s ∈ [smallest, 1] of its own (draws: N×3 uniforms
+    giving s and the crop's place) and resized back to its size: grey bilinearly, targets (indices N×H×W or RGB
+    N×H×W×3) by nearest neighbour, so every target is still a palette index or a true colour."""
+    side = (smallest + (1 - smallest) * draws[:, 0]).float()
+    shift = (1 - side)[:, None] * (2 * draws[:, 1:].float() - 1)  # the crop's centre, anywhere it fits
+    theta = torch.zeros(len(grey), 2, 3, device=grey.device)
+    theta[:, 0, 0], theta[:, 1, 1], theta[:, :, 2] = side, side, shift
+    grid = F.affine_grid(theta, list(grey.shape), align_corners=False)
+    x = F.grid_sample(grey.float(), grid, mode="bilinear", padding_mode="border", align_corners=False).to(grey.dtype)
+    planes = targets[:, None] if targets.dim() == 3 else targets.permute(0, 3, 1, 2)
+    y = F.grid_sample(planes.float(), grid, mode="nearest", padding_mode="border", align_corners=False).round().to(targets.dtype)
+    return x, y[:, 0] if targets.dim() == 3 else y.permute(0, 2, 3, 1)
 
 
 def _loss(output: torch.Tensor, targets: torch.Tensor, objective: str, weights: torch.Tensor | None) -> torch.Tensor:

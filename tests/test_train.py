@@ -100,9 +100,10 @@ def test_training_is_deterministic_on_cpu(fake_cifar, tmp_path):
     assert not torch.equal(weights(a)["final.weight"], weights(c)["final.weight"])
 
 
-@pytest.mark.parametrize("schedule, flip", [("constant", False), ("onecycle", False), ("onecycle", True)])
-def test_resume_equals_uninterrupted(fake_cifar, tmp_path, schedule, flip):
-    straight = train(small(epochs=4, schedule=schedule, flip=flip), tmp_path / "straight", root=fake_cifar, progress=False)
+@pytest.mark.parametrize("schedule, flip, zoom", [("constant", False, None), ("onecycle", False, None), ("onecycle", True, 0.6)])
+def test_resume_equals_uninterrupted(fake_cifar, tmp_path, schedule, flip, zoom):
+    settings = dict(epochs=4, schedule=schedule, flip=flip, zoom=zoom)
+    straight = train(small(**settings), tmp_path / "straight", root=fake_cifar, progress=False)
     # an interrupted run: stop after epoch 1 by failing inside epoch 2, then resume
     calls = {"n": 0}
     real_epoch = train_module._train_epoch
@@ -116,13 +117,11 @@ def test_resume_equals_uninterrupted(fake_cifar, tmp_path, schedule, flip):
     train_module._train_epoch = failing_epoch
     try:
         with pytest.raises(KeyboardInterrupt):
-            train(small(epochs=4, schedule=schedule, flip=flip), tmp_path / "resumed", root=fake_cifar, progress=False)
+            train(small(**settings), tmp_path / "resumed", root=fake_cifar, progress=False)
     finally:
         train_module._train_epoch = real_epoch
     assert len(load_run(tmp_path / "resumed").history) == 2
-    resumed = train(
-        small(epochs=4, schedule=schedule, flip=flip), tmp_path / "resumed", root=fake_cifar, progress=False, resume=True
-    )
+    resumed = train(small(**settings), tmp_path / "resumed", root=fake_cifar, progress=False, resume=True)
     assert_same_weights(straight, resumed)
     assert strip_time(straight.history) == strip_time(resumed.history)
     np.testing.assert_array_equal(straight.snapshots.predictions, resumed.snapshots.predictions)
@@ -136,6 +135,38 @@ def test_mirror_flips_the_marked_images_and_their_targets_only():
         assert torch.equal(x[0], grey[0].flip(-1)) and torch.equal(x[1], grey[1])
         assert torch.equal(y[0], targets[0].flip(1)) and torch.equal(y[1], targets[1])
         assert torch.equal(y[..., 0] if y.dim() == 4 else y, x[:, 0].to(y.dtype))  # input and target flipped alike
+
+
+def test_zoom_crops_inputs_and_targets_alike():
+    rng = np.random.default_rng(0)
+    grey = torch.from_numpy(rng.random((2, 1, 32, 32), dtype=np.float32))
+    indices = torch.from_numpy(rng.integers(0, 16, (2, 32, 32), dtype=np.uint8))
+    rgb = torch.from_numpy(rng.integers(0, 256, (2, 32, 32, 3), dtype=np.uint8))
+    # the whole picture (side 1): nothing changes
+    whole = torch.tensor([[1.0, 0.3, 0.9], [1.0, 0.5, 0.5]], dtype=torch.float64)
+    x, y = train_module._zoom(grey, indices, whole, 0.5)
+    torch.testing.assert_close(x, grey, atol=1e-5, rtol=0)
+    assert torch.equal(y, indices)
+    # half the side, centred: output pixel i samples input (i + 15.5) / 2; the nearest target is 8 + i // 2
+    half = torch.tensor([[0.0, 0.5, 0.5]] * 2, dtype=torch.float64)
+    for targets in (indices, rgb):
+        x, y = train_module._zoom(grey, targets, half, 0.5)
+        i = torch.arange(32)
+        assert torch.equal(y, targets[:, 8 + i // 2][:, :, 8 + i // 2]) and y.dtype == targets.dtype
+    # bilinear at (7.75, 7.75)
+    expected = 0.25 * (0.25 * grey[0, 0, 7, 7] + 0.75 * grey[0, 0, 8, 7]) + 0.75 * (
+        0.25 * grey[0, 0, 7, 8] + 0.75 * grey[0, 0, 8, 8]
+    )
+    torch.testing.assert_close(x[0, 0, 0, 0], expected, atol=1e-5, rtol=0)
+    # the crop goes where the draws say: draws of 0 take the top-left quarter
+    corner = train_module._zoom(grey, indices, torch.tensor([[0.0, 0.0, 0.0]] * 2, dtype=torch.float64), 0.5)[1]
+    assert torch.equal(corner, indices[:, i // 2][:, :, i // 2])
+
+
+@pytest.mark.parametrize("bad", [0, 1, 1.5, -0.2, "half"])
+def test_zoom_must_be_a_fraction(bad):
+    with pytest.raises(TrainingError, match="zoom"):
+        small(zoom=bad).validate()
 
 
 @pytest.mark.parametrize("objective", ["classify", "regress"])
