@@ -46,6 +46,7 @@ from __future__ import annotations
 import argparse
 import json
 import multiprocessing as mp
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -54,8 +55,10 @@ from tqdm.auto import tqdm
 
 from colorlib.colorize import colorize
 from colorlib.data import ColorData, grey_rgb, load_cifar10, photos, split_holdout, with_luma
+from colorlib.export import export_onnx
 from colorlib.inference import outputs
 from colorlib.metrics import colourfulness_per_image, difference, hue_agreement_counts, per_image_scores
+from colorlib.models import num_parameters
 from colorlib.palette import decode_output
 from colorlib.pretrained import resolve
 from colorlib.runs import load_run
@@ -150,9 +153,11 @@ def score_all(runs: Path, names: list[str]) -> dict:
             "photos": {n: _per_photo(grey_rgb(p), p) for n, p in pictures.items()},
         },
         "candidates": {},
+        "costs": {},
     }
     for label, where in tqdm(candidates(runs, names).items(), desc="runs"):
         run = load_run(resolve(where) if where == DEFAULT_RUN else where)
+        result["costs"][label] = cost(run)
         coloured = _holdout_pictures(run, holdout)
         for t in TEMPERATURES:
             photo_rows = {}
@@ -166,6 +171,13 @@ def score_all(runs: Path, names: list[str]) -> dict:
                 "photos": photo_rows,
             }
     return result
+
+
+def cost(run) -> dict:
+    """What a model costs to ship: its parameters and the size of its ONNX file (`colorlib export-onnx`)."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = export_onnx(run, Path(folder) / "model.onnx")
+        return {"parameters": num_parameters(run.model), "onnx_bytes": path.stat().st_size, "bins": run.palette.num_colors}
 
 
 def _per_photo(predicted: np.ndarray, truth: np.ndarray) -> dict:
@@ -290,6 +302,9 @@ def markdown(scores: dict) -> str:
         _row("grey picture", _figures(grey, scores["grey"], names)),
     ]
     lines += [_row(c, _figures(v, scores["grey"], names)) for c, v in scores["candidates"].items()]
+    lines += ["", "| run | palette colours or chroma bins | parameters | ONNX file |", "|---|---|---|---|"]
+    for run, c in scores.get("costs", {}).items():
+        lines.append(f"| {run} | {c['bins']} | {c['parameters']:,} | {c['onnx_bytes'] / 1024:.0f} KiB |")
     choice = scores.get("choice")
     if choice:
         loo = choice["leave_one_out"]

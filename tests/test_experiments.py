@@ -140,3 +140,4 @@ def test_colour_smallest_setting_chooses_by_its_rule(cifar, tmp_path):
     _run("colour", *args, "--stage", "test", data=cifar)
     tested = json.loads((tmp_path / "colour.json").read_text())["test"]
     assert tested["images"] == 120 and "choice - grey picture, ΔE2000" in tested
+    assert doc["costs"]["chroma64"]["bins"] == 64 and doc["costs"]["chroma64"]["onnx_bytes"] > 100_000
