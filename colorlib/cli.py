@@ -79,6 +79,7 @@ def _add_palette_commands(sub) -> None:
     pal.add_parser("list", help="the shipped palette names")
     err = pal.add_parser("error", help="mean quantisation error of a palette on CIFAR-10 images")
     err.add_argument("palette", metavar="FILE_OR_NAME")
+    err.add_argument("--space", choices=SPACES, help="space of a palette file (default: a shipped palette's own, else rgb)")
     err.add_argument("--classes", nargs="+", default=["horse"], help="class names or indices, or 'all'")
     err.add_argument("--split", choices=["train", "test"], default="test")
     _add_data_args(err)
@@ -211,7 +212,7 @@ def _palette_gamut(args: argparse.Namespace) -> None:
 def _palette_error(args: argparse.Namespace) -> None:
     from .palette import load_palette
 
-    palette = load_palette(args.palette)
+    palette = load_palette(args.palette, args.space)
     _data_ready(args, args.classes)
     from .data import load_cifar10
     from .metrics import image_scores, quantization_error  # PyTorch loads here, once the arguments are known good

@@ -20,7 +20,7 @@ from torch import nn
 from .data import ColorData
 from .errors import ColorlibError
 from .inference import colourise, objective, outputs, predict  # noqa: F401 - objective, predict re-exported
-from .palette import TEMPERATURE, Palette, _keys_to_rgb, _rgb_keys
+from .palette import TEMPERATURE, Palette, _keys_to_rgb, _rgb_keys, under_lightness
 from .pixels import grey_rgb, luma, with_luma
 
 
@@ -117,6 +117,10 @@ def colourfulness_ratio(predicted: np.ndarray, truth: np.ndarray) -> float:
     Pictures weigh by their own colourfulness, so near-grey originals cannot inflate it (compare
     `colourfulness_mean_of_ratios`). Grey predictions score 0; the truth itself 1.
     """
+    if np.shape(predicted) != np.shape(truth):
+        raise ColorlibError(
+            f"a colourfulness ratio needs predictions shaped as the originals, got {np.shape(predicted)} and {np.shape(truth)}"
+        )
     truth_mean = colourfulness(truth)
     if truth_mean == 0:
         raise ColorlibError("the originals are all grey (colourfulness 0): a share of their colourfulness is undefined")
@@ -144,7 +148,13 @@ def hue_agreement_counts(predicted: np.ndarray, truth: np.ndarray) -> tuple[np.n
     from skimage.color import rgb2lab
 
     predicted, truth = np.asarray(predicted), np.asarray(truth)
-    if predicted.shape != truth.shape or predicted.dtype != np.uint8 or truth.dtype != np.uint8 or predicted.shape[-1:] != (3,):
+    if (
+        predicted.shape != truth.shape
+        or predicted.dtype != np.uint8
+        or truth.dtype != np.uint8
+        or predicted.ndim < 3
+        or predicted.shape[-1] != 3
+    ):
         shapes = f"{predicted.shape} and {truth.shape}"
         raise ColorlibError(f"hue agreement needs two uint8 RGB arrays (..., 3) of one shape, got {shapes}")
     p, t = rgb2lab(predicted.reshape(-1, *predicted.shape[-3:])), rgb2lab(truth.reshape(-1, *truth.shape[-3:]))
@@ -257,6 +267,9 @@ def colourise_images(model: nn.Module, palette: Palette, images: np.ndarray, **h
 
 
 def _picture_scores(predicted: np.ndarray, data: ColorData, palette: Palette, accuracies: bool = True) -> dict:
+    # A picture snapped back to an ab palette need not give back its bin (the chroma shown depends on the
+    # lightness, clipped to sRGB), so chroma bins have no picture accuracies: the run's history has the bins'.
+    accuracies = accuracies and palette.space != "ab"
     indices = palette.quantize(predicted) if accuracies else None
     return {
         "pixel_accuracy": (torch.from_numpy(indices) == data.targets).double().mean().item() if accuracies else None,
@@ -272,9 +285,10 @@ def best_palette_colours(images: np.ndarray, palette: Palette, keep_luma: bool =
     """Per pixel, the palette colour with the lowest CIEDE2000 ΔE against the truth (first index on ties).
 
     With `keep_luma=True` each palette colour is first put on the pixel's own lightness (`with_luma`),
-    as a model scored with keep_luma is. The mean ΔE2000 of this picture is the lowest any palette
-    classifier decoded by argmax can reach (no ceiling for PSNR or SSIM, nor for the annealed mean,
-    whose colours leave the palette). Solved once per distinct colour of `images`.
+    as a model scored with keep_luma is; an ab palette's bins are always decoded on it (`under_lightness`).
+    The mean ΔE2000 of this picture is the lowest any palette classifier decoded by argmax can reach (no
+    ceiling for PSNR or SSIM, nor for the annealed mean, whose colours leave the palette). Solved once per
+    distinct colour of `images`.
     """
     from skimage.color import deltaE_ciede2000, rgb2lab
 
@@ -284,7 +298,13 @@ def best_palette_colours(images: np.ndarray, palette: Palette, keep_luma: bool =
     distinct, inverse = np.unique(_rgb_keys(rgb), return_inverse=True)
     colours = _keys_to_rgb(distinct)
     truth_lab = rgb2lab(colours[:, None, :])[:, 0]  # M×3
-    if keep_luma:  # every palette colour on every lightness 0..255: K×256 candidates
+    if palette.space == "ab":  # chroma bins exist only on a lightness: every bin decoded on every level
+        keep_luma = True
+        levels = np.arange(256) / 255
+        on_luma = np.stack([under_lightness(np.broadcast_to(p, (256, 2)), levels) for p in palette.points])
+        candidates_lab = rgb2lab(on_luma.reshape(-1, 1, 3)).reshape(len(palette.colors), 256, 3)
+        column = luma(colours)
+    elif keep_luma:  # every palette colour on every lightness 0..255: K×256 candidates
         lumas = np.arange(256, dtype=np.uint8)
         greys = np.repeat(lumas[:, None], 3, -1)
         on_luma = np.stack([with_luma(np.broadcast_to(c, (256, 3)).copy(), greys) for c in palette.colors])  # K×256×3
@@ -368,7 +388,7 @@ def cross_class_matrix(
     out = np.empty((len(models), len(images)))
     prepared: dict[tuple, ColorData] = {}  # models sharing a palette share its targets: quantise each class once
     for i, (model, palette) in enumerate(models.values()):
-        if objective(model) != "classify":
+        if objective(model) == "regress":
             raise ColorlibError("cross_class_matrix compares classifiers; a regression model has no cross-entropy")
         for j, (name, pictures) in enumerate(images.items()):
             key = (palette.space, palette.colors.tobytes(), name)

@@ -419,39 +419,40 @@ def decode_output(
     return palette.decode_logits(output, decoding, temperature, grey if objective == "chroma" else None)
 
 
-def _grey_lightness() -> np.ndarray:
-    """CIELAB L* of the 256 grey levels (R = G = B), float64."""
-    return _lab(np.repeat(np.arange(256, dtype=np.uint8)[:, None], 3, -1))[:, 0]
-
-
-_GREY_L = None
+LEVEL_TOLERANCE = 1e-4  # of a grey level: a grey this near a whole level is that level (float32 noise)
 
 
 def under_lightness(ab: np.ndarray, grey: np.ndarray) -> np.ndarray:
     """uint8 RGB (..., 3) of chroma `ab` (..., 2) at the lightness of `grey` (..., in [0, 1], the model's
-    input): CIELAB (L* of that grey, a*, b*) to sRGB, then `with_luma`, so its luma is the grey's exactly."""
-    from skimage.color import lab2rgb
+    input): CIELAB (L* of that grey, a*, b*) to sRGB. Where the grey is a whole level (a picture's own
+    luma), `with_luma` then makes the luma that level exactly; a resized grey between levels keeps the
+    colour as it is (colorize puts the picture's own luma back at full size)."""
+    from skimage.color import lab2rgb, rgb2lab
 
-    global _GREY_L
-    if _GREY_L is None:
-        _GREY_L = _grey_lightness()
-    y = np.clip(np.rint(np.asarray(grey, np.float64) * 255), 0, 255).astype(np.uint8)
-    lab = np.concatenate([_GREY_L[y][..., None], np.asarray(ab, np.float64)], -1)
+    g = np.clip(np.asarray(grey, np.float64), 0, 1)
+    lightness = rgb2lab(np.repeat(g.reshape(-1, 1, 1), 3, -1))[..., 0].reshape(g.shape)  # L* of the grey R = G = B = g
+    lab = np.concatenate([lightness[..., None], np.asarray(ab, np.float64)], -1)
     with warnings.catch_warnings():  # colours outside sRGB are clipped, as intended; no warning for them
         warnings.simplefilter("ignore")
-        rgb = lab2rgb(lab.reshape(-1, 1, 3)).reshape(lab.shape) * 255
-    return with_luma(np.clip(np.rint(rgb), 0, 255).astype(np.uint8), np.repeat(y[..., None], 3, -1))
+        rgb = np.clip(np.rint(lab2rgb(lab.reshape(-1, 1, 3)).reshape(lab.shape) * 255), 0, 255).astype(np.uint8)
+    level = g * 255
+    whole = np.abs(level - np.rint(level)) <= LEVEL_TOLERANCE
+    y = np.repeat(np.rint(level).astype(np.uint8)[..., None], 3, -1)
+    return np.where(whole[..., None], with_luma(rgb, y), rgb)
 
 
 def check_objective(objective: str, palette: Palette) -> None:
     """Raise a PaletteError unless `palette` suits `objective`: ab chroma bins for "chroma", colours otherwise."""
     if objective == "chroma" and palette.space != "ab":
         raise PaletteError(
-            f"the chroma objective classifies over ab chroma bins, but this palette is {palette.space}: "
-            "use an ab palette (`colorlib palette gamut`, or a shipped one such as all-ab)"
+            f"the chroma objective classifies over ab chroma bins, but this palette is {palette.space}: use an ab "
+            "palette (a shipped one such as all-ab, or a file from `colorlib palette gamut` with --palette-space ab)"
         )
     if objective != "chroma" and palette.space == "ab":
-        raise PaletteError(f"an ab palette holds chroma only, the {objective} objective needs colours: pass --objective chroma")
+        raise PaletteError(
+            f"an ab palette holds chroma only, which a {objective} model cannot use; "
+            "it is for the chroma objective (--objective chroma)"
+        )
 
 
 def check_decoding(decoding: str, temperature: float) -> None:

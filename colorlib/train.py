@@ -322,7 +322,7 @@ def _train_epoch(
     # drawn after the order, so runs without flips see the same batches as before flips existed
     mirror = (torch.rand(len(grey), generator=generator) < 0.5).to(device) if config.flip else None
     # drawn after those, so runs without zoom are unchanged: per picture a crop side and a place
-    crops = torch.rand(len(grey), 3, generator=generator, dtype=torch.float64).to(device) if config.zoom else None
+    crops = torch.rand(len(grey), 3, generator=generator).to(device) if config.zoom else None
     memory_format = torch.channels_last if config.channels_last else torch.contiguous_format
     total = torch.zeros((), dtype=torch.float64, device=device)
     for i in range(0, len(grey), config.batch_size):

@@ -77,6 +77,9 @@ def test_palette_fit_and_list(fake_cifar, tmp_path):
     gamut = run_cli("palette", "gamut", "--classes", "cat", "--step", "25", "--data", fake_cifar, "-o", tmp_path / "ab.npy")
     assert gamut.returncode == 0 and "ab bins of 25 units" in gamut.stdout, gamut.stderr
     assert load_palette(tmp_path / "ab.npy", "ab").num_colors == int(gamut.stdout.split(": ")[1].split()[0])
+    ab_error = run_cli("palette", "error", tmp_path / "ab.npy", "--space", "ab", "--classes", "cat", "--data", fake_cifar)
+    rgb_error = run_cli("palette", "error", tmp_path / "ab.npy", "--classes", "cat", "--data", fake_cifar)
+    assert ab_error.returncode == 0 and ab_error.stdout != rgb_error.stdout, ab_error.stderr  # the space changes the answer
     listed = run_cli("palette", "list")
     assert listed.returncode == 0 and "horse32" in listed.stdout.split()
 

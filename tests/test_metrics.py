@@ -419,3 +419,34 @@ def test_colourfulness_ratio_of_means_and_mean_of_ratios():
         colourfulness_ratio(truth[2:], truth[2:])
     with pytest.raises(ColorlibError, match="all grey"):
         colourfulness_mean_of_ratios(truth[2:], truth[2:])
+
+
+def test_chroma_models_are_scored_like_classifiers_with_their_bins_under_the_lightness():
+    from colorlib.metrics import best_palette_colours, cross_class_matrix, reference_scores
+
+    palette = load_palette("all-ab")
+    torch.manual_seed(0)
+    model = build("unet", palette.num_colors, nf=8, objective="chroma")
+    images = np.random.default_rng(0).integers(0, 256, (3, 8, 8, 3), dtype=np.uint8)
+    scored = score(model, palette, images, decoding="annealed-mean")
+    # a picture does not give back its bin (the chroma shown depends on the lightness): no picture accuracies
+    assert scored["cross_entropy"] > 0 and scored["pixel_accuracy"] is None and scored["balanced_accuracy"] is None
+    matrix = cross_class_matrix({"chroma": (model, palette)}, {"random": images})
+    assert matrix.shape == (1, 1) and matrix[0, 0] == pytest.approx(scored["cross_entropy"], rel=1e-6)
+    # the best bin per pixel is decoded on the pixel's own lightness, and beats the bins' truth by ΔE2000
+    best = best_palette_colours(images, palette)
+    np.testing.assert_array_equal(luma(best), luma(images))
+    refs = reference_scores(images, palette)
+    assert refs["best palette colour"]["delta_e"] <= refs["palette truth"]["delta_e"] + 1e-9
+    assert refs["palette truth"]["pixel_accuracy"] is None
+
+
+def test_shapes_the_colour_measures_refuse():
+    from colorlib.metrics import colourfulness_ratio, hue_agreement
+
+    flat = np.zeros((4, 3), np.uint8)
+    with pytest.raises(ColorlibError, match="one shape"):
+        hue_agreement(flat, flat)
+    pictures = np.random.default_rng(0).integers(0, 256, (3, 4, 4, 3), dtype=np.uint8)
+    with pytest.raises(ColorlibError, match="shaped as the originals"):
+        colourfulness_ratio(pictures[:2], pictures)

@@ -222,6 +222,7 @@ def _golden() -> dict:
     logits = rng.normal(0, 3, (5, 7, ab.num_colors)).astype(np.float32)
     grey = rng.random((5, 7), dtype=np.float32)
     grey[0, :3] = [0.0, 1.0, 0.5 / 255]  # black, white, and a rounding half
+    grey[1] = rng.integers(0, 256, 7) / np.float32(255)  # whole levels, as a picture's own luma: exact luma
     for decoding in ("argmax", "annealed-mean"):
         cases["decode"].append(
             {

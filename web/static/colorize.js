@@ -83,11 +83,11 @@ export function lab2rgb(L, a, b) {
 }
 
 // CIELAB of sRGB colours in 0..255 (scikit-image's rgb2lab), for annealed means of Lab palettes.
-export function rgb2lab(r, g, b) {
-  const lin = [r, g, b].map((v) => {
-    v /= 255;
-    return v > 0.04045 ? Math.pow((v + 0.055) / 1.055, 2.4) : v / 12.92;
-  });
+export const rgb2lab = (r, g, b) => unitToLab(r / 255, g / 255, b / 255);
+
+// CIELAB of sRGB values in [0, 1] (scikit-image's rgb2lab on floats).
+export function unitToLab(r, g, b) {
+  const lin = [r, g, b].map((v) => (v > 0.04045 ? Math.pow((v + 0.055) / 1.055, 2.4) : v / 12.92));
   const X = 0.412453 * lin[0] + 0.35758 * lin[1] + 0.180423 * lin[2];
   const Y = 0.212671 * lin[0] + 0.71516 * lin[1] + 0.072169 * lin[2];
   const Z = 0.019334 * lin[0] + 0.119193 * lin[1] + 0.950227 * lin[2];
@@ -132,14 +132,17 @@ export function decode(output, h, w, meta, decoding, temperature, grey) {
   return rgb;
 }
 
-// The chroma objective's decoding: argmax or annealed mean over the bins' (a*, b*), at the L* of the input's
-// grey level, to sRGB, then withLuma so the luma is the grey's exactly (palette.under_lightness).
+// The chroma objective's decoding (palette.under_lightness): argmax or annealed mean over the bins' (a*, b*),
+// at the L* of the input's grey, to sRGB; where the grey is a whole level, withLuma makes the luma that level.
+const LEVEL_TOLERANCE = 1e-4; // palette.LEVEL_TOLERANCE
 function decodeChroma(output, h, w, colors, decoding, temperature, grey) {
   if (!grey || grey.length !== h * w) throw new Error("an ab palette decodes under the input's lightness: pass the grey input");
   const n = h * w, K = colors.length, ab = colors.map(([r, g, b]) => rgb2lab(r, g, b).slice(1));
-  const y = new Uint8Array(n), rgb = new Float32Array(n * 3), probs = new Float64Array(K);
+  const y = new Uint8Array(n), whole = new Uint8Array(n), rgb = new Float32Array(n * 3), probs = new Float64Array(K);
   for (let p = 0; p < n; p++) {
-    y[p] = Math.min(Math.max(roundHalfEven(grey[p] * 255), 0), 255);
+    const g = Math.min(Math.max(grey[p], 0), 1), level = g * 255;
+    y[p] = roundHalfEven(level);
+    whole[p] = Math.abs(level - y[p]) <= LEVEL_TOLERANCE ? 1 : 0;
     let mean = [0, 0];
     if (decoding === "argmax") {
       let best = 0;
@@ -151,10 +154,11 @@ function decodeChroma(output, h, w, colors, decoding, temperature, grey) {
       for (let k = 0; k < K; k++) total += probs[k] = Math.exp(output[k * n + p] / temperature - top);
       for (let k = 0; k < K; k++) for (let c = 0; c < 2; c++) mean[c] += (probs[k] / total) * ab[k][c];
     }
-    const out = lab2rgb(rgb2lab(y[p], y[p], y[p])[0], mean[0], mean[1]);
+    const out = lab2rgb(unitToLab(g, g, g)[0], mean[0], mean[1]);
     for (let c = 0; c < 3; c++) rgb[p * 3 + c] = Math.min(Math.max(roundHalfEven(out[c] * 255), 0), 255);
   }
-  return Float32Array.from(withLuma(rgb, y));
+  const exact = withLuma(rgb, y);
+  return rgb.map((v, i) => (whole[Math.floor(i / 3)] ? exact[i] : v));
 }
 
 // data.with_luma: each pixel's luma becomes y exactly; its chroma is kept, or shrunk toward grey to fit.
