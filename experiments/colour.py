@@ -16,9 +16,10 @@ The selection rule, written down before any of its runs:
    mean of ratios is reported beside it); hue agreement (`colorlib.metrics.hue_agreement`): pooled over
    the holdout's pixels, and on the photos the mean of each photo's, so each photo weighs alike as in
    its ΔE2000.
-3. A candidate is feasible on a set if it keeps at least 60% of the set's colourfulness and reaches a hue
-   agreement of at least 0.55. The choice is the candidate feasible on both sets with the lowest relative
-   ΔE2000: the sum over the two sets of its ΔE2000 divided by the grey picture's.
+3. A candidate is feasible on a set if it keeps at least 60% of the set's colourfulness, reaches a hue
+   agreement of at least 0.55, and is closer to the truth than the grey picture by ΔE2000. The choice is
+   the candidate feasible on both sets with the lowest relative ΔE2000: the sum over the two sets of its
+   ΔE2000 divided by the grey picture's.
 4. If no candidate is feasible on both sets: among the candidates closer than the grey picture on both
    sets by ΔE2000, the one nearest to feasibility — the largest of min(colourfulness / 0.60, hue / 0.55)
    over both sets — with ties going to the lower relative ΔE2000. The report says it is a fallback. If no
@@ -30,9 +31,19 @@ The selection rule, written down before any of its runs:
 
 The runs (RUNS) share one recipe: all ten classes, holdout split, seed 0, 10 epochs of one-cycle Adam to
 a peak lr of 0.16, batch 100, mirrored halves. They differ in the chroma bins (all64-ab: k-means in ab;
-all-ab: Zhang's 10-unit grid, 169 bins found in the training pixels), class rebalancing (none or λ = 0.5)
-and width (nf 32 or 64). The current default trained 30 epochs without mirroring: the comparison gives
-it the longer training.
+all-ab: Zhang's 10-unit grid, 169 bins found in the training pixels), class rebalancing (none, λ = 0.25
+or 0.5), width (nf 32 or 64) and, for one, random resized crops. The current default trained 30 epochs
+without mirroring: the comparison gives it the longer training.
+
+How the rule came to be: rule 3 first asked only for the colourfulness and the hue agreement (the issue's
+item 6). A provisional scoring of the first two runs (chroma64, chroma64_rebalance; the others untrained)
+showed it choosing a model further from the truth than grey on the holdout (chroma64_rebalance at T 0.38:
+ΔE2000 11.19 against grey's 10.52, colourfulness 96%, hue agreement 0.66), which the issue's done-when
+forbids ("beats the grey picture on mean ΔE2000 ... on both sets at once"). So rule 3 gained "closer than
+the grey picture"; the amendment was written then, before any of the other runs was scored; it adds a
+condition the issue states and makes no candidate feasible that was not before. Two runs were added to RUNS at
+the same time, from that scoring: a smaller λ (0.25, between the two seen) and random resized crops
+(`--zoom 0.6`, the issue's augmentation item) on the rebalanced 64-bin model.
 
 The choice is made once all of RUNS have trained. A report on fewer (`--only`, or runs still training)
 says at its top that it is provisional and which runs it lacks.
@@ -76,6 +87,8 @@ RUNS: dict[str, dict] = {
     "chroma_grid_rebalance": dict(palette="all-ab", rebalance=0.5),
     "chroma64_nf64": dict(palette="all64-ab", nf=64),
     "chroma64_nf64_rebalance": dict(palette="all64-ab", nf=64, rebalance=0.5),
+    "chroma64_rebalance0.25": dict(palette="all64-ab", rebalance=0.25),
+    "chroma64_rebalance_zoom": dict(palette="all64-ab", rebalance=0.5, zoom=0.6),
 }
 TEMPERATURES = (0.1, 0.2, 0.38, 0.6, 1.0)
 MIN_COLOURFULNESS, MIN_HUE = 0.60, 0.55
@@ -226,13 +239,16 @@ def _figures(candidate: dict, grey: dict, names: list[str]) -> dict:
 CURRENT = f"default ({DEFAULT_RUN}), T 0.38"  # the current default as a candidate: its run at colorize's T
 
 
+def _feasible(s: dict) -> bool:
+    """Rule 3 on one set's figures."""
+    return s["colourfulness"] >= MIN_COLOURFULNESS and s["hue"] >= MIN_HUE and s["relative"] < 1
+
+
 def choose(scores: dict, names: list[str]) -> tuple[str, str]:
     """Rules 3 and 4 on the photos `names`: (the chosen candidate, "feasible", "fallback" or "kept")."""
     figs = {c: _figures(v, scores["grey"], names) for c, v in scores["candidates"].items()}
     relative = {c: f["holdout"]["relative"] + f["photos"]["relative"] for c, f in figs.items()}
-    feasible = [
-        c for c, f in figs.items() if all(s["colourfulness"] >= MIN_COLOURFULNESS and s["hue"] >= MIN_HUE for s in f.values())
-    ]
+    feasible = [c for c, f in figs.items() if all(_feasible(s) for s in f.values())]
     if feasible:
         return min(feasible, key=relative.get), "feasible"
     closer = [c for c, f in figs.items() if all(s["relative"] < 1 for s in f.values())]
@@ -270,7 +286,7 @@ def test_scores(scores: dict, runs: Path) -> dict:
 
 def _row(label: str, f: dict) -> str:
     h, p = f["holdout"], f["photos"]
-    ok = all(s["colourfulness"] >= MIN_COLOURFULNESS and s["hue"] >= MIN_HUE for s in f.values())
+    ok = all(_feasible(s) for s in f.values())
     return (
         f"| {label} | {h['delta_e']:.2f} | {h['colourfulness']:.0%} | {h['hue']:.2f} | "
         f"{p['delta_e']:.2f} | {p['colourfulness']:.0%} | {p['hue']:.2f} | {'yes' if ok else 'no'} |"
@@ -293,8 +309,8 @@ def markdown(scores: dict) -> str:
         "Every row is on the input's own lightness. Holdout: the 5,000 CIFAR-10 training pictures of all",
         "classes the runs validate on; photos: the eight shipped photographs, all eight (in-sample; the",
         "leave-one-out figures follow). Colourfulness: the ratio of the means to the originals'; hue",
-        f"agreement: pooled over the holdout's pixels, the mean over photos. Feasible: colourfulness ≥ {MIN_COLOURFULNESS:.0%}",
-        f"and hue agreement ≥ {MIN_HUE} on both sets.",
+        f"agreement: pooled over the holdout's pixels, the mean over photos. Feasible: colourfulness ≥ {MIN_COLOURFULNESS:.0%},",
+        f"hue agreement ≥ {MIN_HUE} and ΔE2000 below the grey picture's, on both sets.",
         "",
         "| candidate | holdout ΔE2000 | colourfulness | hue agreement "
         "| photos ΔE2000 | colourfulness | hue agreement | feasible |",

@@ -128,7 +128,9 @@ def test_colour_smallest_setting_chooses_by_its_rule(cifar, tmp_path):
     assert len(names) == 8 and doc["grey"]["holdout"]["hue_pooled"] == 0 and doc["grey"]["holdout"]["colourfulness"] == 0
     figs = {c: _figures(v, doc["grey"], names) for c, v in doc["candidates"].items()}
     feasible = [
-        c for c, f in figs.items() if all(s["colourfulness"] >= MIN_COLOURFULNESS and s["hue"] >= MIN_HUE for s in f.values())
+        c
+        for c, f in figs.items()
+        if all(s["colourfulness"] >= MIN_COLOURFULNESS and s["hue"] >= MIN_HUE and s["relative"] < 1 for s in f.values())
     ]
     choice = doc["choice"]
     assert (choice["by"] == "feasible") == bool(feasible) and (choice["candidate"] in feasible or not feasible)
