@@ -392,6 +392,47 @@ def frontier_figure(scores: dict):
     return fig
 
 
+def _load(runs: Path, label: str):
+    where = candidates(runs)[label]
+    return load_run(resolve(where) if where == DEFAULT_RUN else where)
+
+
+def grids(scores: dict, runs: Path, side: int = 128) -> dict:
+    """Figures a person looks at (item 7): the photos and two holdout pictures of each class, as the
+    original, the grey picture, the current default and the choice colour them (each on its own lightness)."""
+    from PIL import Image
+
+    from colorlib.data import CLASSES
+    from colorlib.plot import rows_figure
+
+    chosen = scores["candidates"][scores["choice"]["candidate"]]
+    rows = {"current default": (scores["candidates"][CURRENT]["run"], 0.38), "choice": (chosen["run"], chosen["temperature"])}
+    models = {k: (_load(runs, label), t) for k, (label, t) in rows.items()}
+
+    def thumb(picture: np.ndarray) -> np.ndarray:  # the centre square, at `side` pixels
+        h, w = picture.shape[:2]
+        m = min(h, w)
+        square = picture[(h - m) // 2 : (h - m) // 2 + m, (w - m) // 2 : (w - m) // 2 + m]
+        return np.asarray(Image.fromarray(square).resize((side, side), Image.LANCZOS))
+
+    pictures = list(photos().values())
+    photo_rows = {"original": [thumb(p) for p in pictures], "grey picture": [thumb(grey_rgb(p)) for p in pictures]}
+    for k, (run, t) in models.items():
+        photo_rows[f"{k}: {rows[k][0]}, T {t:g}"] = [
+            thumb(colorize(run, p, decoding="annealed-mean", temperature=t, precision=PRECISION)) for p in pictures
+        ]
+    holdout = split_holdout(load_cifar10("all", "train"))
+    pick = np.concatenate([np.flatnonzero(holdout[1].labels == c)[:2] for c in range(len(CLASSES))])
+    cifar = holdout[1].images[pick]
+    cifar_rows = {"original": cifar, "grey picture": grey_rgb(cifar)}
+    for k, (run, t) in models.items():
+        cifar_rows[f"{k}: {rows[k][0]}, T {t:g}"] = _holdout_pictures(run, cifar)[t]
+    return {
+        "photos": rows_figure({k: np.stack(v) for k, v in photo_rows.items()}, scale=0.5),
+        "cifar": rows_figure(cifar_rows, "two holdout pictures of each class", scale=1.0),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=Path, default=ROOT / "runs" / "colour")
@@ -421,6 +462,8 @@ def main() -> None:
         record.write_text(json.dumps(scores, indent=1) + "\n")
         (args.out / "colour.md").write_text(markdown(scores))
         frontier_figure(scores).savefig(args.out / "colour_frontier.png", dpi=110)
+        for name, figure in grids(scores, args.runs).items():
+            figure.savefig(args.out / f"colour_{name}.png", dpi=110)
         print(markdown(scores))
 
 

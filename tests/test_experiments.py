@@ -138,7 +138,8 @@ def test_colour_smallest_setting_chooses_by_its_rule(cifar, tmp_path):
     assert set(choice["leave_one_out"]["picks"]) == set(names)
     report = (tmp_path / "colour.md").read_text()
     assert (tmp_path / "colour_frontier.png").stat().st_size > 10_000 and "| grey picture |" in report
-    assert "**Provisional**" in report and "chroma_grid" in report  # only one of the six runs was trained
+    assert "**Provisional**" in report and "chroma_grid" in report  # only one of the runs was trained
+    assert (tmp_path / "colour_photos.png").exists() and (tmp_path / "colour_cifar.png").exists()
     _run("colour", *args, "--stage", "test", data=cifar)
     tested = json.loads((tmp_path / "colour.json").read_text())["test"]
     assert tested["images"] == 120 and "choice - grey picture, ΔE2000" in tested
