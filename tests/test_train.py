@@ -382,6 +382,7 @@ def test_ctrl_c_during_a_save_lands_after_it(fake_cifar, tmp_path, monkeypatch):
     import colorlib.runs as runs_module
 
     real_write = runs_module.atomic_write
+    before = signal.getsignal(signal.SIGINT)  # Python's default, or SIG_IGN in a job started in the background
 
     def interrupted_write(path, data):
         if path.name == "checkpoint.pt":
@@ -394,7 +395,7 @@ def test_ctrl_c_during_a_save_lands_after_it(fake_cifar, tmp_path, monkeypatch):
     run = load_run(tmp_path / "run")
     assert [h["epoch"] for h in run.history] == [0]
     assert len(json.loads((tmp_path / "run" / "history.json").read_text())) == 1  # the exports were finished too
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    assert signal.getsignal(signal.SIGINT) is before  # the handler put back as it was
 
 
 def test_rebalance_weights_follow_zhang_et_al():
