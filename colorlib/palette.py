@@ -54,6 +54,14 @@ def _lab(rgb_uint8: np.ndarray) -> np.ndarray:
     return rgb2lab(rgb_uint8.reshape(-1, 1, 3)).reshape(rgb_uint8.shape)
 
 
+def _points(rgb_uint8: np.ndarray, space: str) -> np.ndarray:
+    """Where a space measures nearness: RGB itself, CIELAB, or CIELAB's (a*, b*) plane (float64)."""
+    if space == "rgb":
+        return rgb_uint8.astype(np.float64)
+    lab = _lab(rgb_uint8)
+    return lab[..., 1:] if space == "ab" else lab
+
+
 def _rgb_keys(rgb: np.ndarray) -> np.ndarray:
     """24-bit key r | g<<8 | b<<16 of each pixel of a uint8 (..., 3) array, flattened (uint32)."""
     n = rgb.size // 3
@@ -182,7 +190,7 @@ class Palette:
         rng = np.random.default_rng(seed)
         if max_pixels is not None and len(pixels) > max_pixels:
             pixels = pixels[rng.choice(len(pixels), max_pixels, replace=False)]
-        points = cls(np.array([[0, 0, 0], [255, 255, 255]], np.uint8), space)._features(pixels)
+        points = _points(pixels, space)
         if len(np.unique(pixels, axis=0)) < k:
             raise PaletteError(f"the images hold fewer than k={k} distinct colours; choose a smaller k")
         km = KMeans(n_clusters=k, n_init=4, random_state=seed).fit(points)
@@ -241,10 +249,7 @@ class Palette:
     # -- quantize / decode -----------------------------------------------------------------------
 
     def _features(self, rgb: np.ndarray) -> np.ndarray:
-        if self.space == "rgb":
-            return rgb.astype(np.float64)
-        lab = _lab(rgb)
-        return lab[..., 1:] if self.space == "ab" else lab
+        return _points(rgb, self.space)
 
     def nearest_brute_force(self, rgb: np.ndarray) -> np.ndarray:
         """Reference implementation: argmin of squared Euclidean distance (slow; for tests)."""
