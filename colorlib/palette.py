@@ -367,9 +367,13 @@ class Palette:
             mean = lab2rgb(lab.reshape(-1, 1, 3)).reshape(lab.shape) * 255
         return np.clip(np.rint(mean), 0, 255).astype(np.uint8)
 
+    def decode_for(self, indices: np.ndarray | torch.Tensor, pictures: np.ndarray) -> np.ndarray:
+        """Indices predicted for uint8 RGB `pictures` decoded: an ab palette's chroma on the pictures' own lightness."""
+        return self.decode(indices, to_grey(pictures) if self.space == "ab" else None)
+
     def saturate(self, rgb: np.ndarray) -> np.ndarray:
         """Each pixel replaced by its nearest palette colour: decode(quantize(rgb)), an ab palette's on its own lightness."""
-        return self.decode(self.quantize(rgb), to_grey(rgb) if self.space == "ab" else None)
+        return self.decode_for(self.quantize(rgb), rgb)
 
     # -- files -----------------------------------------------------------------------------------
 

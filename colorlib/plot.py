@@ -14,7 +14,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 from torchvision.utils import make_grid
 
-from .data import grey_rgb, to_grey
+from .data import grey_rgb
 from .errors import RunError
 from .palette import Palette
 from .runs import Run
@@ -55,8 +55,7 @@ def grid_figure(images: np.ndarray, predictions: np.ndarray | torch.Tensor, pale
     `predictions` are palette indices n×H×W, or a regression model's colours n×H×W×3.
     """
     predictions = np.asarray(predictions.cpu() if isinstance(predictions, torch.Tensor) else predictions)
-    lightness = to_grey(images) if palette.space == "ab" else None  # chroma bins go under the input's lightness
-    predicted = predictions if predictions.ndim == np.ndim(images) else palette.decode(predictions, lightness)
+    predicted = predictions if predictions.ndim == np.ndim(images) else palette.decode_for(predictions, images)
     rows = [grey_rgb(images), predicted, palette.saturate(images), images]
     return rows_figure(dict(zip(ROWS, rows, strict=True)), title)
 

@@ -32,7 +32,6 @@ from .config import _LEGACY, _RESUME_KEYS, TrainConfig, parse_skips
 from .errors import ColorlibError, RunError
 from .models import ColorNet, ModelConfig
 from .palette import Palette
-from .pixels import to_grey
 
 FORMAT = "colorlib-run"
 VERSION = 1
@@ -105,9 +104,7 @@ class Snapshots:
     def rgb(self, epoch: int, palette: Palette) -> np.ndarray:
         """The pictures predicted after `epoch` as uint8 RGB n×H×W×3 (palette indices decoded)."""
         predicted = self.at(epoch)
-        if predicted.ndim == self.images.ndim:
-            return predicted
-        return palette.decode(predicted, to_grey(self.images) if palette.space == "ab" else None)
+        return predicted if predicted.ndim == self.images.ndim else palette.decode_for(predicted, self.images)
 
     def save(self, path: Path) -> None:
         buf = io.BytesIO()
