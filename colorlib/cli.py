@@ -10,7 +10,7 @@ import shlex
 import sys
 from pathlib import Path
 
-from .config import GAMUT_STEP, SPACES, TrainConfig, add_train_options, default_recipe
+from .config import GAMUT_STEP, SPACES, TEMPERATURE, TrainConfig, add_train_options, default_recipe
 from .errors import ColorlibError
 
 REFERENCES_HELP = (
@@ -32,9 +32,10 @@ def _add_decoding_args(p: argparse.ArgumentParser, default: str | None = "argmax
     p.add_argument(
         "--temperature",
         type=float,
-        default=0.38,
+        default=None if default is None else TEMPERATURE,
         metavar="T",
-        help="annealed-mean temperature (0.38 as Zhang et al.; → 0 is argmax, 1 the plain mean)",
+        help="annealed-mean temperature (→ 0 is argmax, 1 the plain mean; default: "
+        + ("the temperature chosen with the run, else 0.38 as Zhang et al.)" if default is None else "0.38 as Zhang et al.)"),
     )
     if default is None:  # colorize: on by default at a working scale, off at --scale native
         p.add_argument(
@@ -358,8 +359,8 @@ def _colorize_settings(args: argparse.Namespace) -> tuple[str | int | None, int]
         scale = int(scale)
     if scale is not None:
         working_size(64, 64, scale)  # checks it
-    if args.decoding is not None:
-        check_decoding(args.decoding, args.temperature)
+    if args.decoding is not None or args.temperature is not None:
+        check_decoding(args.decoding or "annealed-mean", TEMPERATURE if args.temperature is None else args.temperature)
     max_pixels = MAX_PIXELS if args.max_pixels is None else args.max_pixels
     if max_pixels < 1:
         raise ImageError(f"--max-pixels must be a positive number of pixels, got {max_pixels}")

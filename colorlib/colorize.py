@@ -132,7 +132,7 @@ def colorize(
     max_pixels: int = MAX_PIXELS,
     precision: str = "auto",
     decoding: str | None = None,
-    temperature: float = TEMPERATURE,
+    temperature: float | None = None,
     keep_luma: bool | None = None,
     scale: str | int = "auto",
 ) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
@@ -144,7 +144,8 @@ def colorize(
     that measured best on photographs (`working_size`), the colour is upsampled smoothly and put
     under the picture's own lightness, decoded as PHOTO_DECODING; `scale="native"` is the original
     way: every pixel at its own size, argmax, palette colours. `decoding` ("argmax" or
-    "annealed-mean" at `temperature`, see `Palette.decode_logits`) and `keep_luma` override that;
+    "annealed-mean" at `temperature`, see `Palette.decode_logits`; by default the run's own, `Run.temperature`)
+    and `keep_luma` override that;
     `keep_luma=False` at a working scale gives the upsampled colour as it is, lightness included (blurred).
     With `return_probs=True` also returns the per-pixel palette probabilities, H×W×K float32.
     `precision="auto"` runs in bf16 on CPUs that do natively, else fp32; "fp32" switches bf16 off.
@@ -178,6 +179,8 @@ def colorize(
         raise ImageError(f"colorize takes a Run, a model, a run's name or folder, then the picture; got {kind}")
     if palette is None:
         raise ImageError("colorize needs the model's palette: pass a Run, or palette=...")
+    if temperature is None:  # the temperature chosen with the run (the default run's by experiments/colour.py)
+        temperature = run_or_model.temperature if isinstance(run_or_model, Run) else TEMPERATURE
     if palette.num_colors != model.config.num_colors:
         raise ImageError(f"palette has {palette.num_colors} colours, the model predicts {model.config.num_colors}")
     regress = model.config.objective == "regress"

@@ -79,6 +79,7 @@ class ModelConfig:
 # lightness ignored: chroma bins for the chroma objective, decoded under the input's own lightness.
 SPACES: tuple[str, ...] = ("rgb", "lab", "ab")
 GAMUT_STEP = 10.0  # Zhang, Isola & Efros (2016): ab bins of 10 CIELAB units
+TEMPERATURE = 0.38  # annealed mean, Zhang, Isola & Efros (2016): vivid yet spatially consistent
 
 SCHEDULES = ("constant", "onecycle")
 PRECISIONS = ("auto", "bf16", "fp32")

@@ -37,6 +37,7 @@ def metadata(run: Run) -> dict:
             "space": run.palette.space,
             "colors": run.palette.colors.tolist(),
         },
+        "temperature": run.temperature,  # the annealed-mean temperature chosen with the run
         "input": "grey: N×1×H×W float32 in [0, 1], BT.601 luma as colorlib.to_grey; H, W multiples of 4",
         "output": {
             "classify": "logits N×K×H×W over the palette",

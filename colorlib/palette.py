@@ -23,14 +23,13 @@ if TYPE_CHECKING:  # torch loads only where a palette meets a model: `colorlib p
     import torch
 
 from .atomic import atomic_write
-from .config import GAMUT_STEP, SPACES
+from .config import GAMUT_STEP, SPACES, TEMPERATURE
 from .errors import PaletteError, did_you_mean
 from .pixels import LUMA_WEIGHTS, rgb_from_unit, to_grey, with_luma
 from .unpickle import load_npy
 
 Space = Literal["rgb", "lab", "ab"]  # SPACES (config) says what each means
 DECODINGS: tuple[str, ...] = ("argmax", "annealed-mean")
-TEMPERATURE = 0.38  # Zhang, Isola & Efros (2016): vivid yet spatially consistent
 MIN_COLORS, MAX_COLORS = 2, 256
 LAB_TIE = 1e-6  # Lab: best two squared distances closer than this are re-ranked by the brute-force sum
 

@@ -31,7 +31,7 @@ from .atomic import atomic_write  # noqa: F401 - re-exported: runs.atomic_write
 from .config import _LEGACY, _RESUME_KEYS, TrainConfig, parse_skips
 from .errors import ColorlibError, RunError
 from .models import ColorNet, ModelConfig
-from .palette import Palette
+from .palette import TEMPERATURE, Palette
 
 FORMAT = "colorlib-run"
 VERSION = 1
@@ -139,6 +139,11 @@ class Run:
     @property
     def name(self) -> str:
         return self.path.name if self.path else f"{self.config['model']['arch']}"
+
+    @property
+    def temperature(self) -> float:
+        """The annealed-mean temperature chosen for this run (its config's "decoding"), else Zhang's 0.38."""
+        return float(self.config.get("decoding", {}).get("temperature", TEMPERATURE))
 
 
 def model_from_config(config: dict) -> tuple[ColorNet, Palette]:

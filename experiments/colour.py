@@ -1,6 +1,8 @@
 """Colour that looks like colour: chroma-only models against the palette classifier, on photos and CIFAR-10.
 
     COLORLIB_DATA=... python -m experiments.colour [--runs runs/colour] [--out docs] [--stage all] [--workers 2]
+    ... --stage test    # once, after the choice: the test split
+    ... --stage ship    # then: the chosen run into colorlib/pretrained/, with its temperature
 
 Every row is on the input's own lightness (the grey picture's lightness is the input's by construction),
 so ΔE2000 compares like with like. Choices are made on the CIFAR-10 holdout of all classes (the 5,000
@@ -61,6 +63,7 @@ from __future__ import annotations
 import argparse
 import json
 import multiprocessing as mp
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -289,6 +292,32 @@ def test_scores(scores: dict, runs: Path) -> dict:
     return out
 
 
+def shipped_name(config: dict) -> str:
+    """The name a chroma run ships under in colorlib/pretrained: e.g. unet_all64_ab_rebalance."""
+    t, k = config["train"], config["model"]["num_colors"]
+    return f"{t['arch']}_all{k}_ab" + (f"_nf{t['nf']}" if t["nf"] != 32 else "") + ("_rebalance" if t.get("rebalance") else "")
+
+
+def ship(scores: dict, runs: Path, folder: Path) -> str | None:
+    """Copy the chosen run into `folder` (colorlib/pretrained/) with the temperature chosen with it; its shipped name
+    (None when the rule kept the current default). pretrained.DEFAULT_RUN is then set to it by hand."""
+    chosen = scores["candidates"][scores["choice"]["candidate"]]
+    if scores["choice"]["by"] == "kept":
+        return None
+    src = Path(candidates(runs)[chosen["run"]])
+    config = json.loads((src / "config.json").read_text())
+    name = shipped_name(config)
+    dst = folder / name
+    shutil.rmtree(dst, ignore_errors=True)
+    dst.mkdir(parents=True)
+    for f in ("history.json", "weights.pt", "snapshots.npz", "loss.png"):  # not checkpoint.pt: only resuming needs it
+        shutil.copy2(src / f, dst / f)
+    config["command"] = config["command"].rsplit(" --out ", 1)[0] + f" --out colorlib/pretrained/{name}"
+    config["decoding"] = {"temperature": chosen["temperature"], "chosen_by": "experiments/colour.py"}
+    (dst / "config.json").write_text(json.dumps(config, indent=2) + "\n")
+    return name
+
+
 def _row(label: str, f: dict) -> str:
     h, p = f["holdout"], f["photos"]
     ok = all(_feasible(s) for s in f.values())
@@ -443,7 +472,8 @@ def main() -> None:
     parser.add_argument("--runs", type=Path, default=ROOT / "runs" / "colour")
     parser.add_argument("--out", type=Path, default=ROOT / "docs")
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--stage", choices=("train", "score", "report", "test", "all"), default="all")
+    parser.add_argument("--stage", choices=("train", "score", "report", "test", "ship", "all"), default="all")
+    parser.add_argument("--ship-to", type=Path, default=ROOT / "colorlib" / "pretrained", help="where --stage ship puts the run")
     parser.add_argument("--only", nargs="+", choices=list(RUNS), help="a subset of the runs (default: all)")
     parser.add_argument("--max-epochs", type=int, help="cap every run's epochs (a smoke test; not a search)")
     args = parser.parse_args()
@@ -457,11 +487,18 @@ def main() -> None:
         scores = score_all(args.runs, names)
         scores["machine"] = machine()
         record.write_text(json.dumps(scores, indent=1) + "\n")
+    if "ship" in stages:  # after --stage test: the choice into colorlib/pretrained/
+        scores = json.loads(record.read_text())
+        scores["choice"]["shipped"] = ship(scores, args.runs, args.ship_to)
+        record.write_text(json.dumps(scores, indent=1) + "\n")
+        print(f"shipped as {scores['choice']['shipped']}; set colorlib.pretrained.DEFAULT_RUN to it")
     if "report" in stages or "test" in stages:
         scores = json.loads(record.read_text())
         names = list(scores["grey"]["photos"])
         choice, how = choose(scores, names)
-        scores["choice"] = {"candidate": choice, "by": how, "leave_one_out": leave_one_out(scores)}
+        before = scores.get("choice", {})
+        shipped = {"shipped": before["shipped"]} if "shipped" in before and before["candidate"] == choice else {}
+        scores["choice"] = {"candidate": choice, "by": how, "leave_one_out": leave_one_out(scores), **shipped}
         if "test" in stages:  # once, after the choice
             scores["test"] = test_scores(scores, args.runs)
         record.write_text(json.dumps(scores, indent=1) + "\n")

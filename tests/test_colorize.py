@@ -246,3 +246,17 @@ def test_a_chroma_model_keeps_the_picture_lightness_exactly(scale, decoding):
     assert coloured.shape == picture.shape
     np.testing.assert_array_equal(luma(coloured), luma(picture))
     assert (coloured.max(-1) != coloured.min(-1)).any()  # and it has colour
+
+
+def test_the_temperature_chosen_with_a_run_is_its_default(run):
+    """A run's config may carry the temperature chosen for it; colorize uses it unless told another."""
+    import dataclasses
+
+    rgb = np.random.default_rng(7).integers(0, 256, (12, 20, 3), dtype=np.uint8)
+    how = dict(decoding="annealed-mean", scale="native")
+    chosen = dataclasses.replace(run, config={"decoding": {"temperature": 1.0}})
+    assert run.temperature == 0.38 and chosen.temperature == 1.0
+    np.testing.assert_array_equal(colorize(chosen, rgb, **how), colorize(run, rgb, temperature=1.0, **how))
+    np.testing.assert_array_equal(colorize(run, rgb, **how), colorize(run, rgb, temperature=0.38, **how))
+    assert (colorize(chosen, rgb, **how) != colorize(run, rgb, **how)).any()  # the two temperatures differ here
+    np.testing.assert_array_equal(colorize(chosen, rgb, temperature=0.38, **how), colorize(run, rgb, **how))

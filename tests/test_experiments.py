@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from colorlib.data import BATCHES_DIR, CLASSES, TEST_BATCHES, TRAIN_BATCHES
+from colorlib.runs import load_run
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from conftest import smooth_images, write_batch  # noqa: E402
@@ -144,3 +145,11 @@ def test_colour_smallest_setting_chooses_by_its_rule(cifar, tmp_path):
     tested = json.loads((tmp_path / "colour.json").read_text())["test"]
     assert tested["images"] == 120 and "choice - grey picture, ΔE2000" in tested
     assert doc["costs"]["chroma64"]["bins"] == 64 and doc["costs"]["chroma64"]["onnx_bytes"] > 100_000
+    _run("colour", *args, "--stage", "ship", "--ship-to", str(tmp_path / "shipped"), data=cifar)
+    choice = json.loads((tmp_path / "colour.json").read_text())["choice"]
+    if choice["by"] == "kept":  # the rule kept the current default: nothing to ship
+        assert choice["shipped"] is None and not (tmp_path / "shipped").exists()
+    else:
+        shipped = load_run(tmp_path / "shipped" / choice["shipped"])
+        assert shipped.temperature == doc["candidates"][choice["candidate"]]["temperature"]
+        assert "checkpoint.pt" not in {p.name for p in shipped.path.iterdir()}

@@ -314,18 +314,20 @@ def test_each_step_of_the_browser_colouriser_equals_colorlibs(site, browser):
 
 
 def test_the_page_takes_its_settings_from_the_manifest_colorlib_writes(site):
-    """The JS writes no default of its own: the manifest's decoding, temperature and working side are colorlib's."""
+    """The JS writes no default of its own: the manifest's decoding and working side are colorlib's, and each
+    model's temperature is the one chosen with its run (the default run's by experiments/colour.py)."""
     import json
 
     from colorlib.colorize import PHOTO_DECODING, WORKING_SIDE
-    from colorlib.palette import TEMPERATURE
+    from colorlib.pretrained import resolve
+    from colorlib.runs import load_run
 
     _, out = site
-    manifest = json.loads(next(out.rglob("index.json")).read_text())
-    assert (manifest["decoding"], manifest["temperature"], manifest["working_side"]) == (
-        PHOTO_DECODING,
-        TEMPERATURE,
-        WORKING_SIDE,
-    )
+    index = next(out.rglob("index.json"))
+    manifest = json.loads(index.read_text())
+    assert (manifest["decoding"], manifest["working_side"]) == (PHOTO_DECODING, WORKING_SIDE)
+    for model in manifest["models"]:
+        meta = json.loads((index.parent / model["meta_url"]).read_text())
+        assert meta["temperature"] == load_run(resolve(model["name"])).temperature, model["name"]
     js = (REPO / "web" / "static" / "colorize.js").read_text()
     assert "= 0.38" not in js and "side = " not in js and '= "annealed-mean"' not in js

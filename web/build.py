@@ -105,7 +105,6 @@ def export_models(out: Path) -> None:
     """The colouriser's models as ONNX, with what the page needs to decode them."""
     from colorlib.colorize import PHOTO_DECODING, WORKING_SIDE
     from colorlib.export import export_onnx, metadata
-    from colorlib.palette import TEMPERATURE
     from colorlib.pretrained import DEFAULT_RUN, resolve
     from colorlib.runs import load_run
 
@@ -122,7 +121,6 @@ def export_models(out: Path) -> None:
         "default": DEFAULT_RUN,
         "working_side": WORKING_SIDE,
         "decoding": PHOTO_DECODING,
-        "temperature": TEMPERATURE,
         "models": entries,
     }
     (folder / "index.json").write_text(json.dumps(manifest, indent=1))

@@ -216,11 +216,11 @@ export function flatten(data, n) {
 }
 
 // Colour RGBA pixels (an ImageData) with a model; returns {rgb: Uint8ClampedArray h·w×3, working: [h, w]}.
-// decoding, temperature and side come from the site's manifest (colorlib's PHOTO_DECODING, TEMPERATURE and
-// WORKING_SIDE), never from a default written here.
+// decoding and side come from the site's manifest (colorlib's PHOTO_DECODING and WORKING_SIDE), the temperature
+// from the model's metadata (the one chosen with the run, Run.temperature), never from a default written here.
 export async function colorize(image, model, { decoding, temperature, side }) {
   if (decoding === undefined || temperature === undefined || side === undefined)
-    throw new Error("colorize needs decoding, temperature and side: the site's manifest gives them");
+    throw new Error("colorize needs decoding, temperature and side: the site's manifest and model metadata give them");
   const { width: w, height: h, data } = image;
   const { y, grey } = flatten(data, h * w);
   const [hw, ww] = workingSize(h, w, side);
@@ -274,7 +274,7 @@ export async function mount(element, manifestUrl) {
     const meta = model.meta || (model.meta = await (await fetch(base + model.meta_url)).json());
     const started = performance.now();
     const { rgb, working } = await colorize(image, { url: base + model.url, meta }, { decoding, side: manifest.working_side,
-      temperature: manifest.temperature });
+      temperature: meta.temperature });
     const seconds = (performance.now() - started) / 1000;
     results.innerHTML = "";
     for (const [label, pixels] of [["original", null], ["coloured", rgb]]) {
