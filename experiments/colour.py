@@ -54,7 +54,7 @@ was added; it adds a candidate and changes no rule.
 The choice is made once all of RUNS have trained. A report on fewer (`--only`, or runs still training)
 says at its top that it is provisional and which runs it lacks.
 
-Resumable: every run is a run folder under --runs trained with `resume=True`; runs go `--workers` at a
+Resumable: every run is a run folder under --runs trained with `resume=True`; runs train (and are scored) `--workers` at a
 time, one thread each (the figures are holdout measures, not times).
 """
 
@@ -164,7 +164,29 @@ def _holdout_pictures(run, images: np.ndarray) -> dict[float, np.ndarray]:
     return {t: np.concatenate(v) for t, v in out.items()}
 
 
-def score_all(runs: Path, names: list[str]) -> dict:
+def _score_run(job: tuple[str, str]) -> tuple[str, dict, dict]:
+    """One run's measures at every T: (label, its cost, {candidate label: measures}); one thread, so runs go side by side."""
+    torch.set_num_threads(1)
+    label, where = job
+    holdout = split_holdout(load_cifar10("all", "train"))[1].images
+    run = load_run(resolve(where) if where == DEFAULT_RUN else where)
+    coloured = _holdout_pictures(run, holdout)
+    out = {}
+    for t in TEMPERATURES:
+        photo_rows = {}
+        for name, photo in photos().items():
+            picture = colorize(run, photo, decoding="annealed-mean", temperature=t, precision=PRECISION)
+            photo_rows[name] = _per_photo(picture, photo)
+        out[f"{label}, T {t:g}"] = {
+            "run": label,
+            "temperature": t,
+            "holdout": summary(_picture_measures(coloured[t], holdout)),
+            "photos": photo_rows,
+        }
+    return label, cost(run), out
+
+
+def score_all(runs: Path, names: list[str], workers: int = 1) -> dict:
     """Every candidate's measures on the holdout (aggregated) and on each photo, with the grey picture's."""
     holdout = split_holdout(load_cifar10("all", "train"))[1].images
     pictures = photos()
@@ -176,21 +198,11 @@ def score_all(runs: Path, names: list[str]) -> dict:
         "candidates": {},
         "costs": {},
     }
-    for label, where in tqdm(candidates(runs, names).items(), desc="runs"):
-        run = load_run(resolve(where) if where == DEFAULT_RUN else where)
-        result["costs"][label] = cost(run)
-        coloured = _holdout_pictures(run, holdout)
-        for t in TEMPERATURES:
-            photo_rows = {}
-            for name, photo in pictures.items():
-                picture = colorize(run, photo, decoding="annealed-mean", temperature=t, precision=PRECISION)
-                photo_rows[name] = _per_photo(picture, photo)
-            result["candidates"][f"{label}, T {t:g}"] = {
-                "run": label,
-                "temperature": t,
-                "holdout": summary(_picture_measures(coloured[t], holdout)),
-                "photos": photo_rows,
-            }
+    jobs = list(candidates(runs, names).items())
+    done = map(_score_run, jobs) if workers == 1 else mp.get_context("spawn").Pool(workers).imap(_score_run, jobs)
+    for label, run_cost, scored in tqdm(done, total=len(jobs), desc="runs"):
+        result["costs"][label] = run_cost
+        result["candidates"] |= scored
     return result
 
 
@@ -484,7 +496,7 @@ def main() -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     record = args.out / "colour.json"
     if "score" in stages:
-        scores = score_all(args.runs, names)
+        scores = score_all(args.runs, names, args.workers)
         scores["machine"] = machine()
         record.write_text(json.dumps(scores, indent=1) + "\n")
     if "ship" in stages:  # after --stage test: the choice into colorlib/pretrained/

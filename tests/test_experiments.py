@@ -118,7 +118,7 @@ def test_ttq_smallest_setting_selects_by_its_rule(cifar, tmp_path):
 
 
 def test_colour_smallest_setting_chooses_by_its_rule(cifar, tmp_path):
-    args = ["--runs", str(tmp_path / "runs"), "--out", str(tmp_path), "--workers", "1", "--max-epochs", "1", "--only", "chroma64"]
+    args = ["--runs", str(tmp_path / "runs"), "--out", str(tmp_path), "--workers", "2", "--max-epochs", "1", "--only", "chroma64"]
     _run("colour", *args, data=cifar)
     doc = json.loads((tmp_path / "colour.json").read_text())
     from experiments.colour import MIN_COLOURFULNESS, MIN_HUE, TEMPERATURES, _figures, choose
