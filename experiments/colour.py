@@ -207,10 +207,24 @@ def score_all(runs: Path, names: list[str], workers: int = 1) -> dict:
 
 
 def cost(run) -> dict:
-    """What a model costs to ship: its parameters and the size of its ONNX file (`colorlib export-onnx`)."""
+    """What a model costs to ship and use: its parameters, the size of its ONNX file (`colorlib export-onnx`) and
+    the median seconds of `colorize` on a 1024×1024 photo (fp32, one thread, beside the other scoring process)."""
+    import time
+
+    photo = np.random.default_rng(0).integers(0, 256, (1024, 1024, 3), dtype=np.uint8)
+    seconds = []
+    for _ in range(4):  # the first warms up
+        start = time.perf_counter()
+        colorize(run, photo, precision=PRECISION)
+        seconds.append(time.perf_counter() - start)
     with tempfile.TemporaryDirectory() as folder:
         path = export_onnx(run, Path(folder) / "model.onnx")
-        return {"parameters": num_parameters(run.model), "onnx_bytes": path.stat().st_size, "bins": run.palette.num_colors}
+        return {
+            "parameters": num_parameters(run.model),
+            "onnx_bytes": path.stat().st_size,
+            "bins": run.palette.num_colors,
+            "colorize_1mpx_seconds": float(np.median(seconds[1:])),
+        }
 
 
 def _per_photo(predicted: np.ndarray, truth: np.ndarray) -> dict:
@@ -364,9 +378,19 @@ def markdown(scores: dict) -> str:
         _row("grey picture", _figures(grey, scores["grey"], names)),
     ]
     lines += [_row(c, _figures(v, scores["grey"], names)) for c, v in scores["candidates"].items()]
-    lines += ["", "| run | palette colours or chroma bins | parameters | ONNX file |", "|---|---|---|---|"]
+    lines += [
+        "",
+        "| run | palette colours or chroma bins | parameters | ONNX file | colorize, 1024² photo |",
+        "|---|---|---|---|---|",
+    ]
     for run, c in scores.get("costs", {}).items():
-        lines.append(f"| {run} | {c['bins']} | {c['parameters']:,} | {c['onnx_bytes'] / 1024:.0f} KiB |")
+        seconds = f"{c['colorize_1mpx_seconds']:.2f} s" if "colorize_1mpx_seconds" in c else "—"
+        lines.append(f"| {run} | {c['bins']} | {c['parameters']:,} | {c['onnx_bytes'] / 1024:.0f} KiB | {seconds} |")
+    lines += [
+        "",
+        "colorize: the median of three, fp32 on one thread, while another scoring process ran on the other core "
+        f"({scores.get('machine', 'machine not recorded')}); at a 48-pixel working side the network is a small part of it.",
+    ]
     choice = scores.get("choice")
     if choice:
         loo = choice["leave_one_out"]

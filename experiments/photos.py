@@ -1,4 +1,4 @@
-"""Colouring real photographs: the default model, working scale and decoding chosen by measurement.
+"""Colouring real photographs: the working scale and decoding chosen by measurement, and the palette model with them.
 
     COLORLIB_DATA=... python -m experiments.photos [--out docs]
 
@@ -10,10 +10,10 @@ all-class models of `experiments/pretrained_runs.py --general`) and each pipelin
 ΔE2000 and colourfulness per photo. The choice is the model and pipeline with the lowest mean
 ΔE2000 among those that keep at least 40% of the photos' colourfulness; its honest estimate is
 leave-one-photo-out (choose on seven photos, score the eighth). Then the table: the grey picture,
-the previous default (the horse UNet at the photo's own size, argmax), every single-class UNet and
+the original way (the horse UNet at the photo's own size, argmax), every single-class UNet and
 every all-class model on the chosen pipeline, and two references on the photo's own lightness: the
 truth snapped to the palette, and the best palette colour per pixel by ΔE2000 (the floor for argmax
-decoding on the photo's lightness). The headline comparison, the leave-one-out default against the
+decoding on the photo's lightness). The headline comparison, the leave-one-out choice against the
 grey picture, is a paired t-interval over the eight photos (valid at n = 8, where a percentile
 bootstrap is too narrow) with the exact Wilcoxon signed-rank p beside it. Every model runs in fp32,
 so the figures are the same on every CPU (bf16 autocast, colorize's default where a CPU has it,
@@ -87,8 +87,8 @@ def choose(grid: dict, truth_colour: dict, names: list[str]) -> tuple[str, str |
 
 
 HEADLINE = {
-    "new default, leave-one-photo-out choice": "new default, leave one photo out (honest)",
-    "previous default: horse UNet/32, own size, argmax": "previous default: horse UNet/32, own size, argmax",
+    "chosen pipeline, leave-one-photo-out choice": "chosen pipeline, leave one photo out (honest)",
+    "the original way: horse UNet/32, own size, argmax": "the original way: horse UNet/32, own size, argmax",
 }
 
 
@@ -97,7 +97,7 @@ def compare(rows: dict, names: list[str], default_name: str) -> dict[str, dict]:
     from scipy import stats
 
     grey = np.array([rows["grey picture"][n]["delta_e"] for n in names])
-    labels = {**HEADLINE, f"{default_name}, chosen pipeline": "new default, chosen on all eight (in-sample)"}
+    labels = {**HEADLINE, f"{default_name}, chosen pipeline": "chosen pipeline, chosen on all eight (in-sample)"}
     out = {}
     for label, shown in labels.items():
         model = np.array([rows[label][n]["delta_e"] for n in names])
@@ -145,13 +145,13 @@ def write(out, pictures, runs, grid, chosen, held_out, truth_colour, args, start
     how = {"scale": scale, "decoding": decoding}
     rows = reference(pictures, colorlib.load_palette("all32"))
     horse = colorlib.pretrained("unet", "horse", 32)
-    rows["previous default: horse UNet/32, own size, argmax"] = photo_scores(horse, pictures, scale="native", decoding="argmax")
+    rows["the original way: horse UNet/32, own size, argmax"] = photo_scores(horse, pictures, scale="native", decoding="argmax")
     for cls in CLASSES:
         rows[f"{cls} UNet/32, chosen pipeline"] = photo_scores(colorlib.pretrained("unet", cls, 32), pictures, **how)
     for name in runs:
         rows[f"{name}, chosen pipeline"] = grid[name, scale, decoding]
         rows[f"{name}, own size, argmax"] = grid[name, "native", "argmax"]
-    rows["new default, leave-one-photo-out choice"] = {
+    rows["chosen pipeline, leave-one-photo-out choice"] = {
         n: {k: v for k, v in s.items() if k != "choice"} for n, s in held_out.items()
     }
 
@@ -162,8 +162,8 @@ def write(out, pictures, runs, grid, chosen, held_out, truth_colour, args, start
     cifar_rows["grey picture"] = {**image_scores(grey, cifar), "colourfulness": colourfulness(grey)}
     default = runs[default_name]
     for label, run, kw in (
-        ("previous default: horse UNet/32, argmax", horse, {}),
-        (f"new default: {default_name}, {decoding}, own lightness", default, {"decoding": decoding, "keep_luma": True}),
+        ("the original way: horse UNet/32, argmax", horse, {}),
+        (f"chosen pipeline: {default_name}, {decoding}, own lightness", default, {"decoding": decoding, "keep_luma": True}),
     ):
         s = score(run.model, run.palette, cifar, **kw)
         cifar_rows[label] = {"delta_e": s["delta_e"], "psnr": s["psnr"], "ssim": s["ssim"], "colourfulness": s["colourfulness"]}
@@ -199,7 +199,9 @@ def write(out, pictures, runs, grid, chosen, held_out, truth_colour, args, start
         f"{', '.join(DECODINGS)}. Rule: the lowest mean ΔE2000 among pipelines that keep at least "
         f"{MIN_COLOURFULNESS:.0%} of the photos' colourfulness. Chosen on all eight: **{default_name}, "
         f"{pipeline_name(scale, decoding)}**. Leave one photo out (choose on seven, score the eighth) gives the "
-        "honest estimate in the row *new default, leave-one-photo-out choice*.\n",
+        "honest estimate in the row *chosen pipeline, leave-one-photo-out choice*. The default model has since changed: "
+        "`experiments/colour.py` chose a chroma-only model on these photos and the CIFAR-10 holdout "
+        "([colour.md](colour.md)); it keeps this working scale and decoding.\n",
         "## Mean ΔE2000 of every pipeline (all eight photos)\n",
         "| model | " + " | ".join(pipeline_name(s, d) for s in SCALES for d in DECODINGS) + " |",
         "|---|" + "---|" * (len(SCALES) * len(DECODINGS)),
@@ -239,11 +241,11 @@ def write(out, pictures, runs, grid, chosen, held_out, truth_colour, args, start
             f"| {label} | {c['difference']:+.2f} | [{c['low']:+.2f}, {c['high']:+.2f}] | {c['p']:.2f} | "
             f"{c['wilcoxon_p']:.2f} | {c['better_on']} of {c['n']} |"
         )
-    honest = comparisons[HEADLINE["new default, leave-one-photo-out choice"]]
+    honest = comparisons[HEADLINE["chosen pipeline, leave-one-photo-out choice"]]
     shown = (
-        "the interval excludes 0: on photos like these the default is closer than grey"
+        "the interval excludes 0: on photos like these the choice is closer than grey"
         if honest["high"] < 0
-        else "the interval spans 0: they do not show that the default beats the grey picture on ΔE2000 for photos in "
+        else "the interval spans 0: they do not show that the choice beats the grey picture on ΔE2000 for photos in "
         f"general, only that on {honest['better_on']} of these {honest['n']} it comes closer"
     )
     lines += [
@@ -263,7 +265,7 @@ def write(out, pictures, runs, grid, chosen, held_out, truth_colour, args, start
         "\\* PSNR pooled over all pixels: some CIFAR pictures are grey already, so the grey picture reproduces them "
         "exactly (infinite per-picture PSNR).",
         "",
-        "![original, grey, previous default, new default](photos.png)",
+        "![original, grey, the original way, the chosen pipeline](photos.png)",
         "",
     ]
     (out / "photos.md").write_text("\n".join(lines))
@@ -271,13 +273,13 @@ def write(out, pictures, runs, grid, chosen, held_out, truth_colour, args, start
 
     from PIL import Image, ImageOps
 
-    figure_rows = {"original": [], "grey": [], "previous default": [], "new default": []}
+    figure_rows = {"original": [], "grey": [], "the original way": [], default_name: []}
     for photo in pictures.values():
         shown = {
             "original": photo,
             "grey": grey_rgb(photo),
-            "previous default": colorlib.colorize(horse, photo, scale="native", precision=PRECISION),
-            "new default": colorlib.colorize(default, photo, precision=PRECISION, **how),
+            "the original way": colorlib.colorize(horse, photo, scale="native", precision=PRECISION),
+            default_name: colorlib.colorize(default, photo, precision=PRECISION, **how),
         }
         for row, picture in shown.items():  # each photo's centre square at 160 × 160, so the cells line up
             figure_rows[row].append(np.asarray(ImageOps.fit(Image.fromarray(picture), (160, 160))))

@@ -79,7 +79,7 @@ def test_photos_smallest_setting(cifar, tmp_path):
     _run("photos", "--photos", "2", "--scales", "native", "32", "--out", str(tmp_path), data=cifar)
     doc = json.loads((tmp_path / "photos.json").read_text())
     assert doc["photos"] == ["astronaut", "chelsea"] and doc["chosen"][1] in ("native", "32")
-    assert set(doc["comparisons"]) >= {"new default, leave one photo out (honest)"}
+    assert set(doc["comparisons"]) >= {"chosen pipeline, leave one photo out (honest)"}
     assert (tmp_path / "photos.png").stat().st_size > 1000
 
 
