@@ -65,6 +65,28 @@ def test_every_chapter_has_the_template_and_a_worked_solution():
         assert "✓ Right" in outputs and "✗" not in outputs, f"{solution.name}: a check does not accept its answer"
 
 
+def _numbered(text: str, heading: str) -> list[int]:
+    """The numbers of the list items ("7. ...") in the section under `heading`, up to the next heading."""
+    import re
+
+    section = text.split(heading, 1)[1]
+    section = re.split(r"\n#{1,3} ", section, maxsplit=1)[0]
+    return [int(n) for n in re.findall(r"^(\d+)\. ", section, flags=re.M)]
+
+
+def test_every_chapter_has_a_questionnaire_and_its_solutions_answer_every_question():
+    """8–15 questions per chapter, numbered from 1, and an Answers section in the solutions with one answer each."""
+    for path in sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb")):
+        markdown = lambda p: "\n".join(  # noqa: E731
+            "".join(c["source"]) for c in json.loads(p.read_text())["cells"] if c["cell_type"] == "markdown"
+        )
+        questions = _numbered(markdown(path), "## Questions")
+        assert 8 <= len(questions) <= 15 and questions == list(range(1, len(questions) + 1)), (path.name, questions)
+        solution = markdown(NOTEBOOKS / "solutions" / f"{path.name[:2]}_solutions.ipynb")
+        assert "## Answers" in solution, f"{path.name[:2]}_solutions has no Answers section"
+        assert _numbered(solution, "## Answers") == questions, f"{path.name[:2]}_solutions does not answer every question once"
+
+
 def _model_outputs_in(cells: list[str]) -> list[tuple[int, set[str]]]:
     """For each code cell, the names it reads that hold a network's raw fp32 output: assigned from a
     direct `model(...)` / `run.model(...)` call, or computed from such a name in any earlier cell."""
