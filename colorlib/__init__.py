@@ -26,6 +26,7 @@ _EXPORTS = {
     "Palette": "palette",
     "load_palette": "palette",
     "pretrained": "pretrained",
+    "load_results": "results",
     "Run": "runs",
     "load_run": "runs",
     "TrainConfig": "config",
@@ -43,6 +44,7 @@ __all__ = [
     "evaluate",
     "load_cifar10",
     "load_palette",
+    "load_results",
     "load_run",
     "pretrained",
     "read_image",
@@ -59,6 +61,7 @@ if TYPE_CHECKING:
     from .models import build
     from .palette import Palette, load_palette
     from .pretrained import pretrained
+    from .results import load_results
     from .runs import Run, load_run
     from .train import train
 

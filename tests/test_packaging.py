@@ -56,3 +56,21 @@ def test_make_test_prints_why_tests_skip_and_offers_a_cpu_only_torch():
     cpu = "https://download.pytorch.org/whl/cpu"
     routed = [line for line in _make_dry_run("install", f"TORCH_INDEX={cpu}") if "pip install" in line]
     assert len(routed) == 2 and f"--index-url {cpu} torch torchvision" in routed[0] and "-e '.[dev]'" in routed[1]
+
+
+def test_the_wheel_carries_every_result_a_chapter_reads():
+    """colorlib.load_results reads docs/NAME.json in a checkout, and the wheel carries each as colorlib/results/."""
+    tomllib = pytest.importorskip("tomllib")
+    import json
+
+    from colorlib import ColorlibError, load_results
+    from colorlib.results import NAMES
+
+    included = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["hatch"]["build"]["targets"]["wheel"]["force-include"]
+    for name in NAMES:
+        assert included[f"docs/{name}.json"] == f"colorlib/results/{name}.json"
+        assert load_results(name) == json.loads((REPO / "docs" / f"{name}.json").read_text())
+    with pytest.raises(ColorlibError, match="did you mean photos"):
+        load_results("foto")
+    chapters = "".join(p.read_text() for p in (REPO / "notebooks").rglob("*.ipynb"))
+    assert "../docs/" not in chapters.replace("](../docs/", "")  # links to docs/ are fine; reading from it is not
