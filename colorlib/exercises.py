@@ -130,6 +130,81 @@ def check_block_parameters(fn: Callable[[int, int, int], int]) -> None:
     return _report(True, "the count is right for every block shape tried")
 
 
+def train_loop(
+    model: torch.nn.Module,
+    grey: torch.Tensor,
+    targets: torch.Tensor,
+    epochs: int = 6,
+    batch_size: int = 100,
+    max_lr: float = 1e-2,
+    seed: int = 0,
+) -> list[float]:
+    """Chapter 02's training loop, written out: Adam with a one-cycle schedule to `max_lr`; the loss of every step.
+
+    Each epoch takes the pictures in the order `torch.randperm(len(grey), generator=g)` gives (`g` seeded with
+    `seed` once, before the first epoch), in batches of `batch_size` (the last may be smaller).
+    """
+    g = torch.Generator().manual_seed(seed)
+    steps_per_epoch = -(-len(grey) // batch_size)
+    optimizer = torch.optim.Adam(model.parameters(), lr=max_lr)
+    scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=max_lr, total_steps=epochs * steps_per_epoch)
+    model.train()  # BatchNorm normalises with each batch's own statistics while training
+    losses = []
+    for _ in range(epochs):
+        order = torch.randperm(len(grey), generator=g)
+        for start in range(0, len(grey), batch_size):
+            batch = order[start : start + batch_size]
+            loss = F.cross_entropy(model(grey[batch]), targets[batch].long())
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            scheduler.step()  # after every step: the schedule counts steps, not epochs
+            losses.append(loss.item())
+    return losses
+
+
+def check_train_loop(fn: Callable[..., Sequence[float]]) -> None:
+    """`fn(model, grey, targets, epochs, batch_size, max_lr, seed)` trains `model` as `train_loop` does; its step losses."""
+    import copy
+
+    g = torch.Generator().manual_seed(4)
+    grey, targets = torch.rand(250, 1, 16, 16, generator=g), torch.randint(0, 8, (250, 16, 16), generator=g)
+    torch.manual_seed(0)
+    model = build("cnn", 8, nf=8)
+    reference = copy.deepcopy(model)
+    expected = train_loop(reference, grey, targets, 2, 100, 1e-2, 0)
+    got, error = _attempt(fn, model, grey.clone(), targets.clone(), 2, 100, 1e-2, 0)
+    if error:
+        return _report(False, error)
+    try:
+        got = [float(v) for v in got]
+    except TypeError:
+        return _report(False, f"return the list of every step's loss (floats); got {type(got).__name__}")
+    if len(got) != len(expected):
+        return _report(
+            False,
+            f"250 pictures in batches of 100 for 2 epochs are {len(expected)} steps (the last batch of each epoch "
+            f"has 50); you returned {len(got)} losses",
+        )
+    if not np.isclose(got[0], expected[0], rtol=1e-5):
+        return _report(
+            False,
+            "the first step's loss differs: make g = torch.Generator().manual_seed(seed) once, take each epoch's "
+            "order from torch.randperm(len(grey), generator=g), and train in model.train() mode",
+        )
+    drift = next((i for i, (a, b) in enumerate(zip(got, expected, strict=True)) if not np.isclose(a, b, rtol=1e-4)), None)
+    if drift is not None:
+        return _report(
+            False,
+            f"your losses drift from step {drift}: use Adam and OneCycleLR(optimizer, max_lr=max_lr, total_steps="
+            "epochs × steps per epoch), zero the gradients and call scheduler.step() after every optimizer.step()",
+        )
+    pairs = zip(model.parameters(), reference.parameters(), strict=True)
+    if not all(torch.allclose(a, b, rtol=1e-4, atol=1e-6) for a, b in pairs):
+        return _report(False, "the losses match but the model's weights do not: train the model you were given, in place")
+    return _report(True, f"the same {len(expected)} step losses and the same weights as colorlib's train_loop")
+
+
 # -- 03 · the UNet ------------------------------------------------------------------------------
 
 
@@ -147,6 +222,34 @@ def check_skip_parameters(predictions: Mapping[str, int]) -> None:
                 "loses input channels, and how many weights does each input channel have there?",
             )
     return _report(True, "each skip's cost in parameters is right")
+
+
+def check_unet_forward(unet: Callable[[], torch.nn.Module]) -> None:
+    """`unet()` → chapter 03's UNet with your `forward`: given the library's weights, it must give the library's logits."""
+    library = build("unet", 32).eval()
+    mine, error = _attempt(unet)
+    if error:
+        return _report(False, error)
+    if [(n, p.shape) for n, p in mine.state_dict().items()] != [(n, p.shape) for n, p in library.state_dict().items()]:
+        return _report(False, "its layers differ from the library's UNet: keep the blocks as the cell defines them")
+    mine.load_state_dict(library.state_dict())
+    grey = torch.rand(4, 1, 32, 32, generator=torch.Generator().manual_seed(3))
+    with torch.no_grad():
+        got, error = _attempt(mine.eval(), grey)
+        expected = library(grey)
+    if error:
+        hint = "" if "not done" in error else " (each torch.cat joins tensors of the same height and width, along dim=1)"
+        return _report(False, error + hint)
+    if not isinstance(got, torch.Tensor) or got.shape != expected.shape:
+        shape = getattr(got, "shape", type(got).__name__)
+        return _report(False, f"expected logits of shape {tuple(expected.shape)}, got {shape}")
+    if not torch.equal(got, expected):
+        return _report(
+            False,
+            "the logits differ from the library's: put each skip first in its torch.cat ([d2, r], [d1, u1], "
+            "[grey, u2]), and give the final convolution the grey input itself",
+        )
+    return _report(True, "with the library's weights your UNet gives exactly the library's logits: the three skips are right")
 
 
 # -- 04 · CNN vs UNet ---------------------------------------------------------------------------
@@ -244,6 +347,32 @@ def check_annealed_mean(fn: Callable[[torch.Tensor, np.ndarray, float], np.ndarr
             hint = " (divide the logits by T before the softmax)" if t != 1 else " (softmax over the colours, then weight them)"
             return _report(False, f"at T={t:g} your colours are up to {np.abs(got - expected).max():.0f} levels off{hint}")
     return _report(True, "the annealed mean matches Palette.decode_logits at T = 1, 0.38 and 0.05")
+
+
+def check_rebalance_weights(fn: Callable[[torch.Tensor, torch.Tensor, float, float], torch.Tensor]) -> None:
+    """`fn(share K, lab_colours K×3, λ, σ)` → Zhang et al.'s weights ((1−λ)·p̃ + λ/K)⁻¹ with Σ p̃·w = 1, p̃ = share smoothed."""
+    from .train import rebalance_weights
+
+    palette = load_palette("horse32")
+    targets = torch.from_numpy(palette.quantize(np.random.default_rng(8).integers(0, 256, (4000, 3), dtype=np.uint8)))
+    share = torch.bincount(targets, minlength=palette.num_colors).double() / targets.numel()
+    for lam, sigma in ((0.5, 5.0), (0.2, 5.0), (0.5, 12.0)):
+        got, error = _attempt(fn, share.clone(), torch.from_numpy(palette.lab_colors), lam, sigma)
+        if error:
+            return _report(False, error)
+        got = torch.as_tensor(got, dtype=torch.float64).reshape(-1)
+        expected = rebalance_weights(targets, palette, lam, sigma).double()
+        if got.shape != expected.shape:
+            return _report(False, f"expected one weight per colour, shape {tuple(expected.shape)}; got {tuple(got.shape)}")
+        if not torch.allclose(got, expected, rtol=1e-4):
+            ratio = got / expected
+            hint = (
+                " — only by a constant factor: normalise so that Σ p̃·w = 1, with p̃ the smoothed frequencies"
+                if torch.allclose(ratio, ratio[0].expand_as(ratio), rtol=1e-4)
+                else " (smooth first: p̃ = kernel @ share with the Gaussian kernel of the CIELAB distances, then p̃ / p̃.sum())"
+            )
+            return _report(False, f"at λ = {lam:g}, σ = {sigma:g} your weights differ from colorlib's{hint}")
+    return _report(True, "equal to colorlib.train.rebalance_weights for λ = ½ and ⅕ and two smoothing widths")
 
 
 # -- 08 · class models --------------------------------------------------------------------------

@@ -46,21 +46,23 @@ from .runs import Run
 REBALANCE_SIGMA = 5.0  # Zhang et al.'s smoothing of the colour prior, in CIELAB units
 
 
-def rebalance_weights(targets: torch.Tensor, palette: Palette, lam: float = 0.5, sigma: float = REBALANCE_SIGMA) -> torch.Tensor:
-    """Per-colour loss weights ∝ ((1−λ)·p̃ + λ/K)⁻¹ with E_p̃[w] = 1 (Zhang, Isola & Efros 2016).
-
-    p̃ is the colour frequency of `targets`, smoothed over the palette by a Gaussian (σ in CIELAB
-    units) of the distance between colours, so near-identical colours share their counts.
-    """
-    k = palette.num_colors
-    p = torch.bincount(targets.reshape(-1).long(), minlength=k).double()
+def smoothed_frequencies(targets: torch.Tensor, palette: Palette, sigma: float = REBALANCE_SIGMA) -> torch.Tensor:
+    """p̃: each palette colour's share of `targets`, smoothed over the palette by a Gaussian (σ in CIELAB units)
+    of the distance between colours, so near-identical colours share their counts (Zhang, Isola & Efros 2016)."""
+    p = torch.bincount(targets.reshape(-1).long(), minlength=palette.num_colors).double()
     p /= p.sum()
     # distances in CIELAB, or in its ab plane for chroma bins
     lab = torch.from_numpy(palette.points if palette.space == "ab" else palette.lab_colors)
     kernel = torch.exp(-torch.cdist(lab, lab).square() / (2 * sigma**2))  # K×K, symmetric
     smooth = kernel @ p
-    smooth /= smooth.sum()
-    weights = 1 / ((1 - lam) * smooth + lam / k)
+    return smooth / smooth.sum()
+
+
+def rebalance_weights(targets: torch.Tensor, palette: Palette, lam: float = 0.5, sigma: float = REBALANCE_SIGMA) -> torch.Tensor:
+    """Per-colour loss weights ∝ ((1−λ)·p̃ + λ/K)⁻¹ with E_p̃[w] = 1 (Zhang, Isola & Efros 2016), p̃ the
+    `smoothed_frequencies` of `targets`."""
+    smooth = smoothed_frequencies(targets, palette, sigma)
+    weights = 1 / ((1 - lam) * smooth + lam / palette.num_colors)
     return (weights / (smooth * weights).sum()).float()
 
 

@@ -123,3 +123,82 @@ def test_every_check_is_tested_here(name):
     import inspect
 
     assert f"ex.{name}(" in inspect.getsource(inspect.getmodule(test_runner_up))
+
+
+def test_train_loop(capsys):
+    def right(model, grey, targets, epochs, batch_size, max_lr, seed):
+        return ex.train_loop(model, grey, targets, epochs, batch_size, max_lr, seed)
+
+    verdict(capsys, ex.check_train_loop(right), True)
+
+    def constant_lr(model, grey, targets, epochs, batch_size, max_lr, seed):  # no schedule: drifts after the first step
+        g, opt, losses = torch.Generator().manual_seed(seed), torch.optim.Adam(model.parameters(), lr=max_lr), []
+        for _ in range(epochs):
+            order = torch.randperm(len(grey), generator=g)
+            for start in range(0, len(grey), batch_size):
+                idx = order[start : start + batch_size]
+                loss = torch.nn.functional.cross_entropy(model(grey[idx]), targets[idx].long())
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
+                losses.append(loss.item())
+        return losses
+
+    verdict(capsys, ex.check_train_loop(constant_lr), False, "OneCycleLR")
+    verdict(capsys, ex.check_train_loop(lambda *a: [0.0]), False, "6 steps")
+    verdict(capsys, ex.check_train_loop(unfinished), False, "NotImplementedError")
+
+
+def test_unet_forward(capsys):
+    class Right(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            for name, module in build("unet", 32).named_children():
+                self.add_module(name, module)
+
+        def forward(self, grey):
+            d1 = self.down1(grey)
+            d2 = self.down2(d1)
+            r = self.refactor(d2)
+            u2 = self.up2(torch.cat([d1, self.up1(torch.cat([d2, r], 1))], 1))
+            return self.final(torch.cat([grey, u2], 1))
+
+    class Swapped(Right):  # the skip second: same shapes, other numbers
+        def forward(self, grey):
+            d1 = self.down1(grey)
+            d2 = self.down2(d1)
+            r = self.refactor(d2)
+            u2 = self.up2(torch.cat([d1, self.up1(torch.cat([r, d2], 1))], 1))
+            return self.final(torch.cat([grey, u2], 1))
+
+    class NoSkip(Right):  # the CNN's path: the channels do not fit
+        def forward(self, grey):
+            return self.final(self.up2(self.up1(self.refactor(self.down2(self.down1(grey))))))
+
+    class Unfinished(Right):
+        def forward(self, grey):
+            raise NotImplementedError
+
+    verdict(capsys, ex.check_unet_forward(Right), True)
+    verdict(capsys, ex.check_unet_forward(Swapped), False, "skip first")
+    verdict(capsys, ex.check_unet_forward(NoSkip), False, "same height and width")
+    verdict(capsys, ex.check_unet_forward(Unfinished), False, "NotImplementedError")
+    verdict(capsys, ex.check_unet_forward(lambda: build("cnn", 32)), False, "layers differ")
+
+
+def test_rebalance_weights(capsys):
+    def right(share, lab, lam, sigma):
+        smooth = torch.exp(-(torch.cdist(lab, lab) ** 2) / (2 * sigma**2)) @ share
+        smooth = smooth / smooth.sum()
+        w = 1 / ((1 - lam) * smooth + lam / len(share))
+        return w / (smooth * w).sum()
+
+    verdict(capsys, ex.check_rebalance_weights(right), True)
+    verdict(capsys, ex.check_rebalance_weights(lambda s, lab, lam, sig: 3 * right(s, lab, lam, sig)), False, "constant factor")
+
+    def unsmoothed(share, lab, lam, sigma):
+        w = 1 / ((1 - lam) * share + lam / len(share))
+        return w / (share * w).sum()
+
+    verdict(capsys, ex.check_rebalance_weights(unsmoothed), False, "smooth first")
+    verdict(capsys, ex.check_rebalance_weights(unfinished), False, "NotImplementedError")

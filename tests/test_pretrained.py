@@ -20,10 +20,12 @@ EXTRA = [f"unet_{c}32_{v}" for c in ("horse", "cat") for v in ("lab", "rebalance
 EXTRA += [f"unet_{c}32" for c in CLASSES if c not in ("horse", "cat")] + ["unet_horse32_regress"]
 GENERAL = ["unet_all32", "unet_all32_lab", "cnn_all32"]  # for photographs (issue 14)
 EXPERIMENTS = json.loads((Path(__file__).resolve().parent.parent / "docs" / "experiments.json").read_text())
+COLOUR = json.loads((Path(__file__).resolve().parent.parent / "docs" / "colour.json").read_text())
+CHROMA = [COLOUR["choice"]["shipped"]] if COLOUR["choice"].get("shipped") else []  # experiments/colour.py's choice (issue 25)
 
 
 def test_all_are_shipped_and_small():
-    assert pretrained_names() == sorted(NAMES + EXTRA + GENERAL)
+    assert pretrained_names() == sorted(NAMES + EXTRA + GENERAL + CHROMA)
     total = sum(f.stat().st_size for f in FOLDER.rglob("*") if f.is_file())
     assert total < 30 * 2**20, f"{total / 2**20:.1f} MB"  # the notebooks add under 10 MB: under 40 MB in all
     assert not list(FOLDER.rglob("checkpoint.pt"))
@@ -77,10 +79,25 @@ def test_the_general_runs_are_what_their_names_say(name):
     assert run.model.config.objective == "classify"
 
 
-def test_the_default_model_is_a_general_run():
+def test_the_default_model_is_the_one_the_colour_rule_chose():
+    """pretrained.DEFAULT_RUN is experiments/colour.py's choice, shipped with the temperature chosen with it and
+    trained as that experiment's recipe says; the previous default if the rule kept it."""
     from colorlib.pretrained import DEFAULT_RUN, resolve
+    from experiments.colour import config
 
-    assert DEFAULT_RUN in GENERAL and resolve(DEFAULT_RUN) == FOLDER / DEFAULT_RUN
+    choice = COLOUR["choice"]
+    if choice["by"] == "kept":
+        assert DEFAULT_RUN == "unet_all32_lab" and not CHROMA
+        return
+    assert DEFAULT_RUN == choice["shipped"] and resolve(DEFAULT_RUN) == FOLDER / DEFAULT_RUN
+    run = colorlib.load_run(FOLDER / DEFAULT_RUN)
+    candidate = COLOUR["candidates"][choice["candidate"]]
+    assert run.temperature == candidate["temperature"] and run.config["decoding"]["chosen_by"] == "experiments/colour.py"
+    trained = {k: v for k, v in run.config["train"].items() if k not in ("device", "precision")}
+    wanted = {k: v for k, v in config(candidate["run"]).__dict__.items() if k not in ("device", "precision")}
+    assert trained == json.loads(json.dumps(wanted))  # the recipe of the run the rule chose, and its 10 epochs
+    assert len(run.history) == wanted["epochs"] and run.model.config.objective == "chroma" and run.palette.space == "ab"
+    assert run.palette == colorlib.load_palette(wanted["palette"])
 
 
 def test_unknown_pretrained_run():
