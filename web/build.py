@@ -31,6 +31,7 @@ WEB = ROOT / "web"
 NODE = WEB / "node_modules"
 # The models the colouriser offers after the default for photographs (pretrained.DEFAULT_RUN).
 MODELS = {
+    "unet_all32_lab": "the previous default: a Lab palette over all ten classes",
     "unet_horse32": "UNet trained on horses",
     "cnn_horse32": "CNN trained on horses",
     "unet_cat32": "UNet trained on cats",
