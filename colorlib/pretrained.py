@@ -2,13 +2,14 @@
 
     run = colorlib.pretrained("unet", "horse", 32)   # a Run: model (eval), palette, history, snapshots
     run = colorlib.pretrained("unet", "cat", 32, "lab_rebalance")
-    run = colorlib.pretrained("unet", "all", 32, "lab")   # all ten classes: the default for photographs
+    run = colorlib.pretrained("unet", "all", 64, "ab_rebalance")   # all ten classes, chroma only: the default for photographs
 
 The original's {cnn, unet} × {horse, cat} × {16, 32 colours}, all with the shipped horse palettes
 (the original recipe, so results compare); the horse UNet/32 regressing RGB ("regress"); UNet/32
 variants for horse and cat ("lab", "rebalance", "lab_rebalance"); UNet/32 on the other eight
 classes; for photographs, a UNet and a CNN trained on all ten classes with the all-class palette
-(`unet_all32`, `cnn_all32`; the UNet also with the Lab palette, `unet_all32_lab`). All validated on a 10%
+(`unet_all32`, `cnn_all32`; the UNet also with the Lab palette, `unet_all32_lab`), and the default for them,
+a UNet that predicts only the chroma, 64 ab bins, with class rebalancing (`unet_all64_ab_rebalance`). All validated on a 10%
 holdout of the training pictures with the recipe chosen on it; how each was trained and its holdout
 and test figures: colorlib/pretrained/README.md.
 """
@@ -24,8 +25,9 @@ if TYPE_CHECKING:  # runs (and torch) load only when a run is: `colorlib pretrai
     from .runs import Run
 
 FOLDER = Path(__file__).parent / "pretrained"
-DEFAULT_RUN = "unet_all32_lab"  # what `colorize(photo)` and `colorlib colorize photo.jpg` use (experiments/photos.py chose it)
-VARIANTS = ("lab", "rebalance", "lab_rebalance", "regress")  # UNet, 32 colours: horse (regress), cat, all
+# what `colorize(photo)` and `colorlib colorize photo.jpg` use: experiments/colour.py chose it (and its temperature)
+DEFAULT_RUN = "unet_all64_ab_rebalance"
+VARIANTS = ("lab", "rebalance", "lab_rebalance", "regress", "ab_rebalance")  # UNet: horse (regress), cat, all (ab: 64 bins)
 
 # The original project's published epoch-199 weights, scored on each class's CIFAR-10 test split
 # with its own preprocessing and palettes: (cross-entropy, pixel accuracy, mean ΔE2000 of its

@@ -93,11 +93,12 @@ def test_the_default_model_is_the_one_the_colour_rule_chose():
     run = colorlib.load_run(FOLDER / DEFAULT_RUN)
     candidate = COLOUR["candidates"][choice["candidate"]]
     assert run.temperature == candidate["temperature"] and run.config["decoding"]["chosen_by"] == "experiments/colour.py"
-    trained = {k: v for k, v in run.config["train"].items() if k not in ("device", "precision")}
-    wanted = {k: v for k, v in config(candidate["run"]).__dict__.items() if k not in ("device", "precision")}
+    ignore = ("device", "precision", "skips")  # where it ran; skips: None is all three, which the run spells out
+    trained = {k: v for k, v in run.config["train"].items() if k not in ignore}
+    wanted = {k: v for k, v in config(candidate["run"]).__dict__.items() if k not in ignore}
     assert trained == json.loads(json.dumps(wanted))  # the recipe of the run the rule chose, and its 10 epochs
     assert len(run.history) == wanted["epochs"] and run.model.config.objective == "chroma" and run.palette.space == "ab"
-    assert run.palette == colorlib.load_palette(wanted["palette"])
+    assert run.palette == colorlib.load_palette(wanted["palette"]) and len(run.model.config.skips) == 3
 
 
 def test_unknown_pretrained_run():
