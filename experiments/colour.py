@@ -279,6 +279,7 @@ def _figures(candidate: dict, grey: dict, names: list[str]) -> dict:
 
 
 CURRENT = f"default ({DEFAULT_RUN}), T 0.38"  # the current default as a candidate: its run at colorize's T
+SHOWN = {"current default": f"{DEFAULT_RUN} (the default the rule measured against)"}  # how reports name it
 
 
 def _feasible(s: dict) -> bool:
@@ -422,7 +423,12 @@ def markdown(scores: dict) -> str:
                 "feasible": " (feasible on both sets: rule 3)",
                 "fallback": " — no candidate is feasible on both sets: the fallback of rule 4.",
                 "kept": " — no candidate is feasible, nor closer than grey on both sets: the current default stays (rule 4).",
-            }[choice["by"]],
+            }[choice["by"]]
+            + (
+                f" Shipped as `{choice['shipped']}` (`colorlib.pretrained.DEFAULT_RUN`, the temperature in its config)."
+                if choice.get("shipped")
+                else ""
+            ),
             "",
             f"Leave-one-photo-out (rule 5): ΔE2000 {loo['delta_e']:.2f} against grey's {grey_photos['delta_e']:.2f}, "
             f"colourfulness {loo['colourfulness']:.0%}, hue agreement {loo['hue_mean']:.2f}; "
@@ -447,11 +453,12 @@ def markdown(scores: dict) -> str:
         for k in ("grey picture", "current default", "choice"):
             r = test[k]
             ratios = f"{r['colourfulness']:.0%} | {r['colourfulness_mean_of_ratios']:.0%}"
-            lines.append(f"| {k} | {r['delta_e']:.2f} | {ratios} | {r['hue_pooled']:.2f} |")
+            lines.append(f"| {SHOWN.get(k, k)} | {r['delta_e']:.2f} | {ratios} | {r['hue_pooled']:.2f} |")
         for other in ("grey picture", "current default"):
             d = test[f"choice - {other}, ΔE2000"]
             lines.append(
-                f"\nChoice − {other}, ΔE2000: {d['difference']:+.3f} [{d['low']:+.3f}, {d['high']:+.3f}] (95% paired t)."
+                f"\nChoice − {SHOWN.get(other, other)}, ΔE2000: {d['difference']:+.3f} [{d['low']:+.3f}, {d['high']:+.3f}] "
+                "(95% paired t)."
             )
     return "\n".join(lines) + "\n"
 
@@ -496,7 +503,7 @@ def grids(scores: dict, runs: Path, side: int = 128) -> dict:
     from colorlib.plot import rows_figure
 
     chosen = scores["candidates"][scores["choice"]["candidate"]]
-    rows = {"current default": (scores["candidates"][CURRENT]["run"], 0.38), "choice": (chosen["run"], chosen["temperature"])}
+    rows = {"before": (scores["candidates"][CURRENT]["run"], 0.38), "choice": (chosen["run"], chosen["temperature"])}
     models = {k: (_load(runs, label), t) for k, (label, t) in rows.items()}
 
     def thumb(picture: np.ndarray) -> np.ndarray:  # the centre square, at `side` pixels
