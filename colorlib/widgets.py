@@ -211,13 +211,15 @@ def upload_colorizer(runs: Mapping[str, Run], max_side: int = 1024) -> W.VBox:
     """A FileUpload: the picture you upload, its grey version, and each run's colourisation.
 
     Toggles switch the decoding (the photo default first) and the scale: the working scale of
-    `colorize` (colour under the picture's own lightness) or its own size, the original way.
+    `colorize` (colour under the picture's own lightness) or its own size, the original way; the
+    annealed mean runs at each model's own temperature (`Run.temperature`) unless the box is cleared.
     """
     upload = W.FileUpload(accept="image/*", multiple=False, description="Upload image")
     decoding = W.ToggleButtons(
         options=[("annealed mean", "annealed-mean"), ("argmax", "argmax")], value=PHOTO_DECODING, description="decoding"
     )
-    temperature = W.FloatSlider(value=0.38, min=0.05, max=1.0, step=0.01, description="T", continuous_update=False)
+    own = W.Checkbox(value=True, description="each model's own T", indent=False)  # Run.temperature, as colorize uses
+    temperature = W.FloatSlider(value=0.38, min=0.05, max=1.0, step=0.01, description="T", continuous_update=False, disabled=True)
     scale = W.ToggleButtons(options=[("working scale", "auto"), ("own size (the original way)", "native")], description="scale")
     result = W.HTML("<i>Choose a picture: each model colours it as <code>colorlib.colorize</code> does.</i>")
 
@@ -237,20 +239,26 @@ def upload_colorizer(runs: Mapping[str, Run], max_side: int = 1024) -> W.VBox:
             rgb = np.asarray(img)
         enlarge = max(1, 160 // max(rgb.shape[:2]))  # enlarge tiny pictures so they can be seen
         cells = [("original", rgb), ("grey input", grey_rgb(rgb))]
-        cells += [
-            (name, colorize(run, rgb, decoding=decoding.value, temperature=temperature.value, scale=scale.value))
-            for name, run in runs.items()
-        ]
+        t = None if own.value else temperature.value
+        how = dict(decoding=decoding.value, temperature=t, scale=scale.value)
+        cells += [(name, colorize(run, rgb, **how)) for name, run in runs.items()]
         row = "".join(
             f'<td style="text-align:center;padding:4px"><div>{label}</div>{png_tag(im, enlarge, label)}</td>'
             for label, im in cells
         )
-        how = "argmax" if decoding.value == "argmax" else f"annealed mean, T={temperature.value:g}"
-        how += ", working scale" if scale.value == "auto" else ", own size"
-        result.value = f'<div class="colorlib-upload-result"><b>{item["name"]}</b> ({how})<table><tr>{row}</tr></table></div>'
+        shown_t = "each model's own T" if own.value else f"T={temperature.value:g}"
+        said = "argmax" if decoding.value == "argmax" else f"annealed mean, {shown_t}"
+        said += ", working scale" if scale.value == "auto" else ", own size"
+        result.value = f'<div class="colorlib-upload-result"><b>{item["name"]}</b> ({said})<table><tr>{row}</tr></table></div>'
 
     upload.observe(show, names="value")
     decoding.observe(show, names="value")
     temperature.observe(show, names="value")
     scale.observe(show, names="value")
-    return W.VBox([upload, W.HBox([decoding, temperature, scale]), result])
+
+    def free_slider(change=None) -> None:
+        temperature.disabled = own.value
+        show()
+
+    own.observe(free_slider, names="value")
+    return W.VBox([upload, W.HBox([decoding, own, temperature, scale]), result])

@@ -325,7 +325,7 @@ def test_upload_colourises_a_picture(lab, browser):
     result = page.locator(".colorlib-upload-result")
     result.wait_for(timeout=60_000)
     images = result.locator("img")
-    assert images.count() == 5  # original, grey input, the default, horse and cat models
+    assert images.count() == 5  # original, grey input, the default, the Lab UNet and the horse model
     src = images.nth(2).get_attribute("src")
     coloured = np.asarray(Image.open(io.BytesIO(__import__("base64").b64decode(src.split(",", 1)[1]))).convert("RGB"))
     assert coloured.shape[:2] == (48, 64)

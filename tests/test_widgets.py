@@ -70,7 +70,7 @@ def test_upload_shows_colourised_images(runs):
     from colorlib.colorize import PHOTO_DECODING
 
     view = upload_colorizer({"horse": runs[0], "cat": runs[1]})
-    upload, (decoding, temperature, scale), result = view.children[0], view.children[1].children, view.children[2]
+    upload, (decoding, own, temperature, scale), result = view.children[0], view.children[1].children, view.children[2]
     assert (decoding.value, scale.value) == (PHOTO_DECODING, "auto")  # it starts as colorlib.colorize does
     buf = io.BytesIO()
     Image.fromarray(np.random.default_rng(0).integers(0, 256, (60, 90, 3), dtype=np.uint8)).save(buf, format="PNG")
@@ -92,7 +92,9 @@ def test_upload_shows_colourised_images(runs):
     assert "(argmax, working scale)" in result.value
     argmax = result.value
     decoding.value = "annealed-mean"
-    assert "annealed mean, T=0.38" in result.value and result.value != argmax
+    assert "annealed mean, each model's own T" in result.value and result.value != argmax and temperature.disabled
+    own.value = False  # the slider's T for every model instead
+    assert "annealed mean, T=0.38" in result.value and not temperature.disabled
     temperature.value = 0.9
     assert "T=0.9, working scale" in result.value
     working = result.value
