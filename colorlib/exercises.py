@@ -274,7 +274,7 @@ def check_mean_sd(fn: Callable[[Sequence[float]], tuple[float, float]]) -> None:
     return _report(True, f"{mean:.3f} ± {sd:.3f}")
 
 
-# -- 05 · your own photos -----------------------------------------------------------------------
+# -- 07 · your own photos -----------------------------------------------------------------------
 
 
 def check_keep_luma(fn: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> None:
@@ -306,7 +306,7 @@ def check_keep_luma(fn: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> None:
     return _report(True, f"luma exact on every pixel; the colour's chroma kept (correlation {keep:.2f})")
 
 
-# -- 06 · metrics -------------------------------------------------------------------------------
+# -- 05 · metrics -------------------------------------------------------------------------------
 
 
 def check_colourfulness(fn: Callable[[np.ndarray], float]) -> None:
@@ -327,7 +327,7 @@ def check_colourfulness(fn: Callable[[np.ndarray], float]) -> None:
     return _report(True, "equal to colorlib.metrics.colourfulness on colourful, grey and flat-red pictures")
 
 
-# -- 07 · decoding ------------------------------------------------------------------------------
+# -- 06 · decoding ------------------------------------------------------------------------------
 
 
 def check_annealed_mean(fn: Callable[[torch.Tensor, np.ndarray, float], np.ndarray]) -> None:

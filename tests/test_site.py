@@ -151,7 +151,7 @@ def test_the_in_browser_colouriser_matches_colorlib(site, browser, tmp_path, mod
     photo = data.coffee()[: size[0], : size[1]]  # a PNG: the browser and Pillow decode it identically (JPEG decoders differ)
     Image.fromarray(photo).save(tmp_path / "coffee.png")
     page = _page(browser, url)
-    page.goto(f"{url}/05_colorize_your_own.html")
+    page.goto(f"{url}/07_colorize_your_own.html")
     page.wait_for_selector(".colorlib-file", timeout=60_000)
     assert "never leaves your machine" in page.inner_text(".colorlib-colouriser")
     if model is not None:  # None: the page as it opens, which must be colorlib's default model and pipeline
