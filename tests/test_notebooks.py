@@ -138,3 +138,21 @@ def test_no_checked_output_depends_on_the_cpus_rounding():
             if "NBVAL_CHECK_OUTPUT" in sources[i] and uses:
                 offenders.append(f"{path.name} code cell {i}: {sorted(uses)}")
     assert not offenders, "checked cells that print a direct fp32 model output:\n" + "\n".join(offenders)
+
+
+def test_every_link_between_notebooks_resolves_and_carries_its_own_number():
+    """Relative .ipynb links point at files that exist; a chapter's title, its solutions link and its
+    solutions' title carry the chapter's own number (renumbering chapters must leave none behind)."""
+    import re
+
+    for path in sorted(NOTEBOOKS.glob("*.ipynb")) + sorted((NOTEBOOKS / "solutions").glob("*.ipynb")):
+        text = "\n".join("".join(c["source"]) for c in json.loads(path.read_text())["cells"] if c["cell_type"] == "markdown")
+        for target in re.findall(r"\]\(([^)#]+\.ipynb)", text):
+            if not target.startswith("http"):
+                assert (path.parent / target).is_file(), f"{path.name} links to {target}, which does not exist"
+        number = path.name[:2]
+        title = re.search(r"^# (?:Solutions · )?(\d\d) · ", text, flags=re.M)
+        assert title and title.group(1) == number, f"{path.name}: its title does not carry {number}"
+        if path.parent == NOTEBOOKS:
+            linked = set(re.findall(r"solutions/(\d\d)_solutions", text))
+            assert linked == {number}, f"{path.name} links to another chapter's solutions: {linked}"
