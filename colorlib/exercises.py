@@ -375,6 +375,37 @@ def check_rebalance_weights(fn: Callable[[torch.Tensor, torch.Tensor, float, flo
     return _report(True, "equal to colorlib.train.rebalance_weights for λ = ½ and ⅕ and two smoothing widths")
 
 
+# -- 09 · what we learned -----------------------------------------------------------------------
+
+
+def check_hue_agreement(fn: Callable[[np.ndarray, np.ndarray], float]) -> None:
+    """`fn(predicted, truth)` (uint8 RGB, one shape) → colorlib.metrics.hue_agreement: among the truth's pixels
+    with CIELAB chroma above 20, the share whose prediction has chroma above 10 and a hue within 45°."""
+    from .data import grey_rgb
+    from .metrics import hue_agreement
+
+    rng = np.random.default_rng(9)
+    truth = rng.integers(0, 256, (3, 12, 12, 3), dtype=np.uint8)
+    cases = {
+        "a random guess": rng.integers(0, 256, truth.shape, dtype=np.uint8),
+        "the truth itself": truth.copy(),
+        "the grey picture": grey_rgb(truth),
+        "the truth, hues turned": truth[..., [1, 2, 0]].copy(),
+    }
+    for name, predicted in cases.items():
+        got, error = _attempt(fn, predicted.copy(), truth.copy())
+        if error:
+            return _report(False, error)
+        expected = hue_agreement(predicted, truth)
+        if not np.isclose(float(got), expected, atol=1e-9):
+            hint = {
+                "the grey picture": " (a prediction with chroma 10 or less names no hue: grey never agrees)",
+                "the truth, hues turned": " (hue is an angle: take the difference around the circle, at most 180°)",
+            }.get(name, " (count only the truth's pixels with C*ab above 20, pooled over all pictures)")
+            return _report(False, f"for {name} you say {float(got):.4f}, colorlib says {expected:.4f}{hint}")
+    return _report(True, "equal to colorlib.metrics.hue_agreement on a guess, the truth, grey and turned hues")
+
+
 # -- 08 · class models --------------------------------------------------------------------------
 
 

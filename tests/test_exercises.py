@@ -202,3 +202,27 @@ def test_rebalance_weights(capsys):
 
     verdict(capsys, ex.check_rebalance_weights(unsmoothed), False, "smooth first")
     verdict(capsys, ex.check_rebalance_weights(unfinished), False, "NotImplementedError")
+
+
+def test_hue_agreement(capsys):
+    from skimage.color import rgb2lab
+
+    def right(predicted, truth):
+        p, t = rgb2lab(predicted), rgb2lab(truth)
+        cp, ct = np.hypot(p[..., 1], p[..., 2]), np.hypot(t[..., 1], t[..., 2])
+        gap = np.abs(np.degrees(np.arctan2(p[..., 2], p[..., 1]) - np.arctan2(t[..., 2], t[..., 1]))) % 360
+        gap = np.minimum(gap, 360 - gap)
+        coloured = ct > 20
+        return ((cp > 10) & (gap <= 45) & coloured).sum() / coloured.sum()
+
+    verdict(capsys, ex.check_hue_agreement(right), True)
+
+    def no_wrap(predicted, truth):  # forgets that hue wraps around
+        p, t = rgb2lab(predicted), rgb2lab(truth)
+        cp, ct = np.hypot(p[..., 1], p[..., 2]), np.hypot(t[..., 1], t[..., 2])
+        gap = np.abs(np.degrees(np.arctan2(p[..., 2], p[..., 1]) - np.arctan2(t[..., 2], t[..., 1])))
+        return ((cp > 10) & (gap <= 45) & (ct > 20)).sum() / (ct > 20).sum()
+
+    verdict(capsys, ex.check_hue_agreement(no_wrap), False, "")
+    verdict(capsys, ex.check_hue_agreement(lambda p, t: 0.5), False, "")
+    verdict(capsys, ex.check_hue_agreement(unfinished), False, "NotImplementedError")
