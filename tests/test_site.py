@@ -87,6 +87,9 @@ def test_index_then_next_through_every_chapter_with_no_errors(site, browser):
         page.wait_for_load_state("networkidle")
         visited.append(page.url.rsplit("/", 1)[1])
         assert page.locator(".jp-Notebook").count() == 1 and page.locator(".colorlib-nav").count() == 2
+        sidebar = page.eval_on_selector_all(".colorlib-sidebar li a", "els => els.map(e => e.getAttribute('href'))")
+        assert sidebar == chapters  # the contents on every page, this chapter marked
+        assert page.locator(".colorlib-sidebar .colorlib-current a").get_attribute("href") == page.url.rsplit("/", 1)[1]
         if page.locator("script[type='application/vnd.jupyter.widget-view+json']").count():
             page.wait_for_selector(".jupyter-widgets", timeout=60_000)  # saved widgets render without a kernel
         following = page.locator(".colorlib-nav-bottom a.colorlib-next")
@@ -167,7 +170,7 @@ def test_the_in_browser_colouriser_matches_colorlib(site, browser, tmp_path, mod
     assert got.shape == expected.shape == photo.shape
     off = np.abs(got - expected).max(-1)
     assert off.max() <= 1 and (off == 0).mean() >= 0.99, (off.max(), (off == 0).mean())
-    _shot(page, f"site-05-{model or 'default'}-{size[1]}")
+    _shot(page, f"site-07-{model or 'default'}-{size[1]}")
     assert not page.problems, page.problems[:5]
     page.close()
 

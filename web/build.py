@@ -137,7 +137,7 @@ COLOURISER = """
 """
 
 
-def build_page(path: Path, nb, out: Path, previous, following) -> str:
+def build_page(path: Path, nb, out: Path, previous, following, contents: list[dict] | None = None) -> str:
     """One notebook as a page of the site; returns the page's file name."""
     name = path.with_suffix(".html").name
     root = "../" if path.parent.name == "solutions" else ""
@@ -150,6 +150,8 @@ def build_page(path: Path, nb, out: Path, previous, following) -> str:
             "root": root,
             "previous": previous,
             "next": following,
+            # the contents sidebar: every chapter, this one marked, links relative to this page
+            "contents": [{**c, "href": root + c["href"], "current": c["href"] == name} for c in contents or []],
             "extra_html": COLOURISER.format(root=root or "./") if upload else "",
         },
     }
@@ -210,9 +212,10 @@ def main() -> None:
     paths = chapters()
     notebooks = [nbformat.read(p, as_version=4) for p in paths]
     pages = []
+    contents = [{"href": p.with_suffix(".html").name, "title": title(nb)} for p, nb in zip(paths, notebooks, strict=True)]
     for i, (path, nb) in enumerate(zip(paths, notebooks, strict=True)):
         link = lambda j: {"href": paths[j].with_suffix(".html").name, "title": title(notebooks[j])}  # noqa: E731
-        name = build_page(path, nb, out, link(i - 1) if i else None, link(i + 1) if i + 1 < len(paths) else None)
+        name = build_page(path, nb, out, link(i - 1) if i else None, link(i + 1) if i + 1 < len(paths) else None, contents)
         picture = first_picture(nb)
         if picture:
             (out / "figures" / f"{path.stem}.png").write_bytes(picture)
@@ -220,7 +223,7 @@ def main() -> None:
         solution = ROOT / "notebooks" / "solutions" / f"{path.name[:2]}_solutions.ipynb"
         if solution.is_file():
             back = {"href": f"../{name}", "title": title(nb)}
-            build_page(solution, nbformat.read(solution, as_version=4), out / "solutions", back, None)
+            build_page(solution, nbformat.read(solution, as_version=4), out / "solutions", back, None, contents)
     build_index(out, pages)
     size = sum(f.stat().st_size for f in out.rglob("*") if f.is_file())
     print(f"wrote {out}: {len(pages)} chapters, {size / 1e6:.1f} MB, in {time.perf_counter() - start:.0f} s")
