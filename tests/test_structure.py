@@ -7,7 +7,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "colorlib"
 
 # A module imports only from floors below its own (or, within a floor, from modules listed before it).
 FLOORS = [
-    ["errors", "unpickle", "atomic"],
+    ["errors", "unpickle", "atomic", "results"],
     ["config", "pixels", "palette", "models"],
     ["data", "runs"],
     ["inference", "metrics", "plot", "pretrained", "colorize", "export"],
