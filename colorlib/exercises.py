@@ -18,7 +18,7 @@ import torch
 import torch.nn.functional as F
 
 from .data import luma
-from .metrics import colourfulness_per_image
+from .metrics import colourfulness_per_image, difference
 from .models import SKIPS, Block, build, num_parameters
 from .palette import Palette, load_palette
 
@@ -272,6 +272,51 @@ def check_mean_sd(fn: Callable[[Sequence[float]], tuple[float, float]]) -> None:
     if not np.isclose(sd, np.std(values, ddof=1)):
         return _report(False, f"the sample sd is {np.std(values, ddof=1):.4f}, you say {sd:.4f}")
     return _report(True, f"{mean:.3f} ± {sd:.3f}")
+
+
+def check_difference(fn: Callable[[np.ndarray, np.ndarray], tuple[float, float, float]]) -> None:
+    """`fn(a, b)` → (mean of a − b, low, high): the 95% paired t-interval of two models scored on the same pictures."""
+    rng = np.random.default_rng(4)
+    hard = rng.gamma(4.0, 2.5, 12)  # how hard each picture is, shared by both models: the pairing matters
+    a, b = hard + rng.normal(0.3, 0.4, 12), hard + rng.normal(0.0, 0.4, 12)
+    got, error = _attempt(fn, a.copy(), b.copy())
+    if error:
+        return _report(False, error)
+    try:
+        diff, low, high = (float(v) for v in got)
+    except (TypeError, ValueError):
+        return _report(False, f"return three numbers, (difference, low, high); got {got!r}")
+    right = difference(a, b)
+    d, n = a - b, len(a)
+    if not np.isclose(diff, right["difference"]):
+        return _report(False, f"the mean of a − b is {right['difference']:.4f}, you say {diff:.4f}")
+    if np.isclose(high - low, right["high"] - right["low"]):
+        return _report(True, f"{diff:+.3f} [{low:+.3f}, {high:+.3f}] on {n} pictures, as colorlib.metrics.difference")
+    from scipy import stats
+
+    t, z = stats.t.ppf(0.975, n - 1), stats.norm.ppf(0.975)
+    unpaired = t * np.sqrt(a.var(ddof=1) / n + b.var(ddof=1) / n)
+    hints = [
+        (
+            2 * z * d.std(ddof=1) / np.sqrt(n),
+            f"1.96 is the normal's quantile; with {n} pictures use t with n − 1 degrees "
+            "of freedom, scipy.stats.t.ppf(0.975, n - 1)",
+        ),
+        (2 * t * d.std() / np.sqrt(n), "use the sample standard deviation of the differences (ddof=1)"),
+        (2 * t * d.std(ddof=1), "the interval is for the mean: divide the standard deviation by √n"),
+        (
+            2 * unpaired,
+            "that treats a and b as independent; they are the same pictures, so use the per-picture "
+            "differences a − b (how hard a picture is cancels out)",
+        ),
+    ]
+    hint = next(
+        (h for width, h in hints if np.isclose(high - low, width, rtol=1e-3)),
+        "the half-width is t(0.975, n − 1) · sd(a − b) / √n",
+    )
+    return _report(
+        False, f"the interval is [{right['low']:+.3f}, {right['high']:+.3f}], you say [{low:+.3f}, {high:+.3f}]: {hint}"
+    )
 
 
 # -- 07 · your own photos -----------------------------------------------------------------------

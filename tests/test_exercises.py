@@ -76,6 +76,29 @@ def test_mean_sd(capsys):
     verdict(capsys, ex.check_mean_sd(lambda v: np.mean(v)), False, "two numbers")
 
 
+def test_difference(capsys):
+    from scipy import stats
+
+    def paired(a, b, t=True, ddof=1, root=True):
+        d = a - b
+        q = stats.t.ppf(0.975, len(d) - 1) if t else 1.96
+        half = q * d.std(ddof=ddof) / (np.sqrt(len(d)) if root else 1)
+        return d.mean(), d.mean() - half, d.mean() + half
+
+    verdict(capsys, ex.check_difference(paired), True)
+    verdict(capsys, ex.check_difference(lambda a, b: paired(a, b, t=False)), False, "t with n − 1")
+    verdict(capsys, ex.check_difference(lambda a, b: paired(a, b, ddof=0)), False, "ddof=1")
+    verdict(capsys, ex.check_difference(lambda a, b: paired(a, b, root=False)), False, "√n")
+
+    def unpaired(a, b):
+        half = stats.t.ppf(0.975, len(a) - 1) * np.sqrt(a.var(ddof=1) / len(a) + b.var(ddof=1) / len(b))
+        return (a - b).mean(), (a - b).mean() - half, (a - b).mean() + half
+
+    verdict(capsys, ex.check_difference(unpaired), False, "same pictures")
+    verdict(capsys, ex.check_difference(lambda a, b: paired(b, a)), False, "mean of a − b")
+    verdict(capsys, ex.check_difference(lambda a, b: (a - b).mean()), False, "three numbers")
+
+
 def test_keep_luma(capsys):
     verdict(capsys, ex.check_keep_luma(lambda c, g: with_luma(c, np.repeat(g[..., None], 3, -1))), True)
     grey_only = lambda c, g: np.repeat(g[..., None], 3, -1)  # noqa: E731  exact luma, no colour
