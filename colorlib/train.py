@@ -161,6 +161,12 @@ def train(
     train_data, val_data = data if data is not None else load_data(config, palette, root, download)
     if config.batch_size > len(train_data):
         raise TrainingError(f"batch_size {config.batch_size} is larger than the {len(train_data)} training images")
+    side = train_data.grey.shape[-2:]
+    if config.half_size_epochs and any(n % 8 for n in side):
+        raise TrainingError(
+            f"half-size epochs need pictures whose sides are multiples of 8 (halved, the network halves them twice "
+            f"more); these are {side[0]}×{side[1]}: crop them, or drop --half-size-epochs"
+        )
     if rank == 0:
         runs.prepare_folder(out, replace_run=force and (out / runs.CONFIG).exists())
     if world > 1:  # the others wait until rank 0 has prepared the folder, then read the same checkpoint
@@ -252,6 +258,7 @@ def _epochs(out, config, net, optimizer, scheduler, data, amp, weights, history,
     (train_grey, train_targets), (val_grey, val_targets) = [
         (d.grey.to(device), (d.rgb if regress else d.targets).to(device)) for d in data
     ]
+    half = _halve(train_grey, train_targets) if config.half_size_epochs > len(history) else None
     snap_images, on_disk = data[1].images[: config.snapshot_count], list(history)  # on disk: for the loss figure
     bar = tqdm(
         total=config.epochs,
@@ -264,7 +271,8 @@ def _epochs(out, config, net, optimizer, scheduler, data, amp, weights, history,
     try:
         for epoch in range(len(history), config.epochs):
             start = time.perf_counter()
-            train_loss = _train_epoch(net, optimizer, scheduler, train_grey, train_targets, config, epoch, amp, weights)
+            grey, targets = half if epoch < config.half_size_epochs else (train_grey, train_targets)
+            train_loss = _train_epoch(net, optimizer, scheduler, grey, targets, config, epoch, amp, weights)
             if not math.isfinite(train_loss):
                 raise TrainingError(
                     f"training diverged at epoch {epoch} (loss {train_loss}); the run keeps epoch "
@@ -346,6 +354,12 @@ def _train_epoch(
     if world > 1:
         dist.all_reduce(total)
     return total.item() / len(grey)
+
+
+def _halve(grey: torch.Tensor, targets: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """The pictures at half their size, for progressive resizing: grey averaged over 2×2 blocks (about the grey of
+    the block's mean colour: grey is linear in RGB), targets (indices N×H×W or RGB N×H×W×3) the blocks' top-left."""
+    return F.avg_pool2d(grey.float(), 2).to(grey.dtype), targets[:, ::2, ::2].contiguous()
 
 
 def _mirror(grey: torch.Tensor, targets: torch.Tensor, which: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

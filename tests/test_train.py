@@ -100,9 +100,13 @@ def test_training_is_deterministic_on_cpu(fake_cifar, tmp_path):
     assert not torch.equal(weights(a)["final.weight"], weights(c)["final.weight"])
 
 
-@pytest.mark.parametrize("schedule, flip, zoom", [("constant", False, None), ("onecycle", False, None), ("onecycle", True, 0.6)])
-def test_resume_equals_uninterrupted(fake_cifar, tmp_path, schedule, flip, zoom):
-    settings = dict(epochs=4, schedule=schedule, flip=flip, zoom=zoom)
+@pytest.mark.parametrize(
+    "schedule, flip, zoom, half",
+    [("constant", False, None, 0), ("onecycle", False, None, 0), ("onecycle", True, 0.6, 0), ("onecycle", True, None, 3)],
+)
+def test_resume_equals_uninterrupted(fake_cifar, tmp_path, schedule, flip, zoom, half):
+    # half 3: stopped in epoch 2, resumed on half-size pictures, then full size for epoch 3
+    settings = dict(epochs=4, schedule=schedule, flip=flip, zoom=zoom, half_size_epochs=half)
     straight = train(small(**settings), tmp_path / "straight", root=fake_cifar, progress=False)
     # an interrupted run: stop after epoch 1 by failing inside epoch 2, then resume
     calls = {"n": 0}
@@ -161,6 +165,48 @@ def test_zoom_crops_inputs_and_targets_alike():
     # the crop goes where the draws say: draws of 0 take the top-left quarter
     corner = train_module._zoom(grey, indices, torch.tensor([[0.0, 0.0, 0.0]] * 2, dtype=torch.float64), 0.5)[1]
     assert torch.equal(corner, indices[:, i // 2][:, :, i // 2])
+
+
+def test_halve_averages_inputs_and_keeps_top_left_targets():
+    grey = torch.arange(2 * 4 * 4, dtype=torch.float32).reshape(2, 1, 4, 4)
+    indices = torch.arange(2 * 4 * 4, dtype=torch.uint8).reshape(2, 4, 4)
+    rgb = indices[..., None].expand(-1, -1, -1, 3).contiguous()
+    for targets in (indices, rgb):
+        x, y = train_module._halve(grey, targets)
+        assert x.shape == (2, 1, 2, 2) and y.shape == (2, 2, 2, *targets.shape[3:]) and y.dtype == targets.dtype
+        assert x[1, 0, 1, 0].item() == (24 + 25 + 28 + 29) / 4  # the block of rows 2-3, columns 0-1 of picture 1
+        assert torch.equal(y, targets[:, ::2, ::2])
+
+
+@pytest.mark.parametrize("objective", ["classify", "regress"])
+def test_half_size_epochs_train_on_halved_pictures_and_validate_on_whole_ones(fake_cifar, tmp_path, monkeypatch, objective):
+    seen = []
+    real_epoch = train_module._train_epoch
+
+    def recording_epoch(net, optimizer, scheduler, grey, targets, *args, **kwargs):
+        seen.append((tuple(grey.shape[-2:]), tuple(targets.shape[1:3])))
+        return real_epoch(net, optimizer, scheduler, grey, targets, *args, **kwargs)
+
+    monkeypatch.setattr(train_module, "_train_epoch", recording_epoch)
+    run = train(small(half_size_epochs=2, objective=objective), tmp_path / "run", root=fake_cifar, progress=False)
+    assert seen == [((16, 16), (16, 16))] * 2 + [((32, 32), (32, 32))]
+    assert run.snapshots.predictions.shape[2:4] == (32, 32)  # validated on whole pictures every epoch
+    assert "--half-size-epochs 2" in run.config["command"]
+
+
+@pytest.mark.parametrize("bad", [-1, 4, 1.5, "two"])
+def test_half_size_epochs_must_fit_in_the_epochs(bad):
+    with pytest.raises(TrainingError, match="half_size_epochs"):
+        small(half_size_epochs=bad).validate()  # three epochs
+
+
+def test_half_size_epochs_refuse_sides_not_multiples_of_8_before_writing(tmp_path):
+    palette = load_palette("horse16")
+    images = np.random.default_rng(0).integers(0, 256, (6, 12, 12, 3), dtype=np.uint8)
+    data = ColorData.from_images(images, palette)
+    with pytest.raises(TrainingError, match="multiples of 8.*12×12"):
+        train(small(half_size_epochs=1), tmp_path / "run", data=(data, data), progress=False)
+    assert not (tmp_path / "run").exists()
 
 
 @pytest.mark.parametrize("bad", [0, 1, 1.5, -0.2, "half"])
