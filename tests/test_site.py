@@ -106,6 +106,22 @@ def test_index_then_next_through_every_chapter_with_no_errors(site, browser):
     page.close()
 
 
+def test_equations_are_typeset_from_the_site_itself(site, browser):
+    """The chapters' TeX ($$…$$) becomes MathJax output, with MathJax and its fonts served by the site."""
+    url, _ = site
+    page = _page(browser, url)
+    page.goto(f"{url}/04_compare_cnn_unet.html")
+    page.wait_for_selector("mjx-container[display='true']", timeout=30_000)
+    page.wait_for_load_state("networkidle")
+    shown = page.locator(".jp-MarkdownOutput").all_inner_texts()
+    assert page.locator("mjx-container[display='true']").count() == 3  # the standard error, V and ν, the q-value
+    assert not any("$$" in text or "\\frac" in text for text in shown)  # no TeX left as text
+    page.locator("mjx-container[display='true']").first.scroll_into_view_if_needed()
+    _shot(page, "site-equations")
+    assert not page.problems, page.problems[:5]
+    page.close()
+
+
 def test_the_comparison_slider_and_pickers_work_on_the_site(site, browser):
     url, _ = site
     page = _page(browser, url)

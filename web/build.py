@@ -5,7 +5,7 @@ colouriser that runs the shipped models in the reader's browser. `make site` run
 
 nbconvert's HTML exporter with a template of our own (web/template/colorlib): JupyterLab's look,
 previous/next navigation, and every script served from the site itself — the widget renderer
-(@jupyter-widgets/html-manager), RequireJS and onnxruntime-web come from web/node_modules
+(@jupyter-widgets/html-manager), RequireJS, onnxruntime-web and MathJax come from web/node_modules
 (`npm install --prefix web`), so the pages work offline and behind firewalls, from any static file
 server. Chapter 07's upload control becomes the in-browser colouriser (web/static/colorize.js).
 """
@@ -84,6 +84,7 @@ def copy_assets(out: Path) -> None:
             "@jupyter-widgets/html-manager/dist/embed-amd.js",
             "requirejs/require.js",
             "onnxruntime-web/dist/ort.wasm.min.mjs",
+            "mathjax/es5/tex-chtml.js",
         )
         if not (NODE / p).is_file()
     ]
@@ -97,6 +98,12 @@ def copy_assets(out: Path) -> None:
         dirs_exist_ok=True,
         ignore=shutil.ignore_patterns("*.map", "embed.js", "libembed-amd.js"),
     )
+    # MathJax: the TeX-to-HTML bundle and its fonts (the chapters' equations), no CDN
+    mathjax = NODE / "mathjax" / "es5"
+    (static / "mathjax").mkdir(exist_ok=True)
+    shutil.copy(mathjax / "tex-chtml.js", static / "mathjax" / "tex-chtml.js")
+    fonts = Path("output") / "chtml" / "fonts" / "woff-v2"
+    shutil.copytree(mathjax / fonts, static / "mathjax" / fonts, dirs_exist_ok=True)
     (static / "ort").mkdir(exist_ok=True)
     for name in ("ort.wasm.min.mjs", "ort-wasm-simd-threaded.mjs", "ort-wasm-simd-threaded.wasm"):
         shutil.copy(NODE / "onnxruntime-web" / "dist" / name, static / "ort" / name)
