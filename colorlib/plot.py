@@ -7,19 +7,24 @@ alive behind your back; Jupyter displays a returned Figure, scripts call `fig.sa
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from itertools import pairwise
 
 import numpy as np
 import torch
 from matplotlib.figure import Figure
+from matplotlib.patches import FancyArrowPatch, Rectangle
 from matplotlib.ticker import MaxNLocator
 from torchvision.utils import make_grid
 
 from .data import grey_rgb
 from .errors import RunError
+from .models import build, summary
 from .palette import Palette
 from .runs import Run
 
 ROWS = ("grey", "prediction", "palette truth", "original")
+# Each UNet skip (colorlib.config.SKIPS) by what it carries: from that block's output into that block's input.
+SKIP_ENDS = {"down2": ("down2", "up1"), "down1": ("down1", "up2"), "grey": ("input", "final")}
 
 
 def image_grid(rows: Sequence[np.ndarray]) -> np.ndarray:
@@ -219,4 +224,50 @@ def confidence_figure(colored: np.ndarray, probs: np.ndarray, title: str | None 
     fig.colorbar(shown, ax=right, shrink=0.8, label=f"from 1/K = {1 / probs.shape[-1]:.3f} (no preference) to 1")
     if title:
         fig.suptitle(title)
+    return fig
+
+
+def architecture_figure(arch: str = "unet", num_colors: int = 32, size: int = 32) -> Figure:
+    """The network's blocks left to right, drawn from `models.summary` of the real model so it cannot
+    disagree with the code: box height ∝ spatial size; output shape C×H×W and parameters under each."""
+    model = build(arch, num_colors)
+    rows = [("input", (1, size, size), 0)] + [(name, shape[1:], params) for name, _, shape, params in summary(model, size)]
+    x = {name: 1.2 * i for i, (name, _, _) in enumerate(rows)}
+    top = {name: 0.75 * shape[1] / size for name, shape, _ in rows}  # half a box's height
+    shapes = {name: "×".join(map(str, shape)) for name, shape, _ in rows}
+    fig = Figure(layout="constrained")
+    ax = fig.add_subplot()
+    for name, _, params in rows:
+        grey = name == "input"
+        ax.add_patch(Rectangle((x[name] - 0.4, -top[name]), 0.8, 2 * top[name], fc="0.85" if grey else "#cfe0f3", ec="0.3"))
+        label = f"grey input\n{shapes[name]}" if grey else f"{name}\n{shapes[name]}\n{params:,} params"
+        ax.text(x[name], -0.85, label, ha="center", va="top", fontsize=9)
+    for a, b in pairwise(x):  # the main path, block to block
+        ax.add_patch(FancyArrowPatch((x[a] + 0.4, 0), (x[b] - 0.4, 0), arrowstyle="-|>", mutation_scale=12, color="0.2"))
+    peak, rad = 0.75, 0.45  # an arc rises rad/2 × its span above its ends, so longer skips arch over shorter ones
+    for skip in model.config.skips:  # none for the CNN
+        src, dst = SKIP_ENDS[skip]
+        ax.add_patch(
+            FancyArrowPatch(
+                (x[src], top[src]),
+                (x[dst], top[dst]),
+                connectionstyle=f"arc3,rad=-{rad}",
+                arrowstyle="-|>",
+                mutation_scale=12,
+                color="C1",
+                lw=1.5,
+                gid="skip",
+            )
+        )
+        apex = (top[src] + top[dst]) / 2 + rad / 2 * (x[dst] - x[src])  # needs the equal aspect set below
+        ax.text(
+            (x[src] + x[dst]) / 2, apex + 0.04, f"{skip} skip: {shapes[src]}", ha="center", va="bottom", color="C1", fontsize=9
+        )
+        peak = max(peak, apex + 0.3)
+    total = sum(params for _, _, params in rows)
+    ax.set_title(f"{dict(cnn='CNN', unet='UNet').get(arch, arch)}: {total:,} parameters, input 1×{size}×{size}")
+    right = x[rows[-1][0]] + 0.7
+    ax.set(xlim=(-0.7, right), ylim=(-1.4, peak), aspect="equal")
+    fig.set_size_inches(1.45 * len(rows), 1.45 * len(rows) * (peak + 1.4) / (right + 0.7) + 0.4)  # fit the drawing, + title
+    ax.set_axis_off()
     return fig

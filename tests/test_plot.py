@@ -1,9 +1,20 @@
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.patches import FancyArrowPatch
 
 from colorlib.data import to_grey
+from colorlib.models import build, summary
 from colorlib.palette import Palette, load_palette
-from colorlib.plot import frequency_figure, grey_rgb, grid_figure, heatmap_figure, image_grid, loss_figure, swatch_figure
+from colorlib.plot import (
+    architecture_figure,
+    frequency_figure,
+    grey_rgb,
+    grid_figure,
+    heatmap_figure,
+    image_grid,
+    loss_figure,
+    swatch_figure,
+)
 
 
 def test_grid_rows_are_grey_prediction_truth_original():
@@ -47,3 +58,17 @@ def test_heatmap_writes_every_value_and_frequency_shows_weights():
     weighted = frequency_figure(palette, np.array([0, 0, 1]), weights=np.array([0.5, 1.0, 2.0]))
     assert len(plain.axes) == 1 and len(weighted.axes) == 2
     np.testing.assert_array_equal(weighted.axes[1].lines[0].get_ydata(), [0.5, 1.0, 2.0])
+
+
+def test_architecture_figure_is_drawn_from_the_real_model():
+    for arch, skips in [("unet", ["down2 skip: 64×8×8", "down1 skip: 32×16×16", "grey skip: 1×32×32"]), ("cnn", [])]:
+        ax = architecture_figure(arch, num_colors=16).axes[0]
+        arrows = [p for p in ax.patches if isinstance(p, FancyArrowPatch)]
+        assert len([a for a in arrows if a.get_gid() == "skip"]) == len(skips) and len(arrows) == 6 + len(skips)
+        texts = [t.get_text() for t in ax.texts]
+        assert [t for t in texts if "skip" in t] == skips
+        blocks = summary(build(arch, 16))
+        labels = [f"{name}\n{c}×{h}×{w}\n{params:,} params" for name, _, (_, c, h, w), params in blocks]
+        assert texts[: len(blocks) + 1] == ["grey input\n1×32×32", *labels]  # each block's real shape and count, in order
+        assert labels[-1].startswith("final\n16×32×32")  # one logit per colour of the palette asked for
+        assert f"{sum(b[3] for b in blocks):,} parameters" in ax.get_title()
