@@ -319,7 +319,7 @@ def check_difference(fn: Callable[[np.ndarray, np.ndarray], tuple[float, float, 
     )
 
 
-# -- 07 · your own photos -----------------------------------------------------------------------
+# -- 08 · your own photos -----------------------------------------------------------------------
 
 
 def check_keep_luma(fn: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> None:
@@ -420,7 +420,85 @@ def check_rebalance_weights(fn: Callable[[torch.Tensor, torch.Tensor, float, flo
     return _report(True, "equal to colorlib.train.rebalance_weights for λ = ½ and ⅕ and two smoothing widths")
 
 
-# -- 09 · what we learned -----------------------------------------------------------------------
+def check_weighted_cross_entropy(fn: Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]) -> None:
+    """`fn(logits N×K×H×W, targets N×H×W, weights K)` → the mean over all N·H·W pixels of w[target]·CE.
+
+    That is colorlib's training loss with rebalancing (`colorlib.train._loss`), not PyTorch's weighted "mean".
+    """
+    from .train import _loss
+
+    g = torch.Generator().manual_seed(10)
+    for n, k, size, scale, lowest, spread in ((2, 5, 4, 1.0, 0.3, 3.0), (3, 32, 8, 3.0, 0.8, 1.2)):
+        logits = torch.randn(n, k, size, size, generator=g) * scale
+        targets = torch.randint(0, k, (n, size, size), generator=g)
+        weights = torch.rand(k, generator=g) * spread + lowest  # a batch's pixels' weights do not average 1
+        got, error = _attempt(fn, logits.clone().requires_grad_(), targets.clone(), weights.clone())
+        if error:
+            return _report(False, error)
+        if not isinstance(got, torch.Tensor):
+            return _report(False, f"return a torch tensor (training calls loss.backward() on it), not a {type(got).__name__}")
+        if got.numel() != 1:
+            hint = ": that is one value per pixel, now average them" if got.shape == targets.shape else ""
+            return _report(False, f"expected one number, the mean over all N·H·W pixels; got shape {tuple(got.shape)}{hint}")
+        if not got.requires_grad:
+            return _report(
+                False,
+                "the result carries no gradient: compute it from the logits with torch operations (no .item(), "
+                ".numpy() or .detach()), so that training can call loss.backward()",
+            )
+        got, expected = float(got.detach()), _loss(logits, targets, "classify", weights).item()
+        if np.isclose(got, expected, rtol=1e-4):
+            continue
+        if np.isclose(got, F.cross_entropy(logits, targets, weight=weights).item(), rtol=1e-4):
+            hint = (
+                "that is PyTorch's F.cross_entropy(..., weight=w) with its default reduction='mean', which divides "
+                "Σ w[y]·CE by the sum of the pixels' weights, Σ w[y]; divide by the number of pixels instead "
+                "(reduction='sum', then / targets.numel())"
+            )
+        elif np.isclose(got, F.cross_entropy(logits, targets).item(), rtol=1e-4):
+            hint = "that is the plain cross-entropy: multiply each pixel's CE by the weight of its true colour, weights[targets]"
+        else:
+            hint = (
+                "take each pixel's CE over the colour axis (dim=1, reduction='none'), multiply it by weights[targets], "
+                "and average over all N·H·W pixels"
+            )
+        return _report(False, f"got {got:.5f}, colorlib's training loss is {expected:.5f}: {hint}")
+    return _report(True, "equal to colorlib's weighted training loss, the mean of w[y]·CE over every pixel")
+
+
+# -- 09 · a model that predicts only colour -----------------------------------------------------
+
+
+def check_chroma_targets(fn: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> None:
+    """`fn(rgb, bins)` → each pixel's chroma bin: the nearest of the K×2 (a*, b*) `bins` in CIELAB's a*b* plane."""
+    palette = load_palette("all64-ab")
+    rng = np.random.default_rng(9)
+    rgb = rng.integers(0, 256, (3, 12, 12, 3), dtype=np.uint8)
+    got, error = _attempt(fn, rgb.copy(), palette.points.copy())
+    if error:
+        return _report(False, error)
+    got = _as_numpy(got)
+    if got.shape != rgb.shape[:-1]:
+        return _report(False, f"return one bin index per pixel, shape {rgb.shape[:-1]}; got {got.shape}")
+    right = palette.quantize(rgb)
+    agree = float((got == right).mean())
+    if agree > 0.999:
+        return _report(
+            True, f"every pixel's nearest of the {palette.num_colors} (a*, b*) bins, as the `all64-ab` palette's quantize"
+        )
+    from skimage.color import rgb2lab
+
+    in_rgb = np.linalg.norm(rgb[..., None, :].astype(float) - palette.colors.astype(float), axis=-1).argmin(-1)
+    lab = rgb2lab(rgb)
+    with_l = np.linalg.norm(lab[..., None, :] - palette.lab_colors, axis=-1).argmin(-1)
+    if (got == in_rgb).mean() > 0.999 or (got == with_l).mean() > 0.999:
+        return _report(
+            False, "measure nearness in CIELAB's (a*, b*) plane only: skimage.color.rgb2lab(rgb)[..., 1:] against the bins"
+        )
+    return _report(False, f"{agree:.0%} of pixels get the nearest bin; take the argmin of the (a*, b*) distances to all K bins")
+
+
+# -- 10 · what we learned -----------------------------------------------------------------------
 
 
 def check_hue_agreement(fn: Callable[[np.ndarray, np.ndarray], float]) -> None:
@@ -451,7 +529,7 @@ def check_hue_agreement(fn: Callable[[np.ndarray, np.ndarray], float]) -> None:
     return _report(True, "equal to colorlib.metrics.hue_agreement on a guess, the truth, grey and turned hues")
 
 
-# -- 08 · class models --------------------------------------------------------------------------
+# -- 07 · class models --------------------------------------------------------------------------
 
 
 def check_runner_up(fn: Callable[[np.ndarray], list[int]], matrix: np.ndarray) -> None:

@@ -311,7 +311,7 @@ def test_comparison_notebook_slider_and_picker_in_jupyterlab(lab, browser):
 def test_upload_colourises_a_picture(lab, browser):
     url, token, root = lab
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
-    _open(page, url, token, "07_colorize_your_own.ipynb")
+    _open(page, url, token, "08_colorize_your_own.ipynb")
     _run_all(page)
     _no_errors(page)
     picture = root / "mine.png"
@@ -329,7 +329,7 @@ def test_upload_colourises_a_picture(lab, browser):
     src = images.nth(2).get_attribute("src")
     coloured = np.asarray(Image.open(io.BytesIO(__import__("base64").b64decode(src.split(",", 1)[1]))).convert("RGB"))
     assert coloured.shape[:2] == (48, 64)
-    _shot(page, "07-upload")
+    _shot(page, "08-upload")
     page.close()
 
 

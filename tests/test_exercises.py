@@ -8,7 +8,7 @@ from colorlib import exercises as ex
 from colorlib.data import with_luma
 from colorlib.metrics import colourfulness_per_image
 from colorlib.models import build, num_parameters
-from colorlib.palette import Palette
+from colorlib.palette import Palette, load_palette
 
 
 def unfinished(*args):
@@ -97,6 +97,21 @@ def test_difference(capsys):
     verdict(capsys, ex.check_difference(unpaired), False, "same pictures")
     verdict(capsys, ex.check_difference(lambda a, b: paired(b, a)), False, "mean of a − b")
     verdict(capsys, ex.check_difference(lambda a, b: (a - b).mean()), False, "three numbers")
+
+
+def test_chroma_targets(capsys):
+    from skimage.color import rgb2lab
+
+    def nearest_ab(rgb, bins):
+        ab = rgb2lab(rgb)[..., 1:]
+        return np.linalg.norm(ab[..., None, :] - bins, axis=-1).argmin(-1)
+
+    verdict(capsys, ex.check_chroma_targets(nearest_ab), True)
+    palette = load_palette("all64-ab")
+    in_rgb = lambda rgb, bins: np.linalg.norm(rgb[..., None, :] - palette.colors.astype(float), axis=-1).argmin(-1)  # noqa: E731
+    verdict(capsys, ex.check_chroma_targets(in_rgb), False, "(a*, b*) plane only")
+    verdict(capsys, ex.check_chroma_targets(lambda rgb, bins: nearest_ab(rgb, bins)[0]), False, "shape")
+    verdict(capsys, ex.check_chroma_targets(lambda rgb, bins: nearest_ab(rgb, bins[::-1])), False, "of pixels")
 
 
 def test_keep_luma(capsys):
@@ -225,6 +240,30 @@ def test_rebalance_weights(capsys):
 
     verdict(capsys, ex.check_rebalance_weights(unsmoothed), False, "smooth first")
     verdict(capsys, ex.check_rebalance_weights(unfinished), False, "NotImplementedError")
+
+
+def test_weighted_cross_entropy(capsys):
+    from torch.nn.functional import cross_entropy
+
+    def right(logits, targets, weights):
+        return (weights[targets] * cross_entropy(logits, targets, reduction="none")).mean()
+
+    def summed(logits, targets, weights):
+        return cross_entropy(logits, targets, weight=weights, reduction="sum") / targets.numel()
+
+    verdict(capsys, ex.check_weighted_cross_entropy(right), True)
+    verdict(capsys, ex.check_weighted_cross_entropy(summed), True)
+    slips = {  # a wrong answer → the words its hint must contain
+        lambda x, y, w: cross_entropy(x, y, weight=w): "sum of the pixels' weights",  # PyTorch's weighted "mean"
+        lambda x, y, w: cross_entropy(x, y): "plain cross-entropy",  # the weights forgotten
+        lambda x, y, w: w[y] * cross_entropy(x, y, reduction="none"): "one value per pixel",
+        lambda x, y, w: right(x, y, w).item(): "return a torch tensor",
+        lambda x, y, w: right(x, y, w).detach(): "no gradient",
+        lambda x, y, w: 2 * right(x, y, w): "average over all N·H·W pixels",
+        unfinished: "NotImplementedError",
+    }
+    for wrong, hint in slips.items():
+        verdict(capsys, ex.check_weighted_cross_entropy(wrong), False, hint)
 
 
 def test_hue_agreement(capsys):

@@ -80,6 +80,8 @@ def test_index_then_next_through_every_chapter_with_no_errors(site, browser):
     chapters = page.eval_on_selector_all(".colorlib-chapters a", "els => els.map(e => e.getAttribute('href'))")
     assert chapters == sorted(p.with_suffix(".html").name for p in (REPO / "notebooks").glob("[0-9][0-9]_*.ipynb"))
     assert page.locator(".colorlib-chapters img").count() == len(chapters)  # one picture each
+    sizes = page.eval_on_selector_all(".colorlib-chapters img", "els => els.map(e => [e.naturalWidth, e.naturalHeight])")
+    assert all(0 < w <= 2 * h + 1 for w, h in sizes), sizes  # pictures, not strips
     _shot(page, "site-index")
     page.click(f"a[href='{chapters[0]}']")
     visited = []
@@ -170,7 +172,7 @@ def test_the_in_browser_colouriser_matches_colorlib(site, browser, tmp_path, mod
     photo = data.coffee()[: size[0], : size[1]]  # a PNG: the browser and Pillow decode it identically (JPEG decoders differ)
     Image.fromarray(photo).save(tmp_path / "coffee.png")
     page = _page(browser, url)
-    page.goto(f"{url}/07_colorize_your_own.html")
+    page.goto(f"{url}/08_colorize_your_own.html")
     page.wait_for_selector(".colorlib-file", timeout=60_000)
     assert "never leaves your machine" in page.inner_text(".colorlib-colouriser")
     if model is not None:  # None: the page as it opens, which must be colorlib's default model and pipeline
@@ -186,7 +188,7 @@ def test_the_in_browser_colouriser_matches_colorlib(site, browser, tmp_path, mod
     assert got.shape == expected.shape == photo.shape
     off = np.abs(got - expected).max(-1)
     assert off.max() <= 1 and (off == 0).mean() >= 0.99, (off.max(), (off == 0).mean())
-    _shot(page, f"site-07-{model or 'default'}-{size[1]}")
+    _shot(page, f"site-08-{model or 'default'}-{size[1]}")
     assert not page.problems, page.problems[:5]
     page.close()
 

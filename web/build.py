@@ -7,7 +7,7 @@ nbconvert's HTML exporter with a template of our own (web/template/colorlib): Ju
 previous/next navigation, and every script served from the site itself — the widget renderer
 (@jupyter-widgets/html-manager), RequireJS, onnxruntime-web and MathJax come from web/node_modules
 (`npm install --prefix web`), so the pages work offline and behind firewalls, from any static file
-server. Chapter 07's upload control becomes the in-browser colouriser (web/static/colorize.js).
+server. Chapter 08's upload control becomes the in-browser colouriser (web/static/colorize.js).
 """
 
 from __future__ import annotations
@@ -53,18 +53,28 @@ def title(nb) -> str:
     return "untitled"
 
 
+THUMBNAIL_TAG = "colorlib-thumbnail"  # a chapter's cell whose picture the contents page shows (else its first)
+THUMBNAIL_ASPECT = 2.0  # wider pictures (strips of swatches or of a dozen thumbnails) are cut to their left part
+
+
 def first_picture(nb) -> bytes | None:
-    for cell in nb.cells:
+    """The contents page's PNG for a chapter: its tagged cell's picture, else its first, cut to at most 2:1."""
+    from PIL import Image
+
+    tagged = [c for c in nb.cells if THUMBNAIL_TAG in c.get("metadata", {}).get("tags", [])]
+    for cell in tagged + list(nb.cells):
         for output in cell.get("outputs", []):
             data = output.get("data", {})
-            if "image/png" in data:
-                return base64.b64decode(data["image/png"])
-            if "image/jpeg" in data:  # chapters of photographs save JPEG figures: the contents page shows PNG
-                from PIL import Image
-
-                buf = io.BytesIO()
-                Image.open(io.BytesIO(base64.b64decode(data["image/jpeg"]))).save(buf, format="PNG")
-                return buf.getvalue()
+            kind = next((k for k in ("image/png", "image/jpeg") if k in data), None)
+            if kind is None:
+                continue
+            picture = Image.open(io.BytesIO(base64.b64decode(data[kind])))
+            width, height = picture.size
+            if width > THUMBNAIL_ASPECT * height:
+                picture = picture.crop((0, 0, round(THUMBNAIL_ASPECT * height), height))
+            buf = io.BytesIO()
+            picture.save(buf, format="PNG")  # chapters of photographs save JPEG figures: the page shows PNG
+            return buf.getvalue()
     return None
 
 
@@ -184,7 +194,7 @@ def build_index(out: Path, pages: list[dict]) -> None:
 <p>Automatic colourisation of greyscale pictures, taught chapter by chapter with PyTorch: every
 training picture is saturated to a small palette, and a network learns to classify each pixel of
 the grey picture into one of its colours. These pages are the notebook series with its outputs;
-the sliders work without a running kernel, and chapter 07 colours your own photo in your browser
+the sliders work without a running kernel, and chapter 08 colours your own photo in your browser
 (nothing is uploaded). To run the chapters yourself: <code>make lab</code> in a clone of the
 repository.</p>
 <ol class="colorlib-chapters">
