@@ -274,6 +274,9 @@ def check_mean_sd(fn: Callable[[Sequence[float]], tuple[float, float]]) -> None:
     return _report(True, f"{mean:.3f} ± {sd:.3f}")
 
 
+# -- 05 · how sure is a difference ------------------------------------------------------------
+
+
 def check_difference(fn: Callable[[np.ndarray, np.ndarray], tuple[float, float, float]]) -> None:
     """`fn(a, b)` → (mean of a − b, low, high): the 95% paired t-interval of two models scored on the same pictures."""
     rng = np.random.default_rng(4)
@@ -319,7 +322,7 @@ def check_difference(fn: Callable[[np.ndarray, np.ndarray], tuple[float, float, 
     )
 
 
-# -- 08 · your own photos -----------------------------------------------------------------------
+# -- 09 · your own photos -----------------------------------------------------------------------
 
 
 def check_keep_luma(fn: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> None:
@@ -351,7 +354,7 @@ def check_keep_luma(fn: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> None:
     return _report(True, f"luma exact on every pixel; the colour's chroma kept (correlation {keep:.2f})")
 
 
-# -- 05 · metrics -------------------------------------------------------------------------------
+# -- 06 · metrics -------------------------------------------------------------------------------
 
 
 def check_colourfulness(fn: Callable[[np.ndarray], float]) -> None:
@@ -372,7 +375,7 @@ def check_colourfulness(fn: Callable[[np.ndarray], float]) -> None:
     return _report(True, "equal to colorlib.metrics.colourfulness on colourful, grey and flat-red pictures")
 
 
-# -- 06 · decoding ------------------------------------------------------------------------------
+# -- 07 · decoding ------------------------------------------------------------------------------
 
 
 def check_annealed_mean(fn: Callable[[torch.Tensor, np.ndarray, float], np.ndarray]) -> None:
@@ -466,7 +469,7 @@ def check_weighted_cross_entropy(fn: Callable[[torch.Tensor, torch.Tensor, torch
     return _report(True, "equal to colorlib's weighted training loss, the mean of w[y]·CE over every pixel")
 
 
-# -- 09 · a model that predicts only colour -----------------------------------------------------
+# -- 10 · a model that predicts only colour -----------------------------------------------------
 
 
 def check_chroma_targets(fn: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> None:
@@ -498,7 +501,7 @@ def check_chroma_targets(fn: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> 
     return _report(False, f"{agree:.0%} of pixels get the nearest bin; take the argmin of the (a*, b*) distances to all K bins")
 
 
-# -- 10 · what we learned -----------------------------------------------------------------------
+# -- 11 · what we learned -----------------------------------------------------------------------
 
 
 def check_hue_agreement(fn: Callable[[np.ndarray, np.ndarray], float]) -> None:
@@ -529,7 +532,7 @@ def check_hue_agreement(fn: Callable[[np.ndarray, np.ndarray], float]) -> None:
     return _report(True, "equal to colorlib.metrics.hue_agreement on a guess, the truth, grey and turned hues")
 
 
-# -- 07 · class models --------------------------------------------------------------------------
+# -- 08 · class models --------------------------------------------------------------------------
 
 
 def check_runner_up(fn: Callable[[np.ndarray], list[int]], matrix: np.ndarray) -> None:

@@ -1,4 +1,4 @@
-"""Chapters 05–07's tables on every test image: the variants × decodings table and the cross-class matrix.
+"""Chapters 06–08's tables on every test image: the variants × decodings table and the cross-class matrix.
 
     COLORLIB_DATA=... python -m experiments.beyond_the_seed [--images N] [--out docs]
 

@@ -311,7 +311,7 @@ def test_comparison_notebook_slider_and_picker_in_jupyterlab(lab, browser):
 def test_upload_colourises_a_picture(lab, browser):
     url, token, root = lab
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
-    _open(page, url, token, "08_colorize_your_own.ipynb")
+    _open(page, url, token, "09_colorize_your_own.ipynb")
     _run_all(page)
     _no_errors(page)
     picture = root / "mine.png"
@@ -329,7 +329,7 @@ def test_upload_colourises_a_picture(lab, browser):
     src = images.nth(2).get_attribute("src")
     coloured = np.asarray(Image.open(io.BytesIO(__import__("base64").b64decode(src.split(",", 1)[1]))).convert("RGB"))
     assert coloured.shape[:2] == (48, 64)
-    _shot(page, "08-upload")
+    _shot(page, "09-upload")
     page.close()
 
 
@@ -404,7 +404,7 @@ def test_static_render_slider_switches_epochs_without_a_kernel(browser, tmp_path
 
 
 def test_static_render_temperature_slider_without_a_kernel(browser, tmp_path):
-    page = _static_page(browser, tmp_path, "06_rebalancing_and_decoding.ipynb")
+    page = _static_page(browser, tmp_path, "07_rebalancing_and_decoding.ipynb")
     shown = "els => els.filter(e => e.offsetParent !== null).map(e => [e.alt, e.src])"
     before = page.eval_on_selector_all("img[alt*=' T=']", shown)
     assert [alt for alt, _ in before] == ["RGB T=0.01", "Lab T=0.01"], before
@@ -413,5 +413,5 @@ def test_static_render_temperature_slider_without_a_kernel(browser, tmp_path):
     after = page.eval_on_selector_all("img[alt*=' T=']", shown)
     assert [alt for alt, _ in after] == ["RGB T=0.38", "Lab T=0.38"]
     assert {src for _, src in after}.isdisjoint(src for _, src in before)
-    _shot(page, "06-static-html")
+    _shot(page, "07-static-html")
     page.close()

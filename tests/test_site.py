@@ -109,10 +109,11 @@ def test_index_then_next_through_every_chapter_with_no_errors(site, browser):
 
 
 def test_equations_are_typeset_from_the_site_itself(site, browser):
-    """The chapters' TeX ($$…$$) becomes MathJax output, with MathJax and its fonts served by the site."""
+    """The chapters' TeX ($$…$$) becomes MathJax output (chapter 05's three display equations), with MathJax and its
+    fonts served by the site."""
     url, _ = site
     page = _page(browser, url)
-    page.goto(f"{url}/04_compare_cnn_unet.html")
+    page.goto(f"{url}/05_how_sure_is_a_difference.html")
     page.wait_for_selector("mjx-container[display='true']", timeout=30_000)
     page.wait_for_load_state("networkidle")
     shown = page.locator(".jp-MarkdownOutput").all_inner_texts()
@@ -172,7 +173,7 @@ def test_the_in_browser_colouriser_matches_colorlib(site, browser, tmp_path, mod
     photo = data.coffee()[: size[0], : size[1]]  # a PNG: the browser and Pillow decode it identically (JPEG decoders differ)
     Image.fromarray(photo).save(tmp_path / "coffee.png")
     page = _page(browser, url)
-    page.goto(f"{url}/08_colorize_your_own.html")
+    page.goto(f"{url}/09_colorize_your_own.html")
     page.wait_for_selector(".colorlib-file", timeout=60_000)
     assert "never leaves your machine" in page.inner_text(".colorlib-colouriser")
     if model is not None:  # None: the page as it opens, which must be colorlib's default model and pipeline
@@ -188,7 +189,7 @@ def test_the_in_browser_colouriser_matches_colorlib(site, browser, tmp_path, mod
     assert got.shape == expected.shape == photo.shape
     off = np.abs(got - expected).max(-1)
     assert off.max() <= 1 and (off == 0).mean() >= 0.99, (off.max(), (off == 0).mean())
-    _shot(page, f"site-08-{model or 'default'}-{size[1]}")
+    _shot(page, f"site-09-{model or 'default'}-{size[1]}")
     assert not page.problems, page.problems[:5]
     page.close()
 

@@ -7,7 +7,7 @@ nbconvert's HTML exporter with a template of our own (web/template/colorlib): Ju
 previous/next navigation, and every script served from the site itself — the widget renderer
 (@jupyter-widgets/html-manager), RequireJS, onnxruntime-web and MathJax come from web/node_modules
 (`npm install --prefix web`), so the pages work offline and behind firewalls, from any static file
-server. Chapter 08's upload control becomes the in-browser colouriser (web/static/colorize.js).
+server. Chapter 09's upload control becomes the in-browser colouriser (web/static/colorize.js).
 """
 
 from __future__ import annotations
@@ -194,7 +194,7 @@ def build_index(out: Path, pages: list[dict]) -> None:
 <p>Automatic colourisation of greyscale pictures, taught chapter by chapter with PyTorch: every
 training picture is saturated to a small palette, and a network learns to classify each pixel of
 the grey picture into one of its colours. These pages are the notebook series with its outputs;
-the sliders work without a running kernel, and chapter 08 colours your own photo in your browser
+the sliders work without a running kernel, and chapter 09 colours your own photo in your browser
 (nothing is uploaded). To run the chapters yourself: <code>make lab</code> in a clone of the
 repository.</p>
 <ol class="colorlib-chapters">
