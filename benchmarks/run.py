@@ -252,7 +252,7 @@ def section_colorize(args) -> None:
     for size in (256, 1024, 2048):
         seconds, peak = isolated(colorize_latency, size, max(args.repeats, 3))
         print(f"{f'{size}²':<10} {seconds:8.3f} {size * size / seconds / 1e6:7.2f} {peak:8.0f}")
-    print("\n## The original way at 1024² (unet_horse32 at the picture's own size, scale='native'; see chapter 06)")
+    print("\n## The original way at 1024² (unet_horse32 at the picture's own size, scale='native'; see chapter 09)")
     print(f"{'decoding':<32} {'seconds':>8} {'peak MB':>8}")
     for label, how in [
         ("argmax", {}),

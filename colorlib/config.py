@@ -157,12 +157,12 @@ class TrainConfig:
         "and resized back (inputs bilinear, targets nearest); default off",
         metavar="ZOOM",
     )
-    # Progressive resizing (fast.ai; the CIFAR-10 speedruns): early epochs on pictures a quarter the
-    # size cost about a third as much and teach most of what the full-size ones would.
+    # Progressive resizing (fast.ai; the CIFAR-10 speedruns): early epochs on pictures a quarter the size
+    # cost less; on CIFAR-10's 32×32 pictures it did not pay (docs/ttq.md, GRID4).
     half_size_epochs: int = _setting(
         0,
         "progressive resizing: the first N epochs train on pictures halved in each side (inputs averaged "
-        "over 2×2 blocks, targets the top-left pixel's), a third of an epoch's time each; validation stays full size",
+        "over 2×2 blocks, targets the top-left pixel's), each cheaper than a full epoch; validation stays full size",
         metavar="N",
     )
     rebalance: float | None = _setting(
