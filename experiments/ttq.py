@@ -205,10 +205,12 @@ def main() -> None:
             continue
         more = [(n, s, seed) for n in CANDIDATES if n in GRIDS[int(grid[-1]) - 1] for s in CONFIGS for seed in SEEDS]
         run_all([(folder(args.runs, s, n, seed), config(s, CANDIDATES[n], seed)) for n, s, seed in more], args.workers)
-    if "confirm" in stages:  # step 6: the UNet's own recipe, on fresh seeds
+    if "confirm" in stages:  # step 6: the UNet's own recipe, on fresh seeds (seeds 0-2 too, where missing)
+        if UNET_PICK not in CANDIDATES:
+            parser.error(f"--stage confirm needs {UNET_PICK} among --candidates")
         jobs = [
             (folder(args.runs, CONFIGS[0], r, seed), config(CONFIGS[0], recipe, seed))
-            for seed in CONFIRM_SEEDS
+            for seed in SEEDS + CONFIRM_SEEDS
             for r, recipe in (("shipped", SHIPPED), (UNET_PICK, CANDIDATES[UNET_PICK]))
         ]
         run_all(jobs, args.workers)

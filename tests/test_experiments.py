@@ -115,6 +115,15 @@ def test_ttq_smallest_setting_selects_by_its_rule(cifar, tmp_path):
     assert len(tested["cross_entropy by seed"]["shipped"]) == 3 and "scored − shipped recipe" in (tmp_path / "ttq.md").read_text()
     if doc["choice"] == "e8_lr0.16":  # the same runs: no difference at all
         assert tested["delta_e choice - shipped recipe"]["difference"] == 0
+    _run("ttq", *args, "--stage", "confirm", data=cifar)  # step 6: six seeds of the UNet pick and the shipped recipe
+    confirmed = json.loads((tmp_path / "ttq_confirm.json").read_text())
+    by_seed = confirmed["holdout CE by seed 0-5"]
+    assert set(by_seed) == {"shipped", "e15_lr0.32_flip_b25"} and all(len(v) == 6 for v in by_seed.values())
+    fresh = confirmed["fresh seeds 3-5 mean"]
+    assert confirmed["(a) lower on fresh seeds"] == (fresh["e15_lr0.32_flip_b25"] < fresh["shipped"])
+    low, high = confirmed["seeds 0-5 difference"]["low"], confirmed["seeds 0-5 difference"]["high"]
+    assert low < confirmed["seeds 0-5 difference"]["mean"] < high
+    assert confirmed["confirmed"] == (confirmed["(a) lower on fresh seeds"] and high < 0)
 
 
 def test_colour_smallest_setting_chooses_by_its_rule(cifar, tmp_path):
