@@ -475,8 +475,8 @@ def difference(a: np.ndarray, b: np.ndarray, level: float = 0.95) -> dict[str, f
 
 
 def false_discovery(p_values: Sequence[float]) -> np.ndarray:
-    """Benjamini–Hochberg q-values of p-values read together (scipy): a difference is called real where q < 0.05,
-    so that among the differences called real, about 5% or fewer are expected to be noise."""
+    """Benjamini–Hochberg q-values of p-values read together (scipy): a difference is called significant where q < 0.05,
+    so that among the differences called significant, about 5% or fewer are expected to be noise."""
     from scipy import stats
 
     return stats.false_discovery_control(np.asarray(p_values, np.float64))

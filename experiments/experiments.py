@@ -10,7 +10,7 @@
 3. report: each run scored once on its class's CIFAR-10 test split, as it is and on the input's own
    lightness (the grey picture has it: the like-for-like comparison); mean ± sd over seeds;
    differences with t-intervals that hold the test pictures' and the seeds' variation
-   (`metrics.difference`), and verdicts read together: real where the Benjamini–Hochberg q-value
+   (`metrics.difference`), and verdicts read together: significant where the Benjamini–Hochberg q-value
    over every difference in the report is below 0.05. Writes docs/experiments.md and
    docs/experiments.json (which the notebooks load).
 
@@ -274,7 +274,7 @@ def comparisons(nf: int) -> list[tuple[str, str, str]]:
 
 
 DIFFERENCE_MEASURES = ("cross_entropy", "delta_e", "psnr", "ssim", "colourfulness")
-Q_REAL = 0.05  # a difference is called real where its Benjamini–Hochberg q-value over the whole report is below this
+Q_REAL = 0.05  # a difference is called significant where its Benjamini–Hochberg q-value over the whole report is below this
 
 
 def report(runs: Path, out: Path, experiments: list[Experiment], lr: float, recipe: dict, args) -> None:
@@ -386,7 +386,7 @@ def write_report(out: Path, rows, references, differences, lr: float, recipe: di
         "(its seed means), with Welch–Satterthwaite degrees of freedom (`colorlib.metrics.difference`; its "
         "coverage is checked by simulation in tests/test_metrics.py). "
         "All differences below are read together: each has a Benjamini–Hochberg q-value over the whole table "
-        f"(scipy), and one is called **real** where q < {Q_REAL}; a difference whose own 95% interval excludes 0 "
+        f"(scipy), and one is called **significant** where q < {Q_REAL}; a difference whose own 95% interval excludes 0 "
         "but whose q is not below that is **nominal only** (exploratory); otherwise it is **within noise**.\n",
         "## Recipe (holdout cross-entropy, seed 0)\n",
         "| configuration | " + " | ".join(f"lr {x:g}" for x in RECIPE_LRS) + " |",
@@ -422,7 +422,7 @@ def write_report(out: Path, rows, references, differences, lr: float, recipe: di
     nominal = sum(d["nominal"] and not d["real"] for d in differences)
     lines += [
         "## Differences (A − B; for CE and ΔE2000 lower is better)\n",
-        f"{len(differences)} differences read together: {real} real (q < {Q_REAL}), {nominal} nominal only, "
+        f"{len(differences)} differences read together: {real} significant (q < {Q_REAL}), {nominal} nominal only, "
         f"{len(differences) - real - nominal} within noise.\n",
         "| comparison | measure | A − B | 95% interval | p | q | verdict |",
         "|---|---|---|---|---|---|---|",
@@ -430,7 +430,7 @@ def write_report(out: Path, rows, references, differences, lr: float, recipe: di
     for d in differences:
         verdict = "within noise"
         if d["real"]:
-            verdict = f"real: {'A' if d['better'] == d['a'] else 'B'} better"
+            verdict = f"significant: {'A' if d['better'] == d['a'] else 'B'} better"
         elif d["nominal"]:
             verdict = "nominal only"
         lines.append(
@@ -459,7 +459,7 @@ def plain_words(differences: list[dict]) -> list[str]:
         if wins_b:
             parts.append(f"B is better on {', '.join(wins_b)}")
         if noise:
-            parts.append(f"no real difference on {', '.join(noise)}")
+            parts.append(f"no significant difference on {', '.join(noise)}")
         out.append(f"- **{title}**: " + "; ".join(parts) + ".")
     return out
 
