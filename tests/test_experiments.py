@@ -124,6 +124,8 @@ def test_ttq_smallest_setting_selects_by_its_rule(cifar, tmp_path):
     low, high = confirmed["seeds 0-5 difference"]["low"], confirmed["seeds 0-5 difference"]["high"]
     assert low < confirmed["seeds 0-5 difference"]["mean"] < high
     assert confirmed["confirmed"] == (confirmed["(a) lower on fresh seeds"] and high < 0)
+    verdict = "not confirmed" if not confirmed["confirmed"] else "confirmed: it becomes"
+    assert verdict in (tmp_path / "ttq_confirm.md").read_text()
 
 
 def test_colour_smallest_setting_chooses_by_its_rule(cifar, tmp_path):
