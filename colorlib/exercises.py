@@ -11,6 +11,7 @@ notebook still runs top to bottom.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
@@ -21,6 +22,7 @@ from .data import luma
 from .metrics import colourfulness_per_image, difference
 from .models import SKIPS, Block, build, num_parameters
 from .palette import Palette, load_palette
+from .runs import Run
 
 
 def _report(ok: bool, message: str) -> None:
@@ -255,23 +257,144 @@ def check_unet_forward(unet: Callable[[], torch.nn.Module]) -> None:
 # -- 04 · CNN vs UNet ---------------------------------------------------------------------------
 
 
-def check_mean_sd(fn: Callable[[Sequence[float]], tuple[float, float]]) -> None:
-    """`fn(values)` → (mean, sample standard deviation), the "± sd over seeds" of the tables."""
-    values = [1.712, 1.698, 1.745]
-    got, error = _attempt(fn, list(values))
+def evaluate_loop(
+    model: torch.nn.Module, grey: torch.Tensor, targets: torch.Tensor, batch_size: int = 100
+) -> tuple[float, float]:
+    """Chapter 04's evaluation, colorlib's answer: (mean per-pixel cross-entropy, pixel accuracy) of `model` over all
+    pictures, as training scores its holdout (`metrics.evaluate`: eval mode, no gradients, the model's mode restored)."""
+    from .metrics import evaluate
+
+    scores = evaluate(model, grey, targets, batch_size, exact=False)
+    return scores["cross_entropy"], scores["pixel_accuracy"]
+
+
+_EVALUATION_CASE: list[tuple[torch.nn.Module, torch.Tensor, torch.Tensor]] = []  # built once, never changed: copies are scored
+
+
+def _evaluation_case() -> tuple[torch.nn.Module, torch.Tensor, torch.Tensor]:
+    """A small seeded CNN in training mode with BatchNorm running statistics, 10 grey 8×8 pictures and uint8 targets
+    over 8 colours; the last two pictures' targets are the colours it finds least likely, so a short last batch stands out."""
+    if not _EVALUATION_CASE:
+        _EVALUATION_CASE.append(_build_evaluation_case())
+    return _EVALUATION_CASE[0]
+
+
+def _build_evaluation_case() -> tuple[torch.nn.Module, torch.Tensor, torch.Tensor]:
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(12)
+        model = build("cnn", 8, nf=4)
+    g = torch.Generator().manual_seed(12)
+    with torch.no_grad():
+        model.final.weight.mul_(4)  # confident logits: the pictures' cross-entropies lie far apart
+        for _ in range(4):  # running statistics from darker pictures than the scored ones: eval and train mode differ
+            model(torch.rand(10, 1, 8, 8, generator=g) * 0.6)
+        grey = torch.rand(10, 1, 8, 8, generator=g)
+        least_likely = model.eval()(grey).argmin(1)
+    targets = torch.randint(0, 8, (10, 8, 8), generator=g)
+    targets[8:] = least_likely[8:]
+    return model.train(), grey, targets.to(torch.uint8)
+
+
+def _evaluate_verdict(fn: Callable[[torch.nn.Module, torch.Tensor, torch.Tensor, int], tuple[float, float]]) -> tuple[bool, str]:
+    """(right?, the one-line reason) for `check_evaluate`."""
+    import copy
+
+    model, grey, targets = _evaluation_case()
+    batch, pixels = 4, targets.numel()
+    ce, acc = evaluate_loop(model, grey, targets, batch)  # in eval mode, restored after: the case is left as it was
+    # the usual slips' numbers: each batch's mean, averaged or added up
+    per_batch = np.array([evaluate_loop(model, grey[i : i + batch], targets[i : i + batch]) for i in (0, 4, 8)])
+    seen: list[tuple[bool, bool, int]] = []  # per forward pass: BatchNorm in training mode?, gradients on?, pictures
+
+    def record(module: torch.nn.Module, inputs: tuple, output: torch.Tensor) -> None:
+        batchnorm_training = any(m.training for m in module.modules() if isinstance(m, torch.nn.BatchNorm2d))
+        seen.append((batchnorm_training, torch.is_grad_enabled(), len(inputs[0])))
+
+    mine = copy.deepcopy(model)  # in training mode, as a model is between epochs
+    mine.register_forward_hook(record)
+    got, error = _attempt(fn, mine, grey.clone(), targets.clone(), batch)
     if error:
-        return _report(False, error)
+        hint = " (targets are uint8 palette indices: F.cross_entropy wants them as .long())" if "Byte" in error else ""
+        return False, error + hint
+    if isinstance(got, Mapping):
+        return False, "return a tuple of two numbers, (cross_entropy, pixel_accuracy), not a dict"
     try:
-        mean, sd = (float(v) for v in got)
-    except (TypeError, ValueError):
-        return _report(False, f"return two numbers, (mean, sd); got {got!r}")
-    if not np.isclose(mean, np.mean(values)):
-        return _report(False, f"the mean of {values} is {np.mean(values):.4f}, you say {mean:.4f}")
-    if np.isclose(sd, np.std(values)):
-        return _report(False, "that is the population sd (divide by n); over a few seeds use the sample sd (n − 1)")
-    if not np.isclose(sd, np.std(values, ddof=1)):
-        return _report(False, f"the sample sd is {np.std(values, ddof=1):.4f}, you say {sd:.4f}")
-    return _report(True, f"{mean:.3f} ± {sd:.3f}")
+        got_ce, got_acc = (float(v) for v in got)
+    except (TypeError, ValueError, RuntimeError):
+        return False, f"return two numbers, (cross_entropy, pixel_accuracy); got {type(got).__name__}"
+    if not seen:
+        return False, "your function never ran the model: call model(grey[i : i + batch_size]) for each batch"
+    if any(training for training, _, _ in seen):
+        return False, (
+            "the model ran in training mode, where BatchNorm normalises each batch by its own statistics (and updates "
+            "its running ones): call model.eval() before the forward passes"
+        )
+    if any(grad for _, grad, _ in seen):
+        return False, (
+            "the forward passes recorded gradients: wrap them in `with torch.no_grad():` (evaluation never calls "
+            "backward, and the graph would hold every batch's activations in memory)"
+        )
+    if [n for _, _, n in seen] != [4, 4, 2]:
+        return False, (
+            f"10 pictures in batches of batch_size = 4 are three forward passes of 4, 4 and 2 pictures; yours were "
+            f"{[n for _, _, n in seen]}: run grey[i : i + batch_size] for i in range(0, len(grey), batch_size)"
+        )
+    close = lambda a, b: bool(np.isclose(a, b, rtol=1e-4, atol=1e-6))  # noqa: E731  fp32 sums in any order
+    uneven = (
+        "the last batch holds 2 pictures, not 4, so averaging the batches' means counts its pixels double: add up "
+        "the pixels' losses (reduction='sum') and the right pixels over all batches, then divide by the number of pixels"
+    )
+    if not close(got_ce, ce):
+        if close(got_ce, ce * pixels):
+            hint = "that is the sum over all pixels: divide by the number of pixels, targets.numel()"
+        elif close(got_ce, per_batch[:, 0].sum()):
+            hint = "you added up the batches' mean cross-entropies: the result is a mean over all pixels"
+        elif close(got_ce, per_batch[:, 0].mean()):
+            hint = uneven
+        else:
+            hint = "F.cross_entropy of the logits (colours on dim 1) against targets.long(), over every pixel of every picture"
+        return False, f"your cross-entropy is {got_ce:.4f}, colorlib's {ce:.4f}: {hint}"
+    if not close(got_acc, acc):
+        if close(got_acc, 100 * acc):
+            hint = "that is a percentage: return the fraction, between 0 and 1"
+        elif close(got_acc, acc * pixels):
+            hint = "that is the count of right pixels: divide it by the number of pixels"
+        elif close(got_acc, per_batch[:, 1].mean()) or close(got_acc, per_batch[:, 1].sum()):
+            hint = uneven
+        elif close(got_acc, 1 - acc):
+            hint = "that is the share of wrong pixels: count the pixels whose predicted colour equals the target"
+        else:
+            hint = "the share of all pixels whose most likely colour, logits.argmax(1), equals the target"
+        return False, f"your pixel accuracy is {got_acc:.4f}, colorlib's {acc:.4f}: {hint}"
+    if not mine.training:
+        return False, (
+            "the numbers are right, but the model was in training mode and your function left it in eval mode: "
+            "remember was_training = model.training first, and end with model.train(was_training)"
+        )
+    given_eval = copy.deepcopy(model).eval()
+    _, error = _attempt(fn, given_eval, grey.clone(), targets.clone(), batch)
+    if error:
+        return False, f"given a model in eval mode, {error}"
+    if given_eval.training:
+        return False, (
+            "given a model in eval mode your function left it in training mode: restore the mode the model had, "
+            "model.train(was_training) with was_training = model.training read before model.eval()"
+        )
+    return True, (
+        "the cross-entropy and pixel accuracy of colorlib's evaluation over 10 pictures in batches of 4, 4 and 2, "
+        "in eval mode without gradients, and each model left in its own mode (train, then eval)"
+    )
+
+
+def check_evaluate(fn: Callable[[torch.nn.Module, torch.Tensor, torch.Tensor, int], tuple[float, float]]) -> None:
+    """`fn(model, grey, targets, batch_size)` → (mean per-pixel cross-entropy, pixel accuracy) over all pictures,
+    as `evaluate_loop` gives them: in eval mode, without gradients, the model left in the mode it was given."""
+    _report(*_evaluate_verdict(fn))
+
+
+def accepts_evaluate(fn: Callable[[torch.nn.Module, torch.Tensor, torch.Tensor, int], tuple[float, float]]) -> bool:
+    """Whether `check_evaluate` would say ✓ to `fn` (printing nothing): the chapter then scores with your function."""
+    return _evaluate_verdict(fn)[0]
 
 
 # -- 05 · how sure is a difference ------------------------------------------------------------
@@ -532,6 +655,140 @@ def check_hue_agreement(fn: Callable[[np.ndarray, np.ndarray], float]) -> None:
     return _report(True, "equal to colorlib.metrics.hue_agreement on a guess, the truth, grey and turned hues")
 
 
+def compare_on_lightness(classifier: Run, regressor: Run, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(classifier's, regression's) mean ΔE2000 of each of `images`, each model's colours (the classifier's by
+    argmax) put under the input's own lightness, as chapter 11's rows "+ input luma": paired picture by picture."""
+    from skimage.color import deltaE_ciede2000, rgb2lab
+
+    from .metrics import colourise_images
+    from .pixels import with_luma
+
+    truth = rgb2lab(images)
+
+    def each(run: Run) -> np.ndarray:
+        pictures = with_luma(colourise_images(run.model, run.palette, images), images)
+        return deltaE_ciede2000(truth, rgb2lab(pictures)).mean(axis=(1, 2))
+
+    return each(classifier), each(regressor)
+
+
+def mine_if_right(check: Callable[[Callable], None], mine: Callable, library: Callable) -> tuple[Callable, str]:
+    """(`mine`, "yours") if `check(mine)` says right, else (`library`, "the library's"), printing nothing: a live
+    cell runs your function once it passes, and the library's until then."""
+    import contextlib
+    import io
+
+    said = io.StringIO()
+    with contextlib.redirect_stdout(said):
+        check(mine)
+    return (mine, "yours") if said.getvalue().startswith("✓") else (library, "the library's")
+
+
+def check_compare_on_lightness(fn: Callable[[Run, Run, np.ndarray], tuple[np.ndarray, np.ndarray]]) -> None:
+    """`fn(classifier, regressor, images)` → `compare_on_lightness`'s per-picture values, tried on the shipped
+    UNet horse32 classifier and its regression twin over the ten holdout horses shipped with them."""
+    classifier, regressor, images, answers = _lightness_case()
+    got, error = _attempt(fn, classifier, regressor, images.copy())
+    if error:
+        return _report(False, error)
+    try:
+        a, b = (_as_numpy(v).astype(np.float64) for v in got)
+    except (TypeError, ValueError):
+        return _report(False, f"return two arrays, (the classifier's values, the regression's); got {type(got).__name__}")
+    n = len(images)
+    if a.shape != (n,) or b.shape != (n,):
+        if a.size == 1 and b.size == 1:
+            hint = (
+                "you averaged before pairing: return each picture's value, in the pictures' order, so that "
+                "difference(a, b) can subtract them picture by picture"
+            )
+        elif a.shape == images.shape[:3]:
+            hint = "those are per-pixel values: average each picture's ΔE2000 over its pixels (axis=(1, 2))"
+        else:
+            hint = "give one value per picture for each model"
+        return _report(False, f"expected two arrays of {n} values (one per picture); got shapes {a.shape} and {b.shape}: {hint}")
+    # Exact first (colourise_images runs in float64, so the right answer and each slip are reproduced exactly),
+    # then within 0.05: colorize's fp32 or bf16 may flip a few pixels' argmax and round some colours otherwise.
+    for atol in (1e-9, 0.05):
+        match = next((k for k, (x, y) in answers.items() if np.allclose([a, b], [x, y], rtol=0, atol=atol)), None)
+        if match:
+            break
+    right = answers["right"]
+    if match == "right":
+        return _report(
+            True,
+            f"both on the input's lightness, one ΔE2000 per picture, paired: classifier {a.mean():.2f}, "
+            f"regression {b.mean():.2f} on the {n} shipped horses, as colorlib's",
+        )
+    equal_footing = "put both under the input's lightness, with_luma(pictures, images), so they stand on equal footing"
+    hint = {
+        "swapped": "the regression's values come first: return (the classifier's, the regression's)",
+        "classifier on its own lightness": (
+            f"the classifier is on its palette colours' lightness and the regression on the input's: {equal_footing}"
+        ),
+        "regression on its own lightness": (
+            f"the regression is on its own lightness and the classifier on the input's: {equal_footing}"
+        ),
+        "both on their own lightness": f"neither model is on the input's lightness, where §1's rows put them: {equal_footing}",
+        "annealed mean": (
+            "the classifier is decoded by the annealed mean: decode it by argmax (colourise_images' default), "
+            "as §1's shipped comparison does"
+        ),
+        "RGB distance": (
+            "that is each picture's mean RGB distance: compare by ΔE2000, "
+            "deltaE_ciede2000(rgb2lab(images), rgb2lab(pictures)), averaged over each picture's pixels"
+        ),
+        "sorted": "keep the pictures' order: sorted separately, the values no longer pair picture by picture",
+        None: (
+            f"{'the classifier' if not np.allclose(a, right[0], atol=0.05) else 'the regression'}'s values differ from "
+            "colorlib's: take colourise_images(run.model, run.palette, images), put the colours under the input's "
+            "lightness with with_luma, and average each picture's ΔE2000"
+        ),
+    }[match]
+    return _report(
+        False,
+        f"colorlib's mean ΔE2000 are {right[0].mean():.2f} (classifier) and {right[1].mean():.2f} (regression), "
+        f"yours {a.mean():.2f} and {b.mean():.2f}: {hint}",
+    )
+
+
+@functools.cache
+def _lightness_case() -> tuple[Run, Run, np.ndarray, dict[str, tuple[np.ndarray, np.ndarray]]]:
+    """The shipped UNet horse32 classifier, its regression twin, their ten holdout horses, and the per-picture
+    values of the right comparison and of each usual slip (computed once: the models run in float64)."""
+    from skimage.color import deltaE_ciede2000, rgb2lab
+
+    from .metrics import colourise_images
+    from .pixels import with_luma
+    from .pretrained import pretrained
+
+    classifier, regressor = pretrained("unet", "horse", 32), pretrained("unet", "horse", 32, "regress")
+    images = classifier.snapshots.images
+    truth = rgb2lab(images)
+
+    def de(pictures: np.ndarray) -> np.ndarray:
+        return deltaE_ciede2000(truth, rgb2lab(pictures)).mean(axis=(1, 2))
+
+    def rgb(pictures: np.ndarray) -> np.ndarray:
+        return np.linalg.norm(pictures.astype(np.float64) - images, axis=-1).mean(axis=(1, 2))
+
+    own_c, own_r = (colourise_images(r.model, r.palette, images) for r in (classifier, regressor))
+    luma_c, luma_r = with_luma(own_c, images), with_luma(own_r, images)
+    annealed = colourise_images(classifier.model, classifier.palette, images, decoding="annealed-mean", keep_luma=True)
+    c, r = de(luma_c), de(luma_r)
+    answers = {
+        "right": (c, r),
+        "swapped": (r, c),
+        "classifier on its own lightness": (de(own_c), r),
+        "regression on its own lightness": (c, de(own_r)),
+        "both on their own lightness": (de(own_c), de(own_r)),
+        "annealed mean": (de(annealed), r),
+        "RGB distance": (rgb(luma_c), rgb(luma_r)),
+        "sorted": (np.sort(c), np.sort(r)),
+    }
+    return classifier, regressor, images, answers
+
+
 # -- 08 · class models --------------------------------------------------------------------------
 
 
@@ -545,3 +802,107 @@ def check_runner_up(fn: Callable[[np.ndarray], list[int]], matrix: np.ndarray) -
     if got.shape != expected.shape or not np.array_equal(got, expected):
         return _report(False, "for each column, sort the rows by value and take the second (argsort along axis 0)")
     return _report(True, "the runner-up model of every class")
+
+
+def _per_model(got, names: Sequence[str], what: str) -> tuple[np.ndarray | None, str | None]:
+    """The learner's `what` as floats in the order of `names`: from a dict keyed by name, or a sequence in that order."""
+    try:
+        if isinstance(got, Mapping):
+            missing = [n for n in names if n not in got]
+            if missing:
+                return None, f"your {what} has no entry for {missing[0]!r}: give one number per model of `nets`, keyed alike"
+            got = [got[n] for n in names]
+        values = np.array([float(v) for v in got])
+    except (TypeError, ValueError):
+        return None, f"your {what} should be a dict {{model name: number}}; got {type(got).__name__}"
+    if len(values) != len(names):
+        return None, f"your {what} has {len(values)} numbers for {len(names)} models"
+    return values, None
+
+
+def check_column(
+    fn: Callable[[Mapping[str, torch.nn.Module], np.ndarray, Palette, str], tuple],
+    nets: Mapping[str, torch.nn.Module],
+    pictures: np.ndarray,
+    palette: Palette,
+    own: str,
+) -> None:
+    """`fn(nets, pictures, palette, own)` → (column, extra): each net's mean per-pixel cross-entropy on
+    `pictures`, as `metrics.evaluate` gives it, and the same minus the `own` net's entry."""
+    import copy
+
+    from .data import ColorData
+    from .metrics import evaluate
+
+    names = list(nets)
+    # Training-mode copies, as a model straight from training would be: a right answer puts them in eval mode.
+    copies = {name: copy.deepcopy(net).train() for name, net in nets.items()}
+
+    def steps() -> int:  # BatchNorm counts its forward passes in training mode
+        return sum(int(b) for m in copies.values() for n, b in m.named_buffers() if n.endswith("num_batches_tracked"))
+
+    before = steps()
+    got, error = _attempt(fn, copies, np.array(pictures), palette, own)
+    if error:
+        return _report(False, error)
+    if not isinstance(got, Sequence) or len(got) != 2:
+        return _report(False, "return two things, (column, extra): each a dict {model name: number}")
+    column, error = _per_model(got[0], names, "column")
+    extra, error = (None, error) if error else _per_model(got[1], names, "extra (column minus the own model's)")
+    if error:
+        return _report(False, error)
+
+    data = ColorData.from_images(pictures, palette)
+    scores = [evaluate(net, data.grey, data.targets, exact=False) for net in nets.values()]
+    right = np.array([s["cross_entropy"] for s in scores])
+    accuracy = np.array([s["pixel_accuracy"] for s in scores])
+    close = lambda a, b: np.allclose(a, b, rtol=1e-4, atol=1e-4)  # noqa: E731  float32 vs float64, any batching
+    if not close(column, right):
+        ratio = column[0] / right[0]
+        pixels = data.targets[0].numel()
+        if steps() > before:
+            hint = (
+                "your function ran the models in training mode, where BatchNorm normalises with the batch's own "
+                "statistics (and overwrites its running averages): call model.eval() on each before scoring"
+            )
+        elif close(column, accuracy) or close(column, 1 - accuracy):
+            hint = (
+                "that is the share of pixels whose argmax colour is (or is not) right, the pixel accuracy; the matrix "
+                "scores cross-entropy, −log of the probability the model gives each pixel's true colour"
+            )
+        elif np.isclose(ratio, pixels, rtol=1e-3) or np.isclose(ratio, pixels * len(pictures), rtol=1e-3):
+            hint = "you summed the pixels' cross-entropies: take the mean over every pixel of every picture"
+        elif np.isclose(ratio, 1 / np.log(2), rtol=1e-3):
+            hint = "that is in bits (log base 2); cross-entropy here uses the natural log, as F.cross_entropy does"
+        else:
+            hint = (
+                "run each model on the grey pictures (ColorData.from_images(pictures, palette).grey) and take "
+                "F.cross_entropy of its logits against the palette targets (.long()); if you score in batches, "
+                "sum the losses and divide by the number of pixels"
+            )
+        i = int(np.argmax(np.abs(column - right)))
+        return _report(False, f"the {names[i]} model: you say {column[i]:.4f}, colorlib says {right[i]:.4f}: {hint}")
+
+    j = names.index(own)
+    if not close(extra, right - right[j]):
+        shifted = [k for k in range(len(names)) if k != j and close(extra, right - right[k])]
+        if close(extra, right):
+            hint = f"that is the column itself: subtract the {own} model's entry, {right[j]:.3f}, from every entry"
+        elif close(extra, right[j] - right):
+            hint = "the other way round: each entry minus the own model's, so a model worse than it costs a positive amount"
+        elif shifted and right[shifted[0]] == right.min():
+            hint = (
+                f"you subtracted the column's best entry, the {names[shifted[0]]} model's; subtract the {own} "
+                f"model's, trained on these pictures, even where another model beats it (then that entry is negative)"
+            )
+        elif shifted:
+            hint = f"you subtracted the {names[shifted[0]]} model's entry; subtract the {own} model's, trained on these pictures"
+        elif close(extra, right / right[j]) or close(extra, right / right[j] - 1):
+            hint = f"subtract the {own} model's entry, don't divide by it: the extra cost is in the same units as the column"
+        else:
+            hint = f"each entry of the column minus the {own} model's entry, {right[j]:.3f}"
+        return _report(False, f"your column is right, but not the column minus the {own} model's: {hint}")
+    gap = np.abs(column - right).max()
+    agree = "exactly" if gap == 0 else f"largest gap {gap:.0e}"
+    listed = ", ".join(f"{n} {c:.3f} {e:+.3f}".replace(" -", " −") for n, c, e in zip(names, column, extra, strict=True))
+    return _report(True, f"equal to colorlib's metrics.evaluate ({agree}); entry and extra over the {own} model: {listed}")

@@ -70,12 +70,6 @@ def test_skip_parameters(capsys):
     verdict(capsys, ex.check_skip_parameters({"down2": 1}), False, "each skip")
 
 
-def test_mean_sd(capsys):
-    verdict(capsys, ex.check_mean_sd(lambda v: (np.mean(v), np.std(v, ddof=1))), True)
-    verdict(capsys, ex.check_mean_sd(lambda v: (np.mean(v), np.std(v))), False, "n − 1")
-    verdict(capsys, ex.check_mean_sd(lambda v: np.mean(v)), False, "two numbers")
-
-
 def test_difference(capsys):
     from scipy import stats
 
@@ -288,3 +282,190 @@ def test_hue_agreement(capsys):
     verdict(capsys, ex.check_hue_agreement(no_wrap), False, "")
     verdict(capsys, ex.check_hue_agreement(lambda p, t: 0.5), False, "")
     verdict(capsys, ex.check_hue_agreement(unfinished), False, "NotImplementedError")
+
+
+def test_column(capsys):
+    import math
+
+    from torch.nn.functional import cross_entropy
+
+    from colorlib.data import ColorData
+
+    palette = load_palette("horse16")
+    nets = {}
+    for seed, name in enumerate(["cat", "dog", "frog"]):  # on these pictures the frog net is best, the cat net second
+        torch.manual_seed(seed)
+        nets[name] = build("unet", palette.num_colors, nf=4)
+    pictures = np.random.default_rng(0).integers(0, 256, (6, 16, 16, 3), dtype=np.uint8)
+
+    def scored(nets, pictures, palette, train=False, measure="mean", batch=6):
+        data = ColorData.from_images(pictures, palette)
+        column = {}
+        for name, net in nets.items():
+            net.train(train)
+            total = 0.0
+            for i in range(0, len(pictures), batch):
+                with torch.no_grad():
+                    logits, targets = net(data.grey[i : i + batch]), data.targets[i : i + batch].long()
+                total += cross_entropy(logits, targets, reduction="sum").item()
+            column[name] = {
+                "mean": total / data.targets.numel(),
+                "sum": total,
+                "bits": total / data.targets.numel() / math.log(2),
+                "accuracy": (net(data.grey).argmax(1) == data.targets).float().mean().item(),
+            }[measure]
+        return column
+
+    def answer(subtract=lambda c, own: {n: v - c[own] for n, v in c.items()}, **slip):
+        def fn(nets, pictures, palette, own):
+            column = scored(nets, pictures, palette, **slip)
+            return column, subtract(column, own)
+
+        return fn
+
+    def as_lists(nets, pictures, palette, own):  # sequences in the order of `nets` are accepted too
+        column = scored(nets, pictures, palette)
+        return list(column.values()), [v - column[own] for v in column.values()]
+
+    verdict(capsys, ex.check_column(answer(), nets, pictures, palette, "cat"), True, "dog")
+    verdict(capsys, ex.check_column(answer(batch=4), nets, pictures, palette, "cat"), True)  # uneven batches, summed
+    verdict(capsys, ex.check_column(as_lists, nets, pictures, palette, "cat"), True)
+    steps = [int(b) for m in nets.values() for n, b in m.named_buffers() if n.endswith("num_batches_tracked")]
+    slips = {  # a wrong answer → the words its hint must contain
+        answer(train=True): "training mode",
+        answer(measure="accuracy"): "pixel accuracy",
+        answer(measure="sum"): "summed",
+        answer(measure="bits"): "bits",
+        answer(lambda c, own: c): "the column itself",
+        answer(lambda c, own: {n: c[own] - v for n, v in c.items()}): "other way round",
+        answer(lambda c, own: {n: v - min(c.values()) for n, v in c.items()}): "best entry, the frog model's",
+        answer(lambda c, own: {n: v - c["dog"] for n, v in c.items()}): "the dog model's entry",
+        answer(lambda c, own: {n: v / c[own] for n, v in c.items()}): "don't divide",
+        answer(lambda c, own: {"cat": 0.0}): "no entry for 'dog'",
+        lambda *a: scored(*a[:3]): "two things",
+        unfinished: "NotImplementedError",
+    }
+    for wrong, hint in slips.items():
+        verdict(capsys, ex.check_column(wrong, nets, pictures, palette, "cat"), False, hint)
+    # the check scores copies: the learner's training-mode slip left the given models as they were
+    assert steps == [int(b) for m in nets.values() for n, b in m.named_buffers() if n.endswith("num_batches_tracked")]
+
+
+def test_evaluate(capsys):
+    def answer(eval_mode=True, no_grad=True, restore="as found", batched=True, long=True, ce="mean", accuracy="fraction"):
+        def fn(model, grey, targets, batch_size=100):
+            was_training = model.training
+            if eval_mode:
+                model.eval()
+            step = batch_size if batched else len(grey)
+            loss_sum, right, losses, shares = 0.0, 0, [], []
+            with torch.no_grad() if no_grad else torch.enable_grad():
+                for i in range(0, len(grey), step):
+                    logits, y = model(grey[i : i + step]), targets[i : i + step]
+                    y = y.long() if long else y
+                    loss_sum += torch.nn.functional.cross_entropy(logits, y, reduction="sum").item()
+                    losses.append(torch.nn.functional.cross_entropy(logits, y).item())
+                    hits = (logits.argmax(1) == y).sum().item()
+                    right, shares = right + hits, [*shares, hits / y.numel()]
+            if restore == "as found":
+                model.train(was_training)
+            elif restore == "train":
+                model.train()
+            pixels = targets.numel()
+            mean_of = lambda v: sum(v) / len(v)  # noqa: E731
+            got_ce = {"mean": loss_sum / pixels, "sum": loss_sum, "batch means": mean_of(losses), "batch sum": sum(losses)}
+            share = right / pixels
+            got_acc = {"fraction": share, "percent": 100 * share, "count": right, "batch means": mean_of(shares)}
+            return got_ce[ce], got_acc[accuracy]
+
+        return fn
+
+    verdict(capsys, ex.check_evaluate(answer()), True, "4, 4 and 2")
+    verdict(capsys, ex.check_evaluate(ex.evaluate_loop), True)  # colorlib's own answer, with its default batch size unused
+    assert ex.accepts_evaluate(answer()) and not ex.accepts_evaluate(answer(eval_mode=False))
+    assert capsys.readouterr().out == ""  # accepts_evaluate only answers
+    slips = {  # a wrong answer → the words its hint must contain
+        answer(eval_mode=False): "model.eval()",
+        answer(no_grad=False): "torch.no_grad()",
+        answer(restore="never"): "left it in eval mode",
+        answer(restore="train"): "given a model in eval mode",
+        answer(ce="batch means", accuracy="batch means"): "last batch holds 2 pictures",
+        answer(accuracy="batch means"): "last batch holds 2 pictures",
+        answer(ce="sum"): "sum over all pixels",
+        answer(ce="batch sum"): "added up the batches' mean",
+        answer(accuracy="percent"): "percentage",
+        answer(accuracy="count"): "count of right pixels",
+        answer(batched=False): "batches of batch_size = 4",
+        answer(long=False): ".long()",
+        lambda *a: {"cross_entropy": 2.0, "pixel_accuracy": 0.1}: "not a dict",
+        lambda *a: 2.0: "two numbers",
+        lambda *a: (2.0, 0.1): "never ran the model",
+        unfinished: "NotImplementedError",
+    }
+    for wrong, hint in slips.items():
+        verdict(capsys, ex.check_evaluate(wrong), False, hint)
+
+
+def test_compare_on_lightness(capsys):
+    from skimage.color import deltaE_ciede2000, rgb2lab
+
+    from colorlib.metrics import colourise_images, score
+
+    seen = {}  # each model's colours, computed once: the answers below differ only in what they do with them
+
+    def colours(run, images, decoding):
+        if (id(run), decoding) not in seen:
+            seen[id(run), decoding] = colourise_images(run.model, run.palette, images, decoding=decoding)
+        return seen[id(run), decoding]
+
+    def answer(on_input=(True, True), decoding="argmax", rgb=False, finish=lambda a, b: (a, b)):
+        def fn(classifier, regressor, images):
+            def each(run, keep, how):
+                pictures = with_luma(colours(run, images, how), images) if keep else colours(run, images, how)
+                if rgb:
+                    return np.linalg.norm(pictures.astype(float) - images, axis=-1).mean(axis=(1, 2))
+                return deltaE_ciede2000(rgb2lab(images), rgb2lab(pictures)).mean(axis=(1, 2))
+
+            return finish(each(classifier, on_input[0], decoding), each(regressor, on_input[1], "argmax"))
+
+        return fn
+
+    verdict(capsys, ex.check_compare_on_lightness(answer()), True)
+    verdict(capsys, ex.check_compare_on_lightness(ex.compare_on_lightness), True)
+    near = answer(finish=lambda a, b: (a + 0.01, b - 0.01))  # as colorize in fp32 or bf16 might give
+    verdict(capsys, ex.check_compare_on_lightness(near), True)
+    slips = {  # a wrong answer → the words its hint must contain
+        answer(on_input=(False, True)): "palette colours' lightness",  # unequal footing
+        answer(on_input=(True, False)): "regression is on its own lightness",
+        answer(on_input=(False, False)): "neither model",
+        answer(decoding="annealed-mean"): "decode it by argmax",
+        answer(rgb=True): "RGB distance",
+        answer(finish=lambda a, b: (b, a)): "come first",
+        answer(finish=lambda a, b: (a.mean(), b.mean())): "averaged before pairing",
+        answer(finish=lambda a, b: (np.sort(a), np.sort(b))): "keep the pictures' order",
+        answer(finish=lambda a, b: (a + 1, b)): "the classifier's values differ",
+        answer(finish=lambda a, b: a): "return two arrays",
+        unfinished: "NotImplementedError",
+    }
+    for wrong, hint in slips.items():
+        verdict(capsys, ex.check_compare_on_lightness(wrong), False, hint)
+
+    def per_pixel(classifier, regressor, images):
+        return tuple(
+            deltaE_ciede2000(rgb2lab(images), rgb2lab(with_luma(colours(r, images, "argmax"), images)))
+            for r in (classifier, regressor)
+        )
+
+    verdict(capsys, ex.check_compare_on_lightness(per_pixel), False, "per-pixel")
+    classifier, regressor, images, _ = ex._lightness_case()
+    for run, values in zip((classifier, regressor), ex.compare_on_lightness(classifier, regressor, images), strict=True):
+        # the library's answer is what made §1's rows "+ input luma": metrics.score with keep_luma
+        expected = score(run.model, run.palette, images, keep_luma=True, per_image=True)["per_image"]["delta_e"]
+        np.testing.assert_allclose(values, expected)
+
+
+def test_mine_if_right(capsys):
+    right = ex.compare_on_lightness
+    assert ex.mine_if_right(ex.check_compare_on_lightness, lambda *a: right(*a), right)[1] == "yours"
+    assert ex.mine_if_right(ex.check_compare_on_lightness, unfinished, right) == (right, "the library's")
+    assert capsys.readouterr().out == ""  # it decides quietly: the live cell says which one ran
