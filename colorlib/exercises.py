@@ -116,6 +116,69 @@ def check_cross_entropy(fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
     return _report(True, "equal to F.cross_entropy, also for very large logits")
 
 
+def check_cross_entropy_grad(fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]) -> None:
+    """`fn(logits N×K×H×W, targets N×H×W)` → ∂L/∂logits of the mean per-pixel cross-entropy, by hand.
+
+    Compared with autograd's gradient of F.cross_entropy; the answer runs without autograd.
+    """
+    g = torch.Generator().manual_seed(5)
+    logits = torch.randn(2, 5, 3, 4, generator=g, dtype=torch.float64) * 2
+    targets = torch.randint(0, 5, (2, 3, 4), generator=g)
+    n, k, h, w = logits.shape
+    pixels = n * h * w
+    given = logits.clone()
+    with torch.no_grad():  # by hand: autograd would have nothing to differentiate
+        got, error = _attempt(fn, given, targets.clone())
+    if error:
+        if "grad" in error:
+            error += " (compute the gradient by hand: softmax minus one-hot, over N·H·W; no autograd)"
+        return _report(False, error)
+    if not torch.equal(given, logits):
+        return _report(False, "your function changed the logits in place (e.g. `logits -= …` or `.exp_()`): work on a copy")
+    leaf = logits.clone().requires_grad_()
+    (expected,) = torch.autograd.grad(F.cross_entropy(leaf, targets), leaf)
+    got = torch.as_tensor(_as_numpy(got), dtype=torch.float64)
+    if got.shape != logits.shape:
+        if got.shape == (n, h, w, k):
+            return _report(
+                False,
+                f"shape {tuple(got.shape)} has the colours last: F.one_hot puts them there, "
+                "so permute(0, 3, 1, 2) its result back to N×K×H×W",
+            )
+        return _report(False, f"return the logits' shape {tuple(logits.shape)} (N×K×H×W), got {tuple(got.shape)}")
+    if torch.allclose(got, expected, rtol=1e-6, atol=1e-9):
+        return _report(True, "equal to autograd's gradient of F.cross_entropy")
+    onehot = F.one_hot(targets, k).permute(0, 3, 1, 2).double()
+    scale = float((got * expected).sum() / (expected * expected).sum())  # least-squares ratio to the right answer
+    if torch.allclose(got, scale * expected, rtol=1e-6, atol=1e-9):
+        if scale < 0:
+            return _report(False, "wrong sign: the gradient is softmax − one-hot, not one-hot − softmax")
+        if np.isclose(scale, pixels):
+            return _report(False, f"{pixels}× too large: the loss is a mean, so divide by N·H·W = {pixels} (not a sum)")
+        if np.isclose(scale, h * w):
+            return _report(False, f"{h * w}× too large: divide by N·H·W = {pixels}, every pixel of every picture, not by N alone")
+        return _report(False, f"{scale:.4g}× the right gradient: divide softmax − one-hot by N·H·W = {pixels}")
+    scaled = got * pixels
+    for dim in (0, 2, 3):
+        if torch.allclose(scaled, logits.softmax(dim) - onehot, atol=1e-7):
+            return _report(False, f"your softmax runs over dim={dim}: it must run over the colour axis, dim=1")
+    if torch.allclose(scaled, logits.log_softmax(1) - onehot, atol=1e-7):
+        return _report(False, "that is the log-softmax: the gradient uses the probabilities themselves, softmax(dim=1)")
+    rest = logits.softmax(1) - scaled  # what the answer used as its one-hot
+    if torch.allclose(rest, rest.round(), atol=1e-7) and abs(rest.sum().item() - pixels) < 1e-6:
+        return _report(
+            False,
+            "your one-hot is along the wrong axis: the 1 must sit at the true colour on dim 1 "
+            "(F.one_hot puts it last: permute(0, 3, 1, 2), not view or reshape)",
+        )
+    worst = (got - expected).abs().max().item()
+    return _report(
+        False,
+        f"differs from autograd's gradient by up to {worst:.3g}: it is (softmax over dim 1 − one-hot of the targets "
+        f"on dim 1) / (N·H·W)",
+    )
+
+
 def check_block_parameters(fn: Callable[[int, int, int], int]) -> None:
     """`fn(cin, cout, kernel)` → the number of parameters of one Conv → BatchNorm → ReLU block."""
     for cin, cout, k in ((1, 32, 3), (64, 3, 3), (32, 64, 5)):
@@ -475,6 +538,95 @@ def check_keep_luma(fn: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> None:
             f"the luma is exact but the hue is lost (chroma correlation {keep:.2f}): keep each pixel's offset from its own grey",
         )
     return _report(True, f"luma exact on every pixel; the colour's chroma kept (correlation {keep:.2f})")
+
+
+MIN_COLOURFULNESS = 0.4  # the photo pipeline's floor: the mean of each photo's share of its original's colourfulness
+
+
+def choose_on_photos(grid: Mapping, truth: Mapping, names: Sequence[str], floor: str = "mean of shares") -> str:
+    """The photo pipeline's rule on `names` (experiments/photos.py uses it): the grid key with the lowest mean ΔE2000
+    among those keeping enough colour (`floor` names the learners' variants); ties go to the first key, as `min` does."""
+
+    def ok(key: str) -> bool:
+        if floor == "none":
+            return True
+        if floor == "ratio of averages":
+            ratio = np.mean([grid[key][n]["colourfulness"] for n in names]) / np.mean([truth[n] for n in names])
+            return ratio >= MIN_COLOURFULNESS
+        return np.mean([grid[key][n]["colourfulness"] / truth[n] for n in names]) >= MIN_COLOURFULNESS
+
+    keys = [k for k in grid if ok(k)] or list(grid)  # if nothing keeps enough colour, choose among all
+    return min(keys, key=lambda k: np.mean([grid[k][n]["delta_e"] for n in names]))
+
+
+def leave_one_out(grid: Mapping, truth: Mapping, photos: Sequence[str]) -> dict[str, float]:
+    """Photo → its ΔE2000 under the combination chosen on the other photos (experiments/photos.py's honest
+    estimate; `grid`, `truth` and `photos` as in `colorlib.load_results("photos")`)."""
+    out = {}
+    for n in photos:
+        key = choose_on_photos(grid, truth, [m for m in photos if m != n])
+        out[n] = float(grid[key][n]["delta_e"])
+    return out
+
+
+def check_leave_one_out(fn: Callable[[Mapping, Mapping, Sequence[str]], Mapping[str, float]]) -> None:
+    """`fn(grid, truth, photos)` → `leave_one_out`'s photo → ΔE2000, tried on the shipped photo results."""
+    import copy
+
+    from .results import load_results
+
+    results = load_results("photos")
+    grid, truth, photos = results["grid"], results["truth_colourfulness"], results["photos"]
+    got, error = _attempt(fn, copy.deepcopy(grid), dict(truth), list(photos))
+    if error:
+        return _report(False, error)
+    right = leave_one_out(grid, truth, photos)
+    mean = float(np.mean(list(right.values())))
+    if isinstance(got, int | float | np.number) or (isinstance(got, np.ndarray | torch.Tensor) and got.size == 1):
+        return _report(
+            False, f"you return one number ({float(got):.2f}, the mean?): return a dict photo → its ΔE2000, one per photo"
+        )
+    if not isinstance(got, Mapping) or set(got) != set(photos):
+        keys = sorted(map(str, got)) if isinstance(got, Mapping) else type(got).__name__
+        return _report(False, f"return a dict with one ΔE2000 per photo, keyed by the names in `photos`; got {keys}")
+    try:
+        mine = {n: float(got[n]) for n in photos}
+    except (TypeError, ValueError):
+        return _report(False, "each value should be one number: the left-out photo's ΔE2000 (grid[key][photo]['delta_e'])")
+    if all(np.isclose(mine[n], right[n], rtol=0, atol=1e-9) for n in photos):
+        everyone = choose_on_photos(grid, truth, photos)
+        moved = [n for n in photos if choose_on_photos(grid, truth, [m for m in photos if m != n]) != everyone]
+        return _report(
+            True,
+            f"mean {mean:.2f} over the {len(photos)} photos, as the shipped row; the choice on seven differs from "
+            f"the one on all {len(photos)} when {' or '.join(moved) or 'no photo'} is left out",
+        )
+    others = lambda n: [m for m in photos if m != n]  # noqa: E731
+    everyone = choose_on_photos(grid, truth, photos)
+    slips = {
+        "you chose on all eight photos (in-sample): choose on the other seven, without the photo you score": {
+            n: grid[everyone][n]["delta_e"] for n in photos
+        },
+        "you ignored the colourfulness floor: choose only among combinations keeping ≥ 40% on the seven": {
+            n: grid[choose_on_photos(grid, truth, others(n), "none")][n]["delta_e"] for n in photos
+        },
+        "your floor divides the mean colourfulness by the originals' mean: average each photo's own share "
+        "(colourfulness / truth[photo]) over the seven instead": {
+            n: grid[choose_on_photos(grid, truth, others(n), "ratio of averages")][n]["delta_e"] for n in photos
+        },
+        "you scored the chosen combination on the seven it was chosen on: score it on the left-out photo alone": {
+            n: np.mean([grid[choose_on_photos(grid, truth, others(n))][m]["delta_e"] for m in others(n)]) for n in photos
+        },
+    }
+    for hint, values in slips.items():
+        if all(np.isclose(mine[n], values[n], rtol=0, atol=1e-9) for n in photos):
+            return _report(False, hint)
+    n = next(n for n in photos if not np.isclose(mine[n], right[n], rtol=0, atol=1e-9))
+    return _report(
+        False,
+        f"{n} gets {right[n]:.2f} (the combination chosen on the other seven), you say {mine[n]:.2f}: choose by the "
+        "lowest mean ΔE2000 among combinations whose mean colourfulness share is ≥ 40%, then read that photo's ΔE2000",
+    )
 
 
 # -- 06 · metrics -------------------------------------------------------------------------------

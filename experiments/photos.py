@@ -32,6 +32,8 @@ from tqdm.auto import tqdm
 
 import colorlib
 from colorlib.data import CLASSES, grey_rgb, photos, with_luma
+from colorlib.exercises import MIN_COLOURFULNESS
+from colorlib.exercises import choose_on_photos as choose  # one rule: chapter 09's exercise checks against it
 from colorlib.metrics import best_palette_colours, colourfulness, difference, image_scores, per_image_scores, score
 from colorlib.plot import rows_figure
 from colorlib.pretrained import FOLDER, pretrained_names
@@ -40,7 +42,6 @@ ROOT = Path(__file__).resolve().parent.parent
 CANDIDATES = ["unet_all32", "unet_all32_lab", "cnn_all32"]
 SCALES: list[str | int] = ["native", 32, 48, 64, 96, 128]
 DECODINGS = ["argmax", "annealed-mean"]
-MIN_COLOURFULNESS = 0.4  # of the originals'
 PRECISION = "fp32"  # the same figures on any CPU; bf16 autocast (colorize's "auto" on CPUs that have it) differs slightly
 
 
@@ -73,17 +74,6 @@ def reference(pictures: dict, palette) -> dict[str, dict[str, dict[str, float]]]
 
 def mean(per_photo: dict, key: str) -> float:
     return float(np.mean([v[key] for v in per_photo.values()]))
-
-
-def choose(grid: dict, truth_colour: dict, names: list[str]) -> tuple[str, str | int, str]:
-    """(model, scale, decoding) with the lowest mean ΔE2000 over `names` among those keeping enough colour."""
-
-    def ok(key):
-        ratio = np.mean([grid[key][n]["colourfulness"] / truth_colour[n] for n in names])
-        return ratio >= MIN_COLOURFULNESS
-
-    keys = [k for k in grid if ok(k)] or list(grid)
-    return min(keys, key=lambda k: np.mean([grid[k][n]["delta_e"] for n in names]))
 
 
 HEADLINE = {

@@ -469,3 +469,96 @@ def test_mine_if_right(capsys):
     assert ex.mine_if_right(ex.check_compare_on_lightness, lambda *a: right(*a), right)[1] == "yours"
     assert ex.mine_if_right(ex.check_compare_on_lightness, unfinished, right) == (right, "the library's")
     assert capsys.readouterr().out == ""  # it decides quietly: the live cell says which one ran
+
+
+def test_cross_entropy_grad(capsys):
+    F = torch.nn.functional
+
+    def answer(softmax=lambda z: z.softmax(1), onehot=lambda y, k: F.one_hot(y, k).permute(0, 3, 1, 2), sign=1, by="NHW"):
+        def fn(logits, targets):
+            n, k, h, w = logits.shape
+            diff = sign * (softmax(logits) - onehot(targets, k))
+            return diff / {"NHW": n * h * w, "N": n, "sum": 1}[by]
+
+        return fn
+
+    verdict(capsys, ex.check_cross_entropy_grad(answer()), True)
+
+    def scattered(logits, targets):  # another right answer: subtract 1 at the true colour, in a copy
+        grad = logits.softmax(1)
+        grad.scatter_add_(1, targets[:, None], -torch.ones_like(grad[:, :1]))
+        return grad / targets.numel()
+
+    verdict(capsys, ex.check_cross_entropy_grad(scattered), True)
+
+    def in_place(logits, targets):
+        logits -= logits.amax(1, keepdim=True)  # harmless to the softmax, but it edits the caller's tensor
+        return answer()(logits, targets)
+
+    def by_autograd(logits, targets):
+        logits.requires_grad_()
+        F.cross_entropy(logits, targets).backward()
+        return logits.grad
+
+    slips = {
+        answer(by="sum"): "not a sum",
+        answer(by="N"): "not by N alone",
+        answer(sign=-1): "wrong sign",
+        answer(onehot=lambda y, k: F.one_hot(y, k).reshape(y.shape[0], k, *y.shape[1:])): "wrong axis",
+        answer(onehot=lambda y, k: F.one_hot(y, k).permute(0, 3, 2, 1), softmax=lambda z: z.softmax(1).transpose(2, 3)): "",
+        answer(softmax=lambda z: z.softmax(2)): "dim=2",
+        answer(softmax=lambda z: z.softmax(0)): "dim=0",
+        answer(softmax=lambda z: z.log_softmax(1)): "log-softmax",
+        in_place: "in place",
+        lambda logits, targets: answer()(logits, targets)[:, :-1]: "logits' shape",
+        lambda logits, targets: answer()(logits, targets).permute(0, 2, 3, 1): "colours last",
+        by_autograd: "by hand",
+        unfinished: "not done yet",
+    }
+    for wrong, hint in slips.items():
+        verdict(capsys, ex.check_cross_entropy_grad(wrong), False, hint)
+
+
+def test_leave_one_out(capsys):
+    from colorlib import load_results
+
+    results = load_results("photos")
+    grid, truth, photos = results["grid"], results["truth_colourfulness"], results["photos"]
+    # the reference reproduces experiments/photos.py's honest row exactly, photo by photo
+    row = results["rows"]["chosen pipeline, leave-one-photo-out choice"]
+    assert ex.leave_one_out(grid, truth, photos) == {n: row[n]["delta_e"] for n in photos}
+
+    def answer(choose_on=lambda n, names: [m for m in names if m != n], share="each", score="left out", mean=False):
+        def fn(grid, truth, names):
+            out = {}
+            for n in names:
+                seven = choose_on(n, names)
+
+                def ok(k, seven=seven):
+                    if share == "none":
+                        return True
+                    if share == "averages":
+                        kept = np.mean([grid[k][m]["colourfulness"] for m in seven]) / np.mean([truth[m] for m in seven])
+                        return kept >= 0.4
+                    return np.mean([grid[k][m]["colourfulness"] / truth[m] for m in seven]) >= 0.4
+
+                key = min((k for k in grid if ok(k)), key=lambda k, seven=seven: np.mean([grid[k][m]["delta_e"] for m in seven]))
+                out[n] = grid[key][n]["delta_e"] if score == "left out" else np.mean([grid[key][m]["delta_e"] for m in seven])
+            return float(np.mean(list(out.values()))) if mean else out
+
+        return fn
+
+    verdict(capsys, ex.check_leave_one_out(answer()), True, "13.08")
+    verdict(capsys, ex.check_leave_one_out(ex.leave_one_out), True, "chelsea or rocket")
+    slips = {
+        answer(choose_on=lambda n, names: list(names)): "in-sample",
+        answer(share="none"): "ignored the colourfulness floor",
+        answer(share="averages"): "each photo's own share",
+        answer(score="seven"): "on the left-out photo alone",
+        answer(mean=True): "one number",
+        lambda g, t, names: list(answer()(g, t, names).values()): "dict",
+        lambda g, t, names: {n: v + 0.5 for n, v in answer()(g, t, names).items()}: "chosen on the other seven",
+        unfinished: "not done yet",
+    }
+    for wrong, hint in slips.items():
+        verdict(capsys, ex.check_leave_one_out(wrong), False, hint)
