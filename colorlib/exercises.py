@@ -810,16 +810,10 @@ def check_hue_agreement(fn: Callable[[np.ndarray, np.ndarray], float]) -> None:
 def compare_on_lightness(classifier: Run, regressor: Run, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(classifier's, regression's) mean ΔE2000 of each of `images`, each model's colours (the classifier's by
     argmax) put under the input's own lightness, as chapter 11's rows "+ input luma": paired picture by picture."""
-    from skimage.color import deltaE_ciede2000, rgb2lab
-
-    from .metrics import colourise_images
-    from .pixels import with_luma
-
-    truth = rgb2lab(images)
+    from .metrics import score
 
     def each(run: Run) -> np.ndarray:
-        pictures = with_luma(colourise_images(run.model, run.palette, images), images)
-        return deltaE_ciede2000(truth, rgb2lab(pictures)).mean(axis=(1, 2))
+        return score(run.model, run.palette, images, keep_luma=True, per_image=True)["per_image"]["delta_e"]
 
     return each(classifier), each(regressor)
 
