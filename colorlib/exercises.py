@@ -270,6 +270,172 @@ def check_train_loop(fn: Callable[..., Sequence[float]]) -> None:
     return _report(True, f"the same {len(expected)} step losses and the same weights as colorlib's train_loop")
 
 
+def _cnn_block_slip(name: str, block: torch.nn.Module, ref: torch.nn.Sequential, nf: int) -> str | None:
+    """A hint naming how `block` differs from the library's block `ref` (its resampling read off `ref`), or None."""
+    nn = torch.nn
+    resample = "down" if isinstance(ref[2], nn.MaxPool2d) else "up" if isinstance(ref[-1], nn.Upsample) else None
+    leaves = [m for m in block.modules() if not list(m.children())]
+    kinds = [type(m).__name__ for m in leaves]
+    at = lambda *types: next((i for i, m in enumerate(leaves) if isinstance(m, types)), None)  # noqa: E731
+    convs = [m for m in leaves if isinstance(m, nn.Conv2d)]
+    if resample == "up" and at(nn.ConvTranspose2d) is not None:
+        return (
+            f"{name} doubles with a transposed convolution: the library's up blocks use "
+            "nn.Upsample(scale_factor=2, mode='nearest'), which has no parameters"
+        )
+    if len(convs) != 1:
+        return f"{name} holds {len(convs)} nn.Conv2d: a block has one, Conv2d → BatchNorm2d → ReLU, then its resampling"
+    conv, want = convs[0], ref[0]
+    if (conv.in_channels, conv.out_channels) != (want.in_channels, want.out_channels):
+        return (
+            f"{name}'s convolution maps {conv.in_channels} → {conv.out_channels} channels, the library's {want.in_channels} → "
+            f"{want.out_channels} (with nf = {nf}: down1 1 → nf, down2 nf → 2nf, refactor 2nf → 2nf, up1 2nf → nf, up2 nf → 3)"
+        )
+    if conv.kernel_size != want.kernel_size:
+        return f"{name}'s convolution has a {conv.kernel_size[0]}×{conv.kernel_size[1]} kernel: every convolution here is 3×3"
+    if conv.stride != (1, 1):
+        how = "halve with nn.MaxPool2d(2) after the ReLU" if resample == "down" else "only down blocks halve (max-pool)"
+        return f"{name}'s convolution has stride {conv.stride[0]}: the library's convolutions keep stride 1 and {how}"
+    if conv.padding not in ((1, 1), "same"):
+        return (
+            f"{name}'s convolution has padding={conv.padding[0] if isinstance(conv.padding, tuple) else conv.padding}: "
+            "with padding=1 a 3×3 convolution keeps the height and width, so only pooling and upsampling change them"
+        )
+    bn, relu = at(nn.BatchNorm2d), at(nn.ReLU)
+    if bn is None:
+        return f"{name} has no nn.BatchNorm2d: each block is Conv2d → BatchNorm2d(cout) → ReLU, then its resampling"
+    if relu is None:
+        return f"{name} has no nn.ReLU: each block is Conv2d → BatchNorm2d(cout) → ReLU, then its resampling"
+    if relu < bn:
+        return (
+            f"{name} applies the ReLU before BatchNorm ({' → '.join(kinds)}): the order is Conv2d → BatchNorm2d → ReLU, "
+            "so BatchNorm normalises what the convolution gives and the ReLU cuts the negatives after"
+        )
+    if bn < at(nn.Conv2d):
+        return f"{name} runs {' → '.join(kinds)}: the order is Conv2d → BatchNorm2d → ReLU, then its resampling"
+    avg, pool, up = at(nn.AvgPool2d, nn.AdaptiveAvgPool2d), at(nn.MaxPool2d), at(nn.Upsample)
+    if resample == "down":
+        if avg is not None:
+            return f"{name} average-pools: the library keeps the largest value of each 2×2 block, nn.MaxPool2d(2)"
+        if pool is None:
+            return f'{name} does not halve the picture: a "down" block ends with nn.MaxPool2d(2)'
+        if leaves[pool].kernel_size not in (2, (2, 2)) or leaves[pool].stride not in (2, (2, 2)):
+            return f"{name} pools with kernel {leaves[pool].kernel_size}: halve with nn.MaxPool2d(2)"
+    elif resample == "up":
+        if avg is not None or pool is not None:
+            return f'{name} pools: an "up" block doubles the picture, with nn.Upsample(scale_factor=2, mode="nearest")'
+        if up is None:
+            return f'{name} does not double the picture: an "up" block ends with nn.Upsample(scale_factor=2, mode="nearest")'
+        if leaves[up].mode != "nearest":
+            return f"{name} upsamples with mode={leaves[up].mode!r}: the library copies each value to a 2×2 block, 'nearest'"
+        if leaves[up].scale_factor not in (2, 2.0, (2, 2), (2.0, 2.0)):
+            return f"{name} upsamples by {leaves[up].scale_factor or leaves[up].size}: double the size, scale_factor=2"
+    elif any(i is not None for i in (avg, pool, up)):
+        return f"{name} changes the size: the bottleneck keeps 8×8, block(2 * nf, 2 * nf) without resampling"
+    for i in (avg, pool, up):
+        if i is not None and i < bn:
+            return f"{name} resamples before BatchNorm ({' → '.join(kinds)}): resample last, after Conv2d → BatchNorm2d → ReLU"
+    return None
+
+
+def _cnn_slip(mine: torch.nn.Module, library: torch.nn.Module, num_colors: int, nf: int) -> str | None:
+    """A hint naming the first way `mine`'s modules differ from the library's CNN, or None."""
+    names = [n for n, _ in library.named_children()]
+    children = dict(mine.named_children())
+    missing = [n for n in names if n not in children]
+    plain = [n for n in missing if hasattr(mine, n)]
+    if plain:
+        what = type(getattr(mine, plain[0])).__name__
+        return f"self.{plain[0]} is a {what}, not a module: block returns nn.Sequential(*layers), and final is an nn.Conv2d"
+    if missing:
+        return (
+            f"no module named {', '.join(missing)}: assign self.down1, self.down2, self.refactor, self.up1, self.up2 "
+            "and self.final in __init__ (the library's names, so its weights load)"
+        )
+    order = [n for n in children if n in names]
+    if order != names:
+        return (
+            f"your modules are assigned in the order {', '.join(order)}: assign them in the order {', '.join(names)} "
+            "(a state_dict lists them in that order, and the library's weights load by it)"
+        )
+    for name in names[:-1]:
+        slip = _cnn_block_slip(name, children[name], getattr(library, name), nf)
+        if slip:
+            return slip
+    final = children["final"]
+    if not isinstance(final, torch.nn.Conv2d):
+        return f"final is a {type(final).__name__}: it is one nn.Conv2d(3, num_colors, 3, padding=1), no BatchNorm or ReLU"
+    if final.out_channels != num_colors:
+        return (
+            f"final gives {final.out_channels} channels for num_colors = {num_colors}: one score per palette colour, "
+            "nn.Conv2d(3, num_colors, …) with the argument, not a constant or nf"
+        )
+    if final.in_channels != 3:
+        return f"final reads {final.in_channels} channels: it reads up2's 3"
+    if final.kernel_size != (3, 3) or final.padding not in ((1, 1), "same"):
+        k, pad = final.kernel_size, final.padding[0] if isinstance(final.padding, tuple) else final.padding
+        return f"final is a {k[0]}×{k[1]} convolution with padding={pad}: the library's is 3×3 with padding=1"
+    return None
+
+
+def _cnn_verdict(cls: Callable[..., torch.nn.Module]) -> tuple[bool, str]:
+    """(right?, the one-line reason) for `check_cnn`."""
+    g = torch.Generator().manual_seed(6)
+    for num_colors, nf in ((32, 32), (16, 8)):
+        where = "" if nf == 32 else f"MyCNN(num_colors={num_colors}, nf={nf}): "
+        with torch.random.fork_rng(devices=[]):  # building either model leaves the notebook's random numbers alone
+            library = build("cnn", num_colors, nf=nf).eval()
+            mine, error = _attempt(cls) if nf == 32 else _attempt(lambda: cls(num_colors=num_colors, nf=nf))  # noqa: B023
+        if error:
+            keep = " (keep the signature MyCNN(num_colors=32, nf=32))" if "TypeError" in error and where else ""
+            return False, where + error + keep
+        if not isinstance(mine, torch.nn.Module):
+            return False, f"{where}MyCNN() gave a {type(mine).__name__}: subclass nn.Module and call super().__init__() first"
+        slip = _cnn_slip(mine, library, num_colors, nf)
+        if slip:
+            return False, where + slip
+        ours = [(n, tuple(t.shape)) for n, t in mine.state_dict().items()]
+        theirs = [(n, tuple(t.shape)) for n, t in library.state_dict().items()]
+        if ours != theirs:
+            i = next((i for i, (a, b) in enumerate(zip(ours, theirs, strict=False)) if a != b), min(len(ours), len(theirs)))
+            yours = f"{ours[i][0]} {ours[i][1]}" if i < len(ours) else "nothing"
+            want = f"{theirs[i][0]} {theirs[i][1]}" if i < len(theirs) else "nothing"
+            return False, f"{where}entry {i} of your state_dict is {yours}, the library's {want}: build it as the spec says"
+        with torch.no_grad():  # weights and BatchNorm statistics unlike a fresh model's, so eval mode matters
+            for m in library.modules():
+                if isinstance(m, torch.nn.BatchNorm2d):
+                    m.weight.uniform_(0.5, 1.5, generator=g)
+                    m.bias.uniform_(-0.3, 0.3, generator=g)
+                    m.running_mean.uniform_(-0.2, 0.2, generator=g)
+                    m.running_var.uniform_(0.5, 2.0, generator=g)
+        mine.load_state_dict(library.state_dict())
+        grey = torch.rand(2, 1, 32, 32, generator=g)
+        with torch.no_grad():
+            expected = library(grey)
+            got, error = _attempt(mine.eval(), grey)
+        chain = "forward chains down1 → down2 → refactor → up1 → up2 → final, each once, and returns final's output"
+        if error:
+            return False, where + error + ("" if "not done" in error else f" ({chain})")
+        if not isinstance(got, torch.Tensor) or got.shape != expected.shape:
+            shape = tuple(got.shape) if isinstance(got, torch.Tensor) else type(got).__name__
+            return False, f"{where}expected logits of shape {tuple(expected.shape)}, got {shape}: {chain}"
+        if not torch.allclose(got, expected, rtol=1e-5, atol=1e-6):
+            for f in (torch.softmax, torch.log_softmax):
+                if torch.allclose(got, f(expected, 1), rtol=1e-5, atol=1e-6):
+                    return False, f"{where}you return a {f.__name__}: return the logits (F.cross_entropy takes the softmax)"
+            return False, f"{where}with the library's weights your logits differ from the library's: {chain}"
+    return True, "the library's modules, names and shapes in order, and with its weights its logits (also for 16 colours, nf = 8)"
+
+
+def check_cnn(cls: Callable[..., torch.nn.Module]) -> None:
+    """`cls(num_colors=32, nf=32)` → chapter 02's CNN: the library's modules, names and shapes in order, and, given
+    its weights, its logits in eval mode; tried with the defaults and with 16 colours, nf = 8."""
+    try:
+        _report(*_cnn_verdict(cls))
+    except Exception as e:  # noqa: BLE001 - the learner's module: any failure is reported, not raised
+        _report(False, f"your model raised {type(e).__name__}: {e}")
+
+
 # -- 03 · the UNet ------------------------------------------------------------------------------
 
 

@@ -563,3 +563,123 @@ def test_leave_one_out(capsys):
     }
     for wrong, hint in slips.items():
         verdict(capsys, ex.check_leave_one_out(wrong), False, hint)
+
+
+def test_cnn(capsys):
+    nn = torch.nn
+
+    def block(cin, cout, resample=None, conv=None, order="cbr", down=None, up=None):
+        c = conv(cin, cout) if conv else nn.Conv2d(cin, cout, 3, padding=1)
+        parts = {"c": c, "b": nn.BatchNorm2d(cout), "r": nn.ReLU()}
+        layers = [parts[x] for x in order]
+        if resample == "down":
+            layers.append(down() if down else nn.MaxPool2d(2))
+        elif resample == "up":
+            layers.append(up() if up else nn.Upsample(scale_factor=2, mode="nearest"))
+        return nn.Sequential(*layers)
+
+    def answer(names=("down1", "down2", "refactor", "up1", "up2", "final"), final=None, forward=None, **slip):
+        class CNN(nn.Module):
+            def __init__(self, num_colors=32, nf=32):
+                super().__init__()
+                layers = [
+                    block(1, nf, "down", **slip),
+                    block(nf, 2 * nf, "down", **slip),
+                    block(2 * nf, 2 * nf, **slip),
+                    block(2 * nf, nf, "up", **slip),
+                    block(nf, 3, "up", **slip),
+                    final(num_colors, nf) if final else nn.Conv2d(3, num_colors, 3, padding=1),
+                ]
+                for name, layer in zip(names, layers, strict=True):
+                    self.add_module(name, layer)
+
+            def forward(self, grey):
+                if forward:
+                    return forward(self, grey)
+                x = grey
+                for layer in self.children():
+                    x = layer(x)
+                return x
+
+        return CNN
+
+    verdict(capsys, ex.check_cnn(answer()), True, "16 colours")
+
+    class PoolFirst(nn.Module):  # the library's own order (pool before the ReLU) gives the same logits
+        def __init__(self, num_colors=32, nf=32):
+            super().__init__()
+            for name, module in build("cnn", num_colors, nf=nf).named_children():
+                self.add_module(name, module)
+
+        def forward(self, grey):
+            return self.final(self.up2(self.up1(self.refactor(self.down2(self.down1(grey))))))
+
+    verdict(capsys, ex.check_cnn(PoolFirst), True)
+
+    class Unfinished(nn.Module):
+        def __init__(self, num_colors=32, nf=32):
+            super().__init__()
+            raise NotImplementedError
+
+    def chained(forward):  # the blocks as the spec says, another forward
+        return answer(forward=forward)
+
+    def unfinished_forward(model, grey):
+        raise NotImplementedError
+
+    slips = {
+        Unfinished: "NotImplementedError",
+        chained(unfinished_forward): "not done yet",
+        answer(order="crb"): "ReLU before BatchNorm",
+        answer(order="cr"): "no nn.BatchNorm2d",
+        answer(conv=lambda i, o: nn.Conv2d(i, o, 3)): "padding=0",
+        answer(conv=lambda i, o: nn.Conv2d(i, o, 5, padding=2)): "5×5 kernel",
+        answer(down=lambda: nn.AvgPool2d(2)): "average-pools",
+        answer(down=lambda: nn.Identity()): "does not halve",
+        answer(up=lambda: nn.Upsample(scale_factor=2, mode="bilinear")): "'nearest'",
+        answer(up=lambda: nn.Identity()): "does not double",
+        answer(names=("down1", "down2", "bottleneck", "up1", "up2", "final")): "no module named refactor",
+        answer(names=("down1", "down2", "refactor", "up1", "up2", "out")): "no module named final",
+        answer(final=lambda k, nf: nn.Conv2d(3, nf, 3, padding=1)): "final gives 8 channels for num_colors = 16",
+        answer(final=lambda k, nf: nn.Conv2d(3, 32, 3, padding=1)): "one score per palette colour",
+        answer(final=lambda k, nf: nn.Conv2d(3, k, 1)): "1×1 convolution with padding=0",
+        answer(final=lambda k, nf: nn.Sequential(nn.Conv2d(3, k, 3, padding=1), nn.ReLU())): "final is a Sequential",
+        chained(lambda m, x: m.final(m.up2(m.up1(m.refactor(m.down2(m.down1(x)))))).softmax(1)): "softmax",
+        chained(lambda m, x: m.final(m.up2(m.up1(m.refactor(m.refactor(m.down2(m.down1(x)))))))): "each once",
+        chained(lambda m, x: m.final(m.up2(m.up1(m.down2(m.down1(x)))))): "forward chains",
+        lambda: build("cnn", 32): "keep the signature",
+        lambda: None: "NoneType",
+    }
+    for wrong, hint in slips.items():
+        verdict(capsys, ex.check_cnn(wrong), False, hint)
+
+    class Stride(PoolFirst):  # halving by a stride-2 convolution instead of max-pooling
+        def __init__(self, num_colors=32, nf=32):
+            super().__init__(num_colors, nf)
+            self.down1 = block(1, nf, conv=lambda i, o: nn.Conv2d(i, o, 3, stride=2, padding=1))
+
+    class TransposedUp(PoolFirst):
+        def __init__(self, num_colors=32, nf=32):
+            super().__init__(num_colors, nf)
+            self.up2 = nn.Sequential(nn.Conv2d(nf, 3, 3, padding=1), nn.BatchNorm2d(3), nn.ReLU(), nn.ConvTranspose2d(3, 3, 2, 2))
+
+    class Reordered(PoolFirst):  # the same six modules, assigned in another order
+        def __init__(self, num_colors=32, nf=32):
+            super().__init__(num_colors, nf)
+            self._modules = dict(reversed(list(self._modules.items())))
+
+    class Narrow(PoolFirst):  # down2 keeps nf channels
+        def __init__(self, num_colors=32, nf=32):
+            super().__init__(num_colors, nf)
+            self.down2 = block(nf, nf, "down")
+
+    class ListBlock(PoolFirst):  # block returned its list of layers, not an nn.Sequential
+        def __init__(self, num_colors=32, nf=32):
+            super().__init__(num_colors, nf)
+            del self.up1
+            self.up1 = [nn.Conv2d(2 * nf, nf, 3, padding=1), nn.BatchNorm2d(nf), nn.ReLU()]
+
+    more = {Stride: "stride 2", TransposedUp: "transposed", Reordered: "in the order", Narrow: "32 → 32 channels"}
+    more[ListBlock] = "self.up1 is a list, not a module"
+    for wrong, hint in more.items():
+        verdict(capsys, ex.check_cnn(wrong), False, hint)
