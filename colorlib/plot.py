@@ -271,3 +271,85 @@ def architecture_figure(arch: str = "unet", num_colors: int = 32, size: int = 32
     fig.set_size_inches(1.45 * len(rows), 1.45 * len(rows) * (peak + 1.4) / (right + 0.7) + 0.4)  # fit the drawing, + title
     ax.set_axis_off()
     return fig
+
+
+def delta_e_figure(
+    image: np.ndarray,
+    targets: Sequence[float] = (1.0, 6.0, 11.0, 34.0),
+    direction: tuple[float, float] = (-1.0, 1.0),
+    width: float = 10.0,
+) -> Figure:
+    """One uint8 RGB picture (H×W×3) beside copies tinted by one (a*, b*) shift each, toward `direction`, on its own
+    lightness (`palette.under_lightness`); each shift is found by bisection so that the copy's mean CIEDE2000 ΔE to
+    the picture is near its target, and each panel is titled with the ΔE measured on the uint8 copy."""
+    from skimage.color import deltaE_ciede2000, rgb2lab
+
+    from .errors import DataError
+    from .palette import under_lightness
+    from .pixels import to_grey
+
+    image = np.asarray(image)
+    if image.dtype != np.uint8 or image.ndim != 3 or image.shape[-1] != 3:
+        raise DataError(f"delta_e_figure needs one uint8 RGB picture H×W×3, got {image.dtype} {image.shape}")
+    lab, grey = rgb2lab(image), to_grey(image)
+    step = np.asarray(direction, np.float64) / np.hypot(*direction)
+
+    def tinted(shift: float) -> tuple[np.ndarray, float]:
+        copy = under_lightness(lab[..., 1:] + shift * step, grey)
+        return copy, float(deltaE_ciede2000(lab, rgb2lab(copy)).mean())
+
+    panels = {"original": image}
+    for target in targets:
+        low, high = 0.0, 256.0  # a* and b* span about ±128, so no shift needs to be larger
+        for _ in range(30):
+            middle = (low + high) / 2
+            low, high = (low, middle) if tinted(middle)[1] > target else (middle, high)
+        copy, measured = tinted((low + high) / 2)
+        panels[f"ΔE2000 {measured:.1f}"] = copy
+    return compare_figure(panels, width=width)
+
+
+def means_figure(
+    panels: Mapping[str, Mapping[str, Mapping[str, Mapping[str, np.ndarray]]]],
+    x: str,
+    y: str,
+    labels: Mapping[str, str] | None = None,
+    styles: Mapping[str, Mapping] | None = None,
+    vlines: Mapping[str, Mapping[str, float]] | None = None,
+    hlines: Mapping[str, Mapping[str, float]] | None = None,
+    level: float = 0.95,
+) -> Figure:
+    """Per-picture scores (panel → line → point → measure → values) as each point's mean `x` against its mean `y`,
+    with `level` t-intervals over the pictures; a line joins its points in order, each point name has one marker.
+    `labels` name the axes, `styles` give a line's plot keywords, `vlines`/`hlines` mark panel → label → value."""
+    from matplotlib.lines import Line2D
+    from scipy import stats
+
+    def mean_and_half(values: np.ndarray) -> tuple[float, float]:
+        v = np.asarray(values, np.float64)
+        return v.mean(), stats.t.ppf(0.5 + level / 2, len(v) - 1) * v.std(ddof=1) / np.sqrt(len(v))
+
+    names = dict.fromkeys(point for lines in panels.values() for points in lines.values() for point in points)
+    markers = dict(zip(names, "os^Dvp*", strict=False))
+    labels, styles = labels or {}, styles or {}
+    bar, note = {"mfc": "white", "capsize": 2, "elinewidth": 0.8, "zorder": 3}, {"fontsize": "small", "color": "0.35"}
+    fig = Figure(figsize=(5.2 * len(panels), 4.4), layout="constrained")
+    axes = fig.subplots(1, len(panels), squeeze=False)[0]
+    for ax, (panel, lines) in zip(axes, panels.items(), strict=True):
+        for i, (line, points) in enumerate(lines.items()):
+            style = {"color": f"C{i}", **styles.get(line, {})}
+            at = np.array([[*mean_and_half(s[x]), *mean_and_half(s[y])] for s in points.values()])  # x, ±x, y, ±y
+            ax.plot(at[:, 0], at[:, 2], label=line, **style)
+            for point, (mx, hx, my, hy) in zip(points, at, strict=True):
+                ax.errorbar(mx, my, xerr=hx, yerr=hy, marker=markers[point], color=style["color"], **bar)
+        for label, value in (vlines or {}).get(panel, {}).items():
+            ax.axvline(value, color="0.35", linestyle=":", linewidth=1.2)
+            ax.annotate(label, (value, 0.98), xycoords=("data", "axes fraction"), rotation=90, ha="right", va="top", **note)
+        for label, value in (hlines or {}).get(panel, {}).items():
+            ax.axhline(value, color="0.35", linestyle="--", linewidth=1.2)
+            ax.annotate(label, (0.02, value), xycoords=("axes fraction", "data"), va="bottom", **note)
+        ax.set(title=panel, xlabel=labels.get(x, x), ylabel=labels.get(y, y))
+    shapes = [Line2D([], [], color="0.3", marker=m, mfc="white", linestyle="none", label=p) for p, m in markers.items()]
+    handles = [*axes[0].get_legend_handles_labels()[0], *shapes]
+    fig.legend(handles=handles, loc="outside lower center", ncols=len(handles), fontsize="small", frameon=False)
+    return fig
