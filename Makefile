@@ -48,4 +48,4 @@ site: install $(WEB_JS)
 test: install $(LAB_SETTINGS) $(WEB_JS)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/python -m pytest -rs --nbval-lax tests notebooks
+	$(BIN)/python -m pytest -rs --durations=25 --nbval-lax tests notebooks
