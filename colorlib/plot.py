@@ -35,18 +35,23 @@ def image_grid(rows: Sequence[np.ndarray]) -> np.ndarray:
 
 
 def rows_figure(rows: Mapping[str, np.ndarray], title: str | None = None, scale: float = 1.0) -> Figure:
-    """Labelled rows of uint8 images (each n×H×W×3, all the same n and size) in one figure."""
+    """Labelled rows of uint8 images (each n×H×W×3, all the same n and size) in one figure, columns numbered."""
     first = next(iter(rows.values()))
     grid = image_grid(list(rows.values()))
     width = scale * (grid.shape[1] / 33) + 0.4 + 0.085 * max(len(label) for label in rows)  # room for the labels
-    fig = Figure(figsize=(width, scale * (grid.shape[0] / 33 + (0.4 if title else 0.1))), layout="constrained")
+    top = (0.4 if title else 0.1) + (0.2 if len(first) > 1 else 0)  # room for the title and the column numbers
+    fig = Figure(figsize=(width, scale * (grid.shape[0] / 33 + top)), layout="constrained")
     ax = fig.add_subplot()
     ax.imshow(grid, interpolation="nearest")
     ax.set_anchor("E")  # the pictures to the right, the labels in the room left of them
     h = first.shape[1] + 1
     ax.set_yticks([h * (i + 0.5) for i in range(len(rows))], list(rows))
-    ax.set_xticks([])
+    n = len(first)  # number the columns, so prose can say "the fifth horse" and a reader need not count
+    numbered = range(n) if n > 1 else []
+    ax.set_xticks([(first.shape[2] + 1) * (j + 0.5) for j in numbered], [str(j + 1) for j in numbered])
+    ax.xaxis.set_ticks_position("top")
     ax.tick_params(length=0)
+    ax.tick_params(axis="x", labelsize="small", labelcolor="0.35")
     for side in ax.spines.values():
         side.set_visible(False)
     if title:

@@ -72,3 +72,15 @@ def test_architecture_figure_is_drawn_from_the_real_model():
         assert texts[: len(blocks) + 1] == ["grey input\n1×32×32", *labels]  # each block's real shape and count, in order
         assert labels[-1].startswith("final\n16×32×32")  # one logit per colour of the palette asked for
         assert f"{sum(b[3] for b in blocks):,} parameters" in ax.get_title()
+
+
+def test_rows_figure_numbers_its_columns_so_prose_can_name_a_picture():
+    from colorlib.plot import rows_figure
+
+    images = np.random.default_rng(0).integers(0, 256, (7, 32, 32, 3), dtype=np.uint8)
+    ax = rows_figure({"grey": grey_rgb(images), "truth": images}).axes[0]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["grey", "truth"]
+    assert [t.get_text() for t in ax.get_xticklabels()] == [str(j) for j in range(1, 8)]
+    centres = ax.get_xticks()
+    assert np.allclose(np.diff(centres), 33) and np.isclose(centres[0], 16.5)  # over each picture's middle
+    assert not rows_figure({"one": images[:1]}).axes[0].get_xticklabels()  # a single picture needs no number
