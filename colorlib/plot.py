@@ -212,21 +212,25 @@ def epochs_figure(
     return rows_figure(rows, title)
 
 
-def confidence_figure(colored: np.ndarray, probs: np.ndarray, title: str | None = None, width: float = 10.0) -> Figure:
-    """A colourisation beside its per-pixel confidence (the top palette probability), with a colour bar.
+def confidence_figure(
+    colored: np.ndarray, probs: np.ndarray, title: str | None = None, width: float = 10.0, vmax: float | None = None
+) -> Figure:
+    """A colourisation beside its per-pixel confidence (the top bin's probability), with a colour bar.
 
-    `probs` is H×W×K, as `colorize(..., return_probs=True)` returns it; 1/K means the model has no preference.
+    `probs` is H×W×K, as `colorize(..., return_probs=True)` returns it. The colours run from 1/K (no
+    preference) to `vmax`, by default the map's own highest value, so a hesitant model's map is not all dark.
     """
     top = np.asarray(probs).max(-1)
+    low, high = 1 / probs.shape[-1], float(top.max()) if vmax is None else vmax
     fig = Figure(figsize=(width, width / 2 * colored.shape[0] / colored.shape[1] + 0.6), layout="constrained")
     left, right = fig.subplots(1, 2)
     left.imshow(colored)
     left.set_title("colourised")
-    shown = right.imshow(top, cmap="magma", vmin=1 / probs.shape[-1], vmax=1)
+    shown = right.imshow(top, cmap="magma", vmin=low, vmax=max(high, low + 1e-6))
     right.set_title("confidence: probability of the most likely colour")
     for ax in (left, right):
         ax.set_axis_off()
-    fig.colorbar(shown, ax=right, shrink=0.8, label=f"from 1/K = {1 / probs.shape[-1]:.3f} (no preference) to 1")
+    fig.colorbar(shown, ax=right, shrink=0.8, label=f"from 1/K = {low:.3f} (no preference) to {high:.2f}")
     if title:
         fig.suptitle(title)
     return fig

@@ -84,3 +84,15 @@ def test_rows_figure_numbers_its_columns_so_prose_can_name_a_picture():
     centres = ax.get_xticks()
     assert np.allclose(np.diff(centres), 33) and np.isclose(centres[0], 16.5)  # over each picture's middle
     assert not rows_figure({"one": images[:1]}).axes[0].get_xticklabels()  # a single picture needs no number
+
+
+def test_confidence_figure_scales_its_colours_to_the_probabilities_it_shows():
+    from colorlib.plot import confidence_figure
+
+    probs = np.full((4, 6, 64), 1 / 64)
+    probs[0, 0] = np.r_[0.2, np.full(63, 0.8 / 63)]  # one pixel leans to one bin; its top probability is 0.2
+    colored = np.zeros((4, 6, 3), dtype=np.uint8)
+    shown = confidence_figure(colored, probs).axes[1].images[0]
+    assert np.isclose(shown.norm.vmin, 1 / 64) and np.isclose(shown.norm.vmax, 0.2)  # not a near-black map up to 1
+    assert "to 0.20" in confidence_figure(colored, probs).axes[2].get_ylabel()
+    assert confidence_figure(colored, probs, vmax=1.0).axes[1].images[0].norm.vmax == 1.0
