@@ -51,8 +51,11 @@ def outputs(
 def predict(model: nn.Module, grey: torch.Tensor, batch_size: int = 100, exact: bool = True) -> torch.Tensor:
     """For grey images N×1×H×W, on the CPU: the most likely palette index per pixel (uint8 N×H×W),
     or for a regression model its colour (uint8 RGB N×H×W×3). `exact` as for `outputs`."""
+    regress = objective(model) == "regress"
+    if len(grey) == 0:  # no pictures (a run that keeps no snapshots): an empty answer of the right shape
+        return torch.empty((0, *grey.shape[2:], *((3,) if regress else ())), dtype=torch.uint8)
     batches = outputs(model, grey, batch_size, exact=exact)
-    if objective(model) == "regress":
+    if regress:
         return torch.cat([torch.from_numpy(decode_output(out.permute(0, 2, 3, 1), "regress")) for _, out in batches])
     return torch.cat([out.argmax(1).to(torch.uint8).cpu() for _, out in batches])
 

@@ -71,6 +71,17 @@ def test_run_directory_contents(fake_cifar, tmp_path):
     torch.load(tmp_path / "run" / "weights.pt", weights_only=True)
 
 
+@pytest.mark.parametrize("objective", ["classify", "regress"])
+def test_a_run_without_snapshots_trains_resumes_and_loads(fake_cifar, tmp_path, objective):
+    """snapshot_count=0 (keep no validation pictures) is a reasonable request: it must not crash."""
+    train(small(snapshot_count=0, epochs=1, objective=objective), tmp_path / "run", root=fake_cifar, progress=False)
+    run = train(
+        small(snapshot_count=0, epochs=2, objective=objective), tmp_path / "run", root=fake_cifar, progress=False, resume=True
+    )
+    assert len(run.history) == 2 and len(run.snapshots.images) == 0 and len(run.snapshots.predictions) == 2
+    assert len(load_run(tmp_path / "run").snapshots.images) == 0
+
+
 @pytest.mark.parametrize("split", ["holdout", "test"])
 def test_recorded_validation_figures_reproduce(fake_cifar, tmp_path, split):
     from colorlib.data import split_holdout
