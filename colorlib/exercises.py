@@ -795,6 +795,105 @@ def check_leave_one_out(fn: Callable[[Mapping, Mapping, Sequence[str]], Mapping[
     )
 
 
+def _photo_variant(run: Run, rgb: np.ndarray, down: str = "area", up: str = "bilinear") -> np.ndarray:
+    """The photo pipeline of the Lab UNet with step 1 shrinking (`down`) or step 3 upsampling (`up`) another way:
+    the picture two usual slips give, for check_photo_pipeline's hints."""
+    from .colorize import PHOTO_DECODING, working_size
+    from .pixels import to_grey, with_luma
+
+    h, w = rgb.shape[:2]
+    hw, ww = working_size(h, w)
+    small = F.interpolate(torch.from_numpy(to_grey(rgb))[None, None], size=(hw, ww), mode=down)
+    with torch.no_grad():
+        logits = run.model(F.pad(small, (0, -ww % 4, 0, -hw % 4), mode="replicate"))[0, :, :hw, :ww]
+    colour = run.palette.decode_logits(logits.permute(1, 2, 0), PHOTO_DECODING, run.temperature)
+    big = F.interpolate(torch.from_numpy(colour).permute(2, 0, 1)[None].float(), size=(h, w), mode=up)
+    return with_luma(big[0].permute(1, 2, 0).round().clamp(0, 255).to(torch.uint8).numpy(), rgb)
+
+
+def _photo_slips(run: Run, rgb: np.ndarray) -> dict[str, np.ndarray]:
+    """Hint → the picture that slip gives on `rgb`: what check_photo_pipeline compares a wrong answer with."""
+    from .colorize import colorize
+    from .config import TEMPERATURE
+
+    slips = {
+        "you coloured at the photo's own size: the network meets textures at a scale it never saw, and the colour "
+        "comes out blotchy; shrink the grey picture to working_size(h, w) first (step 1)": colorize(
+            run, rgb, precision="fp32", scale="native", decoding="annealed-mean", keep_luma=True
+        ),
+        "you decoded by argmax, one palette colour per pixel: take the annealed mean, "
+        'run.palette.decode_logits(logits, "annealed-mean", run.temperature), which hedges where the network is '
+        "unsure (step 2)": colorize(run, rgb, precision="fp32", decoding="argmax"),
+        'you shrank by picking pixels (nearest): average areas, F.interpolate(grey, size, mode="area"), so that '
+        "fine texture does not alias into false patterns (step 1)": _photo_variant(run, rgb, down="nearest"),
+        'you upsampled the colour with nearest, which leaves blocks of one colour: use mode="bilinear" so that '
+        "the colour stays smooth (step 3)": _photo_variant(run, rgb, up="nearest"),
+    }
+    if run.temperature != TEMPERATURE:
+        slips["your annealed mean uses decode_logits' default temperature: pass the run's own, run.temperature (step 2)"] = (
+            colorize(run, rgb, precision="fp32", temperature=TEMPERATURE)
+        )
+    return slips
+
+
+def check_photo_pipeline(
+    fn: Callable[[Run, np.ndarray], np.ndarray], run: Run | None = None, pictures: Mapping[str, np.ndarray] | None = None
+) -> None:
+    """`fn(run, photo)` → `colorlib.colorize(run, photo, precision="fp32")`, to within one level, tried with the Lab
+    UNet on motorcycle (its working size, 71 wide, needs padding) and chelsea, or on `run` and `pictures`."""
+    from .colorize import colorize, working_size
+    from .pixels import luma
+
+    if run is None:
+        from .pretrained import pretrained
+
+        run = pretrained("unet", "all", 32, "lab")
+    if pictures is None:
+        from .data import photos
+
+        everyone = photos()
+        pictures = {n: everyone[n] for n in ("motorcycle", "chelsea")}
+    for name, rgb in pictures.items():
+        h, w = rgb.shape[:2]
+        got, error = _attempt(fn, run, rgb.copy())
+        if error:
+            if "Sizes of tensors must match" in error:
+                error += " (the network halves the size twice: pad the small picture to a multiple of 4, crop the output back)"
+            return _report(False, error)
+        got = _as_numpy(got)
+        if got.shape != rgb.shape or got.dtype != np.uint8:
+            hint = (
+                " (the working size: upsample the colour to the photo's, step 3)" if got.shape[:2] == working_size(h, w) else ""
+            )
+            return _report(False, f"return uint8 RGB at the photo's own size, {rgb.shape}; got {got.dtype} {got.shape}{hint}")
+        right = colorize(run, rgb, precision="fp32")
+        off = np.abs(got.astype(int) - right)
+        if off.max() <= 1:
+            continue
+        dark = np.abs(luma(got).astype(int) - luma(rgb))
+        if dark.max() > 1:
+            return _report(
+                False,
+                f"on {name} the lightness is not the photo's own ({(dark > 1).mean():.0%} of pixels' luma off by more than "
+                "1 level): put the colour under it with with_luma(colour, photo) (step 4)",
+            )
+        slips = {hint: np.abs(got.astype(int) - picture).mean() for hint, picture in _photo_slips(run, rgb).items()}
+        hint = min(slips, key=slips.get)
+        if slips[hint] <= 0.25 * off.mean():
+            return _report(False, f"on {name}, {hint}")
+        return _report(
+            False,
+            f"on {name} your picture is off colorize's by up to {off.max()} levels (mean {off.mean():.2f}): check each "
+            "step: area-average to working_size, pad to a multiple of 4, annealed mean at run.temperature, bilinear "
+            "up to the photo's size, with_luma",
+        )
+    sizes = ", ".join(
+        f"{n} ({r.shape[1]}×{r.shape[0]}, seen at {'×'.join(map(str, working_size(*r.shape[:2])[::-1]))})"
+        for n, r in pictures.items()
+    )
+    return _report(True, f'the same pictures as colorlib.colorize(run, photo, precision="fp32") on {sizes}, within 1 level')
+
+
 # -- 06 · metrics -------------------------------------------------------------------------------
 
 

@@ -332,11 +332,12 @@ def means_figure(
     with `level` t-intervals over the pictures; a line joins its points in order, each point name has one marker.
     `labels` name the axes, `styles` give a line's plot keywords, `vlines`/`hlines` mark panel → label → value."""
     from matplotlib.lines import Line2D
-    from scipy import stats
 
-    def mean_and_half(values: np.ndarray) -> tuple[float, float]:
-        v = np.asarray(values, np.float64)
-        return v.mean(), stats.t.ppf(0.5 + level / 2, len(v) - 1) * v.std(ddof=1) / np.sqrt(len(v))
+    from .metrics import difference
+
+    def mean_and_half(values: np.ndarray) -> tuple[float, float]:  # the mean and its t-interval's half-width
+        d = difference(values, np.zeros_like(values, dtype=np.float64), level)
+        return d["difference"], d["high"] - d["difference"]
 
     names = dict.fromkeys(point for lines in panels.values() for points in lines.values() for point in points)
     markers = dict(zip(names, "os^Dvp*", strict=False))
@@ -361,4 +362,70 @@ def means_figure(
     shapes = [Line2D([], [], color="0.3", marker=m, mfc="white", linestyle="none", label=p) for p, m in markers.items()]
     handles = [*axes[0].get_legend_handles_labels()[0], *shapes]
     fig.legend(handles=handles, loc="outside lower center", ncols=len(handles), fontsize="small", frameon=False)
+    return fig
+
+
+VERDICT_COLOURS = {"significant": "C0", "nominal only": "C1", "within noise": "0.55"}
+
+
+def differences_figure(
+    panels: Mapping[str, Mapping[str, Mapping]], xlabel: str = "difference A − B", title: str | None = None
+) -> Figure:
+    """Differences with their intervals, panel → row label → a `load_results` difference (difference, low, high,
+    real, nominal), one panel per key side by side, coloured by verdict, with a line at no difference."""
+    from matplotlib.lines import Line2D
+
+    fig = Figure(figsize=(2.2 + 3.4 * len(panels), 0.9 + 0.34 * max(len(r) for r in panels.values())), layout="constrained")
+    axes = fig.subplots(1, len(panels), squeeze=False, sharey=True)[0]
+    for ax, (panel, rows) in zip(axes, panels.items(), strict=True):
+        for i, d in enumerate(rows.values()):
+            # The three verdicts of docs/experiments.md: q < 0.05; only its own interval excludes 0; neither.
+            verdict = "significant" if d["real"] else "nominal only" if d["nominal"] else "within noise"
+            error = [[d["difference"] - d["low"]], [d["high"] - d["difference"]]]
+            ax.errorbar(d["difference"], i, xerr=error, fmt="o", color=VERDICT_COLOURS[verdict], capsize=2)
+        ax.axvline(0, color="black", linewidth=0.8)
+        ax.set_yticks(range(len(rows)), list(rows))
+        ax.set(title=panel, xlabel=xlabel)
+    axes[0].invert_yaxis()  # the first row on top; the axes share y, so once is enough
+    shapes = [Line2D([], [], marker="o", linestyle="", color=c, label=v) for v, c in VERDICT_COLOURS.items()]
+    fig.legend(handles=shapes, loc="outside lower center", ncols=len(shapes), fontsize="small", frameon=False)
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
+def curves_figure(
+    curves: Mapping[str, Mapping[str, Sequence[float]]],
+    ticks: Sequence[str],
+    styles: Mapping[str, Mapping] | None = None,
+    star: tuple[str, str, str] | None = None,
+    xlabel: str = "",
+    ylabel: str = "",
+) -> Figure:
+    """One line per group and variant: `curves[group][variant]` holds one value per tick (evenly spaced); a group keeps
+    one colour, a variant its `styles` keywords (say a dashed line); `star` = (group, variant, tick) marks one point."""
+    fig = Figure(figsize=(7.5, 4.2), layout="constrained")
+    ax = fig.subplots()
+    x = np.arange(len(ticks))
+    for i, (group, variants) in enumerate(curves.items()):
+        for variant, values in variants.items():
+            style = {"color": f"C{i}", "marker": "o", "markersize": 4, **(styles or {}).get(variant, {})}
+            ax.plot(x, values, label=f"{group}, {variant}", **style)
+    if star:
+        group, variant, tick = star
+        at = list(ticks).index(tick)
+        ax.plot(
+            at,
+            curves[group][variant][at],
+            marker="*",
+            markersize=16,
+            color="gold",
+            markeredgecolor="black",
+            linestyle="none",
+            zorder=3,
+            label="chosen",
+        )
+    ax.set(xticks=x, xticklabels=ticks, xlabel=xlabel, ylabel=ylabel)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize="small", frameon=False)
     return fig

@@ -683,3 +683,48 @@ def test_cnn(capsys):
     more[ListBlock] = "self.up1 is a list, not a module"
     for wrong, hint in more.items():
         verdict(capsys, ex.check_cnn(wrong), False, hint)
+
+
+def test_photo_pipeline(capsys):
+    import torch.nn.functional as F
+    from PIL import Image
+
+    import colorlib
+    from colorlib.colorize import working_size
+    from colorlib.data import photos
+
+    # a small photo keeps it fast; its working size, 71×48, needs padding to a multiple of 4
+    small = {"motorcycle": np.asarray(Image.fromarray(photos()["motorcycle"]).resize((222, 150)))}
+
+    def answer(down="area", up="bilinear", decoding="annealed-mean", luma=True, pad=True, scale=True, uint8=True):
+        def my_colorize(run, photo):
+            h, w = photo.shape[:2]
+            hw, ww = working_size(h, w) if scale else (h, w)
+            grey = F.interpolate(torch.from_numpy(colorlib.to_grey(photo))[None, None], size=(hw, ww), mode=down)
+            if pad:
+                grey = F.pad(grey, (0, -ww % 4, 0, -hw % 4), mode="replicate")
+            with torch.no_grad():
+                logits = run.model(grey)[0, :, :hw, :ww]
+            colour = run.palette.decode_logits(logits.permute(1, 2, 0), decoding, run.temperature)
+            big = F.interpolate(torch.from_numpy(colour).permute(2, 0, 1)[None].float(), size=(h, w), mode=up)
+            out = big[0].permute(1, 2, 0).round().clamp(0, 255).to(torch.uint8).numpy()
+            if not uint8:
+                return out / 255
+            return with_luma(out, photo) if luma else out
+
+        return my_colorize
+
+    verdict(capsys, ex.check_photo_pipeline(answer(), pictures=small), True, "seen at 71×48")
+    slips = {
+        answer(scale=False): "photo's own size",
+        answer(decoding="argmax"): "argmax",
+        answer(down="nearest"): "average areas",
+        answer(up="nearest"): "bilinear",
+        answer(luma=False): "with_luma",
+        answer(pad=False): "multiple of 4",
+        answer(uint8=False): "uint8",
+        lambda run, photo: colorlib.colorize(run, photo)[::2, ::2]: "photo's own size",
+        unfinished: "not done yet",
+    }
+    for wrong, hint in slips.items():
+        verdict(capsys, ex.check_photo_pipeline(wrong, pictures=small), False, hint)
