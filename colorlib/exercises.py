@@ -23,6 +23,17 @@ from .metrics import colourfulness_per_image, difference
 from .models import SKIPS, Block, build, num_parameters
 from .palette import Palette, load_palette
 from .runs import Run
+from .selection import (  # noqa: F401 - the rules, re-exported: chapters import them from here
+    COLOUR_FLOORS,
+    MIN_COLOURFULNESS,
+    choose_colour,
+    choose_on_photos,
+    colour_feasible,
+    colour_figures,
+    leave_one_out,
+    rule3,
+    rule_figures,
+)
 
 
 def _report(ok: bool, message: str) -> None:
@@ -626,6 +637,35 @@ def accepts_evaluate(fn: Callable[[torch.nn.Module, torch.Tensor, torch.Tensor, 
     return _evaluate_verdict(fn)[0]
 
 
+def check_mean_sd(fn: Callable[[Sequence[float]], tuple[float, float]]) -> None:
+    """`fn(values)` → (mean, sd) of one configuration's scores over its seeds, the sd with n − 1 (ddof=1)."""
+    cases = [[1.645, 1.621, 1.593, 1.647, 1.570], [11.19, 11.02, 11.31], [0.5, 0.5, 0.5, 0.5]]
+    for values in cases:
+        got, error = _attempt(fn, list(values))
+        if error:
+            return _report(False, error)
+        try:
+            mean, sd = (float(v) for v in got)
+        except (TypeError, ValueError):
+            return _report(False, f"return two numbers, (mean, sd); got {got!r}")
+        x = np.asarray(values, np.float64)
+        right = (x.mean(), x.std(ddof=1))
+        if np.allclose((mean, sd), right):
+            continue
+        hints = [
+            ((x.mean(), x.std()), "that sd divides by n: over a few seeds divide by n − 1 (np.std(values, ddof=1))"),
+            ((x.std(ddof=1), x.mean()), "return the mean first, then the sd"),
+            ((x.mean(), x.var(ddof=1)), "that is the variance: the sd is its square root"),
+        ]
+        hint = next((h for pair, h in hints if np.allclose((mean, sd), pair)), "mean = sum / n; sd = √(Σ (x − mean)² / (n − 1))")
+        return _report(
+            False, f"for {values} the answer is {right[0]:.4f} ± {right[1]:.4f}, you say {mean:.4f} ± {sd:.4f}: {hint}"
+        )
+    return _report(
+        True, f"{cases[0]} gives {np.mean(cases[0]):.3f} ± {np.std(cases[0], ddof=1):.3f}, as NumPy's mean and std(ddof=1)"
+    )
+
+
 # -- 05 · how sure is a difference ------------------------------------------------------------
 
 
@@ -674,6 +714,74 @@ def check_difference(fn: Callable[[np.ndarray, np.ndarray], tuple[float, float, 
     )
 
 
+def _q_slips(p: np.ndarray) -> list[tuple[np.ndarray, str]]:
+    """What the usual slips in Benjamini–Hochberg q-values give for `p`, each with its hint."""
+    m, order = len(p), np.argsort(p, kind="stable")
+    ranked = p[order] * m / np.arange(1, m + 1)
+
+    def back(sorted_q: np.ndarray) -> np.ndarray:
+        q = np.empty(m)
+        q[order] = sorted_q
+        return q
+
+    running = np.minimum.accumulate(ranked[::-1])[::-1]
+    wrong_end = p[order] * m / np.arange(m, 0, -1)
+    return [
+        (running.clip(max=1), "these are in sorted order: put each q back where its p was in the input"),
+        (
+            back(ranked.clip(max=1)),
+            "not monotone, a larger p got a smaller q: take the running minimum from the largest rank down",
+        ),
+        (back(ranked), "not monotone, and above 1: take the running minimum from the largest rank down, and cap at 1"),
+        (
+            back(np.minimum.accumulate(ranked).clip(max=1)),
+            "the running minimum goes from the largest rank down, not from the smallest up",
+        ),
+        (
+            back(np.minimum.accumulate(wrong_end[::-1])[::-1].clip(max=1)),
+            "rank 1 is the smallest p: sort ascending, so p·m/rank divides the smallest p by 1 and the largest by m",
+        ),
+        (
+            back(wrong_end.clip(max=1)),
+            "rank 1 is the smallest p (sort ascending), and take the running minimum from the largest rank down",
+        ),
+    ]
+
+
+def check_q_values(fn: Callable[[np.ndarray], np.ndarray]) -> None:
+    """`fn(p)` → the Benjamini–Hochberg q-values of p-values, in the input's order: as `metrics.false_discovery`."""
+    from .metrics import false_discovery
+
+    rng = np.random.default_rng(5)
+    cases = [
+        np.array([0.04, 0.3, 0.001, 0.04, 0.02, 0.95, 0.012, 0.9]),  # unsorted, a tie; 0.9 · 8/7 is above 1
+        np.array([0.001, 0.008, 0.039, 0.041, 0.6]),
+        np.concatenate([rng.uniform(0, 0.02, 6), rng.uniform(0, 1, 14)])[rng.permutation(20)],
+        np.array([0.3]),
+    ]
+    for p in cases:
+        got, error = _attempt(fn, p.copy())
+        if error:
+            return _report(False, error)
+        q = np.asarray(got, np.float64).ravel() if got is not None else np.array([])
+        if q.shape != p.shape:
+            return _report(False, f"return one q-value per p-value ({len(p)} here), in the same order; got {got!r}")
+        right = false_discovery(p)
+        if np.allclose(q, right):
+            continue
+        shown = np.round(p, 3).tolist() if len(p) <= 8 else f"{len(p)} p-values"
+        hint = next(
+            (h for slip, h in _q_slips(p) if np.allclose(q, slip)),
+            "sort, p·m/rank, running minimum from the largest rank down, cap at 1, back in the input's order",
+        )
+        if hint.startswith("sort,") and (q > 1).any():
+            hint = "a q-value above 1: cap at 1 (after the running minimum from the largest rank down)"
+        return _report(False, f"for {shown} the q-values are {np.round(right, 4).tolist() if len(p) <= 8 else '…'}: {hint}")
+    return _report(
+        True, f"q-values of {len(cases)} sets of p-values (unsorted, tied, a single one), as colorlib.metrics.false_discovery"
+    )
+
+
 # -- 09 · your own photos -----------------------------------------------------------------------
 
 
@@ -704,35 +812,6 @@ def check_keep_luma(fn: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> None:
             f"the luma is exact but the hue is lost (chroma correlation {keep:.2f}): keep each pixel's offset from its own grey",
         )
     return _report(True, f"luma exact on every pixel; the colour's chroma kept (correlation {keep:.2f})")
-
-
-MIN_COLOURFULNESS = 0.4  # the photo pipeline's floor: the mean of each photo's share of its original's colourfulness
-
-
-def choose_on_photos(grid: Mapping, truth: Mapping, names: Sequence[str], floor: str = "mean of shares") -> str:
-    """The photo pipeline's rule on `names` (experiments/photos.py uses it): the grid key with the lowest mean ΔE2000
-    among those keeping enough colour (`floor` names the learners' variants); ties go to the first key, as `min` does."""
-
-    def ok(key: str) -> bool:
-        if floor == "none":
-            return True
-        if floor == "ratio of averages":
-            ratio = np.mean([grid[key][n]["colourfulness"] for n in names]) / np.mean([truth[n] for n in names])
-            return ratio >= MIN_COLOURFULNESS
-        return np.mean([grid[key][n]["colourfulness"] / truth[n] for n in names]) >= MIN_COLOURFULNESS
-
-    keys = [k for k in grid if ok(k)] or list(grid)  # if nothing keeps enough colour, choose among all
-    return min(keys, key=lambda k: np.mean([grid[k][n]["delta_e"] for n in names]))
-
-
-def leave_one_out(grid: Mapping, truth: Mapping, photos: Sequence[str]) -> dict[str, float]:
-    """Photo → its ΔE2000 under the combination chosen on the other photos (experiments/photos.py's honest
-    estimate; `grid`, `truth` and `photos` as in `colorlib.load_results("photos")`)."""
-    out = {}
-    for n in photos:
-        key = choose_on_photos(grid, truth, [m for m in photos if m != n])
-        out[n] = float(grid[key][n]["delta_e"])
-    return out
 
 
 def check_leave_one_out(fn: Callable[[Mapping, Mapping, Sequence[str]], Mapping[str, float]]) -> None:
@@ -792,6 +871,100 @@ def check_leave_one_out(fn: Callable[[Mapping, Mapping, Sequence[str]], Mapping[
         False,
         f"{n} gets {right[n]:.2f} (the combination chosen on the other seven), you say {mine[n]:.2f}: choose by the "
         "lowest mean ΔE2000 among combinations whose mean colourfulness share is ≥ 40%, then read that photo's ΔE2000",
+    )
+
+
+def _choose_cases() -> dict[str, tuple[Mapping, Mapping, list[str]]]:
+    """Grids on which the rule's usual slips choose another key: case name → (grid, truth, photos)."""
+    from .results import load_results
+
+    results = load_results("photos")
+    cases = {"the shipped grid": (results["grid"], results["truth_colourfulness"], list(results["photos"]))}
+
+    def grid(rows: dict[str, tuple[float, list[float]]]) -> dict:  # key → (mean ΔE2000, colourfulness per photo)
+        return {
+            k: {n: {"delta_e": de, "colourfulness": c} for n, c in zip("pq", cs, strict=True)} for k, (de, cs) in rows.items()
+        }
+
+    truth = {"p": 10.0, "q": 100.0}
+    # a keeps 80% of p and 10% of q: a mean share of 45% but a ratio of the means of 16%
+    cases["shares against the ratio of means"] = (
+        grid({"a": (5.0, [8, 10]), "b": (7.0, [5, 50]), "c": (3.0, [1, 1]), "d": (9.0, [6, 60])}),
+        truth,
+        ["p", "q"],
+    )
+    cases["a share of exactly 40%"] = (grid({"c": (3.0, [1, 1]), "a": (5.0, [4, 40]), "b": (7.0, [5, 50])}), truth, ["p", "q"])
+    cases["no combination keeping 40%"] = (
+        grid({"a": (6.0, [1, 10]), "b": (4.0, [2, 5]), "c": (8.0, [3, 20])}),
+        truth,
+        ["p", "q"],
+    )
+    return cases
+
+
+def _choose_slip(grid: Mapping, truth: Mapping, names: Sequence[str], slip: str) -> str | None:
+    """The key a learner's rule with one slip chooses (None where that rule finds nothing to choose from)."""
+    if slip in ("none", "ratio of averages"):
+        return choose_on_photos(grid, truth, names, slip)
+    share = {k: np.mean([grid[k][n]["colourfulness"] / truth[n] for n in names]) for k in grid}
+    mean = {k: np.mean([grid[k][n]["delta_e"] for n in names]) for k in grid}
+    if slip == "highest":
+        keys = [k for k in grid if share[k] >= MIN_COLOURFULNESS] or list(grid)
+        return max(keys, key=mean.get)
+    if slip == "strict":
+        keys = [k for k in grid if share[k] > MIN_COLOURFULNESS] or list(grid)
+        return min(keys, key=mean.get)
+    keys = [k for k in grid if share[k] >= MIN_COLOURFULNESS]  # "no fallback"
+    return min(keys, key=mean.get) if keys else None
+
+
+def check_choose_on_photos(fn: Callable[[Mapping, Mapping, Sequence[str]], str]) -> None:
+    """`fn(grid, truth, photos)` → `choose_on_photos`'s grid key, on the shipped grid and on small grids where
+    the usual slips choose another key."""
+    import copy
+
+    cases = _choose_cases()
+    got, errors = {}, {}
+    for case, (grid, truth, names) in cases.items():
+        got[case], errors[case] = _attempt(fn, copy.deepcopy(grid), dict(truth), list(names))
+    first = next((e for e in errors.values() if e), None)
+    if first and "not done yet" in first:
+        return _report(False, first)
+    if errors["no combination keeping 40%"] and not any(errors[c] for c in cases if c != "no combination keeping 40%"):
+        return _report(
+            False,
+            f"on a grid where no combination keeps {MIN_COLOURFULNESS:.0%}, {errors['no combination keeping 40%']}: "
+            "then choose among all of them",
+        )
+    if first:
+        return _report(False, first)
+    wrong_type = next((g for g in got.values() if not isinstance(g, str)), None)
+    if wrong_type is not None:
+        return _report(False, f"return the grid key, a string like 'unet_all32_lab | 48 | annealed-mean'; got {wrong_type!r}")
+    right = {case: choose_on_photos(*cases[case]) for case in cases}
+    if got == right:
+        return _report(
+            True,
+            f"{right['the shipped grid']} on the shipped grid, and the rule's choice on {len(cases) - 1} grids "
+            "where its usual slips choose otherwise",
+        )
+    hints = {
+        "none": "you ignored the colourfulness floor: choose only among combinations keeping at least "
+        f"{MIN_COLOURFULNESS:.0%} of the photos' colourfulness",
+        "ratio of averages": "your floor divides the mean colourfulness by the originals' mean: average each photo's "
+        "own share (colourfulness / truth[photo]) instead",
+        "highest": "you chose the highest mean ΔE2000: lower is closer, so take the lowest (min)",
+        "strict": f"a combination keeping exactly {MIN_COLOURFULNESS:.0%} passes the floor: use ≥, not >",
+        "no fallback": f"when no combination keeps {MIN_COLOURFULNESS:.0%}, choose among all of them",
+    }
+    for slip, hint in hints.items():
+        if all(got[c] == _choose_slip(*cases[c], slip) for c in cases):
+            return _report(False, hint)
+    case = next(c for c in cases if got[c] != right[c])
+    return _report(
+        False,
+        f"on {case} the rule chooses {right[case]!r}, you say {got[case]!r}: the lowest mean ΔE2000 among the keys "
+        f"whose mean share of colourfulness is ≥ {MIN_COLOURFULNESS:.0%} (among all if none is)",
     )
 
 
@@ -895,6 +1068,44 @@ def check_photo_pipeline(
 
 
 # -- 06 · metrics -------------------------------------------------------------------------------
+
+
+def check_truth_on_input(fn: Callable[[np.ndarray, Palette], np.ndarray]) -> None:
+    """`fn(images, palette)` → the palette truth on the input's lightness (uint8 N×H×W×3): the reference row
+    `metrics.reference_scores` calls "palette truth + input luma"."""
+    from .metrics import best_palette_colours
+    from .pixels import grey_rgb, with_luma
+
+    rng = np.random.default_rng(6)
+    images = rng.integers(0, 256, (4, 8, 8, 3), dtype=np.uint8)
+    palette = load_palette("horse32")
+    got, error = _attempt(fn, images.copy(), palette)
+    if error:
+        return _report(False, error)
+    got = _as_numpy(got)
+    if got.shape != images.shape or got.dtype != np.uint8:
+        return _report(False, f"return uint8 RGB pictures of shape {images.shape}; got {got.dtype} {got.shape}")
+    right = with_luma(palette.saturate(images), images)
+    off = np.abs(got.astype(int) - right).mean()
+    if np.array_equal(luma(got), luma(images)) and off < 1.0:
+        return _report(True, "each pixel's nearest palette colour, on the input's exact lightness")
+    slips = {
+        "these are the palette's own lightnesses: put the snapped colours on the input's lightness "
+        "(with_luma(colour, images), or your keep step)": palette.saturate(images),
+        "that is the best palette colour by ΔE2000: the palette truth snaps each pixel to its nearest colour "
+        "(palette.saturate)": with_luma(best_palette_colours(images, palette), images),
+        "that is the grey picture: snap the original to the palette first (palette.saturate), then keep the "
+        "input's lightness": grey_rgb(images),
+        "that is the original: snap it to the palette first (palette.saturate)": images,
+    }
+    for hint, pictures in slips.items():
+        if np.abs(got.astype(int) - pictures).mean() < 1.0:
+            return _report(False, hint)
+    return _report(
+        False,
+        f"your pictures differ from the palette truth on the input's lightness by {off:.1f} levels on average: "
+        "palette.saturate(images), then with_luma(that, images)",
+    )
 
 
 def check_colourfulness(fn: Callable[[np.ndarray], float]) -> None:
@@ -1317,3 +1528,77 @@ def check_column(
     agree = "exactly" if gap == 0 else f"largest gap {gap:.0e}"
     listed = ", ".join(f"{n} {c:.3f} {e:+.3f}".replace(" -", " −") for n, c, e in zip(names, column, extra, strict=True))
     return _report(True, f"equal to colorlib's metrics.evaluate ({agree}); entry and extra over the {own} model: {listed}")
+
+
+# -- 10 · the chroma model's rule ----------------------------------------------------------------
+
+
+def _rule_case() -> dict[str, dict]:
+    """Ten made-up candidates (grey: ΔE2000 10 on the holdout, 20 on the photos) on which each slip chooses another."""
+
+    def cand(h: float, hc: float, hh: float, p: float, pc: float, ph: float) -> dict:
+        return {
+            "holdout": {"delta_e": 10 * h, "relative": h, "colourfulness": hc, "hue": hh},
+            "photos": {"delta_e": 20 * p, "relative": p, "colourfulness": pc, "hue": ph},
+        }
+
+    return {
+        "A": cand(0.95, 0.60, 0.60, 0.85, 0.65, 0.58),  # the choice, exactly at the colour floor on the holdout
+        "B": cand(0.99, 0.70, 0.60, 0.82, 0.70, 0.60),  # feasible; lower summed ΔE2000, higher relative
+        "C": cand(0.905, 0.70, 0.60, 0.90, 0.70, 0.60),  # feasible; next after A by relative ΔE2000
+        "D": cand(0.98, 0.70, 0.60, 0.95, 0.70, 0.60),  # feasible; the furthest
+        "E": cand(0.80, 0.70, 0.60, 0.80, 0.70, 0.50),  # too little hue agreement on the photos
+        "F": cand(0.75, 0.70, 0.60, 0.80, 0.40, 0.60),  # too little colour on the photos
+        "G": cand(1.02, 0.70, 0.60, 0.40, 0.70, 0.60),  # further than grey on the holdout
+        "H": cand(0.45, 0.70, 0.60, 1.01, 0.70, 0.60),  # further than grey on the photos
+        "I": cand(0.70, 0.50, 0.50, 0.70, 0.70, 0.60),  # too little colour and hue on the holdout
+        "J": cand(0.65, 0.30, 0.20, 0.65, 0.30, 0.20),  # grey-ish: closest, but fails both floors
+    }
+
+
+_RULE_SLIPS = {  # the slip → _rule3's keywords that make it; first match wins
+    "you chose by ΔE2000 alone: first keep only the candidates that pass every condition on both sets": dict(
+        floors=(), grey=False
+    ),
+    "you left out the colour floor: a candidate must keep at least 60% of the colourfulness on both sets": dict(floors=("hue",)),
+    "you left out the hue floor: a candidate needs a hue agreement of at least 0.55 on both sets": dict(
+        floors=("colourfulness",)
+    ),
+    'you left out "closer than grey": a candidate\'s relative ΔE2000 must be below 1 on both sets': dict(grey=False),
+    "you checked the conditions on the holdout only: a candidate must pass on both sets": dict(sets=("holdout",)),
+    "you checked the conditions on the photos only: a candidate must pass on both sets": dict(sets=("photos",)),
+    'a candidate exactly at a floor passes ("at least"): use >=, not >': dict(strict=True),
+    "you summed the ΔE2000 itself: sum the relative ΔE2000 (each set's over the grey picture's), so both sets weigh alike": dict(
+        by="delta_e"
+    ),
+    "you took the highest relative ΔE2000 among those that pass: take the lowest (lower is closer)": dict(best=max),
+}
+
+
+def check_choose_colour(fn: Callable[[Mapping], str]) -> None:
+    """`fn(figures)` → the candidate rule 3 chooses, tried on the shipped figures (`rule_figures()`) and on ten
+    made-up candidates where each usual slip chooses another."""
+    import copy
+
+    from .results import load_results
+
+    shipped, made_up = rule_figures(), _rule_case()
+    for name, figures in (("the made-up candidates", made_up), ("the shipped candidates", shipped)):
+        got, error = _attempt(fn, copy.deepcopy(figures))
+        if error:
+            return _report(False, error)
+        if isinstance(got, tuple | list):
+            return _report(False, f"return the chosen candidate's name only (a key of `figures`), not {type(got).__name__}")
+        right = rule3(figures)
+        if got == right:
+            continue
+        for hint, slip in _RULE_SLIPS.items():
+            if got == rule3(figures, **slip):
+                return _report(False, f"on {name} you chose {got!r} where the rule chooses {right!r}: {hint}")
+        return _report(
+            False,
+            f"on {name} you chose {got!r} where the rule chooses {right!r}: keep the candidates that pass all three "
+            "conditions on both sets, then take the lowest relative ΔE2000 summed over the two sets",
+        )
+    choice = load_results("colour")["choice"]["candidate"]
+    return _report(True, f"{got!r}, as the shipped choice ({choice!r}); every slip tried on the made-up candidates is caught")

@@ -87,6 +87,11 @@ from colorlib.models import num_parameters
 from colorlib.palette import decode_output
 from colorlib.pretrained import resolve
 from colorlib.runs import load_run
+from colorlib.selection import COLOUR_FLOORS, choose_colour
+from colorlib.selection import colour_feasible as _feasible
+from colorlib.selection import colour_figures as _figures  # one rule: chapter 10's exercise checks against it
+from colorlib.selection import colour_photo_summary as photo_summary
+from colorlib.selection import colour_summary as summary
 from colorlib.train import TrainConfig, train
 
 from .experiments import machine
@@ -107,7 +112,7 @@ RUNS: dict[str, dict] = {
 }
 DEFERRED = ("chroma64_nf64", "chroma64_nf64_rebalance")  # amendment 3: the choice does not wait for them
 TEMPERATURES = (0.1, 0.2, 0.38, 0.6, 1.0)
-MIN_COLOURFULNESS, MIN_HUE = 0.60, 0.55
+MIN_COLOURFULNESS, MIN_HUE = COLOUR_FLOORS["colourfulness"], COLOUR_FLOORS["hue"]  # rule 3, in colorlib.selection
 PRECISION = "fp32"  # photos: the same figures on every CPU
 
 
@@ -240,65 +245,14 @@ def _per_photo(predicted: np.ndarray, truth: np.ndarray) -> dict:
     return {k: float(v[0]) for k, v in m.items()}
 
 
-def summary(m: dict) -> dict:
-    """A set's figures from per-picture measures: mean ΔE2000, colourfulness ratio of means and mean of
-    ratios, hue agreement pooled over pixels and the mean of per-picture agreements."""
-    coloured_truth = m["truth_colourfulness"] > 0
-    has_hue = np.asarray(m["hue_coloured"]) > 0
-    return {
-        "delta_e": float(np.mean(m["delta_e"])),
-        "colourfulness": float(np.mean(m["colourfulness"]) / np.mean(m["truth_colourfulness"])),
-        "colourfulness_mean_of_ratios": float(
-            np.mean(np.asarray(m["colourfulness"])[coloured_truth] / np.asarray(m["truth_colourfulness"])[coloured_truth])
-        ),
-        "hue_pooled": float(np.sum(m["hue_agree"]) / np.sum(m["hue_coloured"])),
-        "hue_mean": float(np.mean(np.asarray(m["hue_agree"])[has_hue] / np.asarray(m["hue_coloured"])[has_hue])),
-    }
-
-
-def photo_summary(rows: dict, names: list[str]) -> dict:
-    """The photos' figures over `names`: as `summary`, hue agreement as the mean over photos (rule 2)."""
-    return summary({k: np.array([rows[n][k] for n in names]) for k in next(iter(rows.values()))})
-
-
-def _figures(candidate: dict, grey: dict, names: list[str]) -> dict:
-    """(holdout, photos) figures the rule reads: ΔE2000, ΔE2000 over grey's, colourfulness, hue agreement."""
-    out = {}
-    for where, fig, base in (
-        ("holdout", candidate["holdout"], grey["holdout"]),
-        ("photos", photo_summary(candidate["photos"], names), photo_summary(grey["photos"], names)),
-    ):
-        hue = fig["hue_pooled"] if where == "holdout" else fig["hue_mean"]
-        out[where] = {
-            "delta_e": fig["delta_e"],
-            "relative": fig["delta_e"] / base["delta_e"],
-            "colourfulness": fig["colourfulness"],
-            "hue": hue,
-        }
-    return out
-
-
 CURRENT = f"default ({DEFAULT_RUN}), T 0.38"  # the current default as a candidate: its run at colorize's T
 SHOWN = {"current default": f"{DEFAULT_RUN} (the default the rule measured against)"}  # how reports name it
 
 
-def _feasible(s: dict) -> bool:
-    """Rule 3 on one set's figures."""
-    return s["colourfulness"] >= MIN_COLOURFULNESS and s["hue"] >= MIN_HUE and s["relative"] < 1
-
-
 def choose(scores: dict, names: list[str]) -> tuple[str, str]:
     """Rules 3 and 4 on the photos `names`: (the chosen candidate, "feasible", "fallback" or "kept")."""
-    figs = {c: _figures(v, scores["grey"], names) for c, v in scores["candidates"].items()}
-    relative = {c: f["holdout"]["relative"] + f["photos"]["relative"] for c, f in figs.items()}
-    feasible = [c for c, f in figs.items() if all(_feasible(s) for s in f.values())]
-    if feasible:
-        return min(feasible, key=relative.get), "feasible"
-    closer = [c for c, f in figs.items() if all(s["relative"] < 1 for s in f.values())]
-    nearness = {c: min(min(s["colourfulness"] / MIN_COLOURFULNESS, s["hue"] / MIN_HUE) for s in figs[c].values()) for c in closer}
-    if not closer:
-        return CURRENT, "kept"
-    return min(closer, key=lambda c: (-nearness[c], relative[c])), "fallback"
+    chosen, how = choose_colour({c: _figures(v, scores["grey"], names) for c, v in scores["candidates"].items()})
+    return chosen or CURRENT, how
 
 
 def leave_one_out(scores: dict) -> dict:

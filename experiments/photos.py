@@ -32,11 +32,11 @@ from tqdm.auto import tqdm
 
 import colorlib
 from colorlib.data import CLASSES, grey_rgb, photos, with_luma
-from colorlib.exercises import MIN_COLOURFULNESS
-from colorlib.exercises import choose_on_photos as choose  # one rule: chapter 09's exercise checks against it
 from colorlib.metrics import best_palette_colours, colourfulness, difference, image_scores, per_image_scores, score
 from colorlib.plot import rows_figure
 from colorlib.pretrained import FOLDER, pretrained_names
+from colorlib.selection import MIN_COLOURFULNESS
+from colorlib.selection import choose_on_photos as choose  # one rule: chapter 09's exercise checks against it
 
 ROOT = Path(__file__).resolve().parent.parent
 CANDIDATES = ["unet_all32", "unet_all32_lab", "cnn_all32"]

@@ -728,3 +728,117 @@ def test_photo_pipeline(capsys):
     }
     for wrong, hint in slips.items():
         verdict(capsys, ex.check_photo_pipeline(wrong, pictures=small), False, hint)
+
+
+def test_choose_on_photos(capsys):
+    def answer(floor="shares", pick=min, strict=False, fallback=True):
+        def fn(grid, truth, names):
+            def share(k):
+                if floor == "averages":
+                    return np.mean([grid[k][n]["colourfulness"] for n in names]) / np.mean([truth[n] for n in names])
+                return np.mean([grid[k][n]["colourfulness"] / truth[n] for n in names])
+
+            keys = [k for k in grid if floor == "none" or (share(k) > 0.4 if strict else share(k) >= 0.4)]
+            if fallback and not keys:
+                keys = list(grid)
+            return pick(keys, key=lambda k: np.mean([grid[k][n]["delta_e"] for n in names]))
+
+        return fn
+
+    verdict(capsys, ex.check_choose_on_photos(answer()), True, "unet_all32_lab | 48 | annealed-mean")
+    verdict(capsys, ex.check_choose_on_photos(ex.choose_on_photos), True)
+    slips = {
+        answer(floor="none"): "ignored the colourfulness floor",
+        answer(floor="averages"): "each photo's own share",
+        answer(pick=max): "the lowest",
+        answer(strict=True): "use ≥, not >",
+        answer(fallback=False): "choose among all of them",
+        lambda g, t, names: g[answer()(g, t, names)]: "return the grid key",
+        lambda g, t, names: sorted(g)[0]: "the rule chooses",
+        unfinished: "not done yet",
+    }
+    for wrong, hint in slips.items():
+        verdict(capsys, ex.check_choose_on_photos(wrong), False, hint)
+
+
+def test_mean_sd(capsys):
+    verdict(capsys, ex.check_mean_sd(lambda v: (np.mean(v), np.std(v, ddof=1))), True)
+    verdict(capsys, ex.check_mean_sd(lambda v: (np.mean(v), np.std(v))), False, "n − 1")
+    verdict(capsys, ex.check_mean_sd(lambda v: (np.std(v, ddof=1), np.mean(v))), False, "mean first")
+    verdict(capsys, ex.check_mean_sd(lambda v: (np.mean(v), np.var(v, ddof=1))), False, "variance")
+    verdict(capsys, ex.check_mean_sd(lambda v: np.mean(v)), False, "two numbers")
+    verdict(capsys, ex.check_mean_sd(unfinished), False, "NotImplementedError")
+
+
+def test_q_values(capsys):
+    def bh(p, running=True, back=True, cap=True, wrong_end=False, upwards=False):
+        m, order = len(p), np.argsort(p)
+        q = p[order] * m / (np.arange(m, 0, -1) if wrong_end else np.arange(1, m + 1))
+        if running:
+            q = np.minimum.accumulate(q) if upwards else np.minimum.accumulate(q[::-1])[::-1]
+        q = np.minimum(q, 1) if cap else q
+        if not back:
+            return q
+        out = np.empty(m)
+        out[order] = q
+        return out
+
+    verdict(capsys, ex.check_q_values(bh), True)
+    verdict(capsys, ex.check_q_values(lambda p: list(bh(p))), True)
+    verdict(capsys, ex.check_q_values(lambda p: bh(p, running=False)), False, "not monotone")
+    verdict(capsys, ex.check_q_values(lambda p: bh(p, running=False, cap=False)), False, "cap at 1")
+    verdict(capsys, ex.check_q_values(lambda p: bh(p, back=False)), False, "sorted order")
+    verdict(capsys, ex.check_q_values(lambda p: bh(p, wrong_end=True)), False, "rank 1 is the smallest p")
+    verdict(capsys, ex.check_q_values(lambda p: bh(p, upwards=True)), False, "not from the smallest up")
+    verdict(capsys, ex.check_q_values(lambda p: bh(p)[:1]), False, "one q-value per p-value")
+    verdict(capsys, ex.check_q_values(unfinished), False, "NotImplementedError")
+
+
+def test_choose_colour(capsys):
+    def right(figures):
+        passes = lambda s: s["colourfulness"] >= 0.60 and s["hue"] >= 0.55 and s["relative"] < 1  # noqa: E731
+        feasible = [c for c, f in figures.items() if passes(f["holdout"]) and passes(f["photos"])]
+        return min(feasible, key=lambda c: figures[c]["holdout"]["relative"] + figures[c]["photos"]["relative"])
+
+    verdict(capsys, ex.check_choose_colour(right), True, "chroma64_rebalance0.75, T 0.2")
+    verdict(capsys, ex.check_choose_colour(lambda f: ex.choose_colour(f)[0]), True)
+    verdict(capsys, ex.check_choose_colour(unfinished), False, "NotImplementedError")
+    verdict(capsys, ex.check_choose_colour(ex.choose_colour), False, "name only")
+    slips = {
+        "ΔE2000 alone": lambda s: True,
+        "colour floor": lambda s: s["hue"] >= 0.55 and s["relative"] < 1,
+        "hue floor": lambda s: s["colourfulness"] >= 0.60 and s["relative"] < 1,
+        "closer than grey": lambda s: s["colourfulness"] >= 0.60 and s["hue"] >= 0.55,
+        "use >=": lambda s: s["colourfulness"] > 0.60 and s["hue"] > 0.55 and s["relative"] < 1,
+    }
+    for hint, passes in slips.items():
+
+        def wrong(figures, passes=passes):
+            feasible = [c for c, f in figures.items() if passes(f["holdout"]) and passes(f["photos"])]
+            return min(feasible, key=lambda c: figures[c]["holdout"]["relative"] + figures[c]["photos"]["relative"])
+
+        verdict(capsys, ex.check_choose_colour(wrong), False, hint)
+    on_holdout = lambda f: [c for c, v in f.items() if ex.colour_feasible(v["holdout"])]  # noqa: E731
+    by_sum = lambda f, key: lambda c: f[c]["holdout"][key] + f[c]["photos"][key]  # noqa: E731
+    feasible = lambda f: [c for c, v in f.items() if ex.colour_feasible(v["holdout"]) and ex.colour_feasible(v["photos"])]  # noqa: E731
+    verdict(capsys, ex.check_choose_colour(lambda f: min(on_holdout(f), key=by_sum(f, "relative"))), False, "holdout only")
+    verdict(capsys, ex.check_choose_colour(lambda f: min(feasible(f), key=by_sum(f, "delta_e"))), False, "relative ΔE2000")
+    verdict(capsys, ex.check_choose_colour(lambda f: max(feasible(f), key=by_sum(f, "relative"))), False, "the lowest")
+
+
+def test_truth_on_input(capsys):
+    from colorlib.metrics import best_palette_colours
+    from colorlib.pixels import grey_rgb
+
+    verdict(capsys, ex.check_truth_on_input(lambda images, p: with_luma(p.saturate(images), images)), True)
+    slips = {
+        lambda images, p: p.saturate(images): "palette's own lightnesses",
+        lambda images, p: with_luma(best_palette_colours(images, p), images): "best palette colour",
+        lambda images, p: grey_rgb(images): "grey picture",
+        lambda images, p: images: "the original",
+        lambda images, p: with_luma(p.saturate(images), images)[..., ::-1].copy(): "differ from the palette truth",
+        lambda images, p: p.quantize(images): "return uint8 RGB",
+        unfinished: "not done yet",
+    }
+    for wrong, hint in slips.items():
+        verdict(capsys, ex.check_truth_on_input(wrong), False, hint)

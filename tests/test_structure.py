@@ -10,7 +10,7 @@ FLOORS = [
     ["errors", "unpickle", "atomic", "results"],
     ["config", "pixels", "palette", "models"],
     ["data", "runs"],
-    ["inference", "metrics", "plot", "pretrained", "colorize", "export"],
+    ["inference", "metrics", "selection", "plot", "pretrained", "colorize", "export"],
     ["train", "widgets", "exercises"],
     ["cli"],
 ]
