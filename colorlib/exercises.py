@@ -1414,6 +1414,38 @@ def _lightness_case() -> tuple[Run, Run, np.ndarray, dict[str, tuple[np.ndarray,
 # -- 08 · class models --------------------------------------------------------------------------
 
 
+def check_colour_entropy(fn: Callable[[np.ndarray], float]) -> None:
+    """`fn(counts)` → the entropy in bits of the frequencies `counts` (how often each palette colour occurs)."""
+    from scipy.stats import entropy
+
+    cases = [np.array([5, 0, 5, 0]), np.array([1] * 32), np.array([7, 0, 0, 0]), np.array([3, 1, 4, 1, 5, 9, 2, 6, 0, 0])]
+    for counts in cases:
+        got, error = _attempt(fn, counts.copy())
+        if error:
+            return _report(False, error)
+        try:
+            got = float(_as_numpy(got))
+        except (TypeError, ValueError):
+            return _report(False, f"return one number, the entropy in bits; got {type(got).__name__}")
+        right = float(entropy(counts, base=2))
+        if np.isclose(got, right, atol=1e-9):
+            continue
+        p = counts / counts.sum()
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if not np.isfinite(got):
+                why = "a colour that never occurs adds 0 (p log p → 0 as p → 0): leave out the zero counts"
+            elif np.isclose(got, -right):
+                why = "the sign: H = −Σ p log₂ p is never negative"
+            elif np.isclose(got, right * np.log(2)):
+                why = "you used the natural log; bits need log base 2 (np.log2)"
+            elif np.isclose(got, float(-(counts[counts > 0] * np.log2(counts[counts > 0])).sum())):
+                why = "turn the counts into frequencies first: p = counts / counts.sum()"
+            else:
+                why = f"on counts {counts.tolist()} the entropy is {right:.3f} bits (p = {np.round(p, 3).tolist()})"
+        return _report(False, f"you gave {got:.3f}: {why}")
+    return _report(True, "0 bits for one colour, 5 bits for 32 equally common ones, and the cases between")
+
+
 def check_runner_up(fn: Callable[[np.ndarray], list[int]], matrix: np.ndarray) -> None:
     """`fn(matrix models × classes)` → for each class (column), the row of the second-lowest value."""
     got, error = _attempt(fn, np.array(matrix))

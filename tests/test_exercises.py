@@ -150,6 +150,23 @@ def test_runner_up(capsys):
     verdict(capsys, ex.check_runner_up(lambda m: np.argmin(m, axis=0), matrix), False, "second")
 
 
+def test_colour_entropy(capsys):
+    def bits(counts):
+        p = counts[counts > 0] / counts.sum()
+        return -(p * np.log2(p)).sum()
+
+    verdict(capsys, ex.check_colour_entropy(bits), True)
+    slips = {
+        "zero counts": lambda c: -(c / c.sum() * np.log2(c / c.sum())).sum(),
+        "sign": lambda c: -bits(c),
+        "natural log": lambda c: bits(c) * np.log(2),
+        "frequencies first": lambda c: -(c[c > 0] * np.log2(c[c > 0])).sum(),
+        "entropy is": lambda c: bits(c) + 0.1,
+    }
+    for message, slip in slips.items():
+        verdict(capsys, ex.check_colour_entropy(slip), False, message)
+
+
 @pytest.mark.parametrize("name", [n for n in dir(ex) if n.startswith("check_")])
 def test_every_check_is_tested_here(name):
     import inspect
