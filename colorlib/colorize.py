@@ -150,11 +150,7 @@ def colorize(
     With `return_probs=True` also returns the per-pixel palette probabilities, H×W×K float32.
     `precision="auto"` runs in bf16 on CPUs that do natively, else fp32; "fp32" switches bf16 off.
     """
-    import torch
-    import torch.nn.functional as F
-
-    from .inference import outputs
-    from .models import ColorNet, autocast_dtype
+    from .models import ColorNet
     from .runs import Run
 
     if image is None:  # colorize(picture): the default model
@@ -191,10 +187,35 @@ def colorize(
     h, w = rgb.shape[:2]
     if h * w > max_pixels:
         raise ImageError(f"image is {w}×{h} = {h * w:,} pixels, above max_pixels={max_pixels:,}; resize it or raise max_pixels")
-    hw, ww = working_size(h, w, scale)
+    return _pipeline(model, palette, rgb, working_size(h, w, scale), precision, decoding, temperature, keep_luma, return_probs)
+
+
+def _pipeline(
+    model: ColorNet,
+    palette: Palette,
+    rgb: np.ndarray,
+    size: tuple[int, int],
+    precision: str,
+    decoding: str,
+    temperature: float,
+    keep_luma: bool,
+    return_probs: bool = False,
+    shrink: str = "area",
+    upsample: str = "bilinear",
+) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
+    """colorize's steps on checked arguments; `shrink`/`upsample` other than the defaults only make the
+    exercises' slips (colorlib.exercises.check_photo_pipeline), from this one spelling of the pipeline."""
+    import torch
+    import torch.nn.functional as F
+
+    from .inference import outputs
+    from .models import autocast_dtype
+
+    h, w = rgb.shape[:2]
+    hw, ww = size
     grey = torch.from_numpy(to_grey(rgb))[None, None]
     if (hw, ww) != (h, w):  # area averaging: every input pixel counts, no aliasing
-        grey = F.interpolate(grey, size=(hw, ww), mode="area")
+        grey = F.interpolate(grey, size=(hw, ww), mode=shrink)
     # The network halves the size twice: pad edges to a multiple of 4, crop back afterwards.
     grey = F.pad(grey, (0, -ww % 4, 0, -hw % 4), mode="replicate")
     device = next(model.parameters()).device
@@ -203,7 +224,7 @@ def colorize(
     logits = next(outputs(model, x, device=device, exact=False, amp=amp))[1][0, :, :hw, :ww]
     colored = decode_output(logits.permute(1, 2, 0), model.config.objective, palette, decoding, temperature, grey[0, 0, :hw, :ww])
     if (hw, ww) != (h, w):  # smooth colour at full size: no palette blobs; the detail comes from the lightness
-        up = F.interpolate(torch.from_numpy(colored).permute(2, 0, 1)[None].float(), size=(h, w), mode="bilinear")
+        up = F.interpolate(torch.from_numpy(colored).permute(2, 0, 1)[None].float(), size=(h, w), mode=upsample)
         colored = up[0].permute(1, 2, 0).round().clamp(0, 255).to(torch.uint8).numpy()
     if keep_luma:
         colored = with_luma(colored, rgb)

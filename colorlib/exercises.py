@@ -902,20 +902,18 @@ def _choose_cases() -> dict[str, tuple[Mapping, Mapping, list[str]]]:
     return cases
 
 
+_PHOTO_RULE_SLIPS = {  # the slip → choose_on_photos' keywords that make it
+    "none": dict(floor="none"),
+    "ratio of averages": dict(floor="ratio of averages"),
+    "highest": dict(best=max),
+    "strict": dict(strict=True),
+    "no fallback": dict(fallback=False),
+}
+
+
 def _choose_slip(grid: Mapping, truth: Mapping, names: Sequence[str], slip: str) -> str | None:
     """The key a learner's rule with one slip chooses (None where that rule finds nothing to choose from)."""
-    if slip in ("none", "ratio of averages"):
-        return choose_on_photos(grid, truth, names, slip)
-    share = {k: np.mean([grid[k][n]["colourfulness"] / truth[n] for n in names]) for k in grid}
-    mean = {k: np.mean([grid[k][n]["delta_e"] for n in names]) for k in grid}
-    if slip == "highest":
-        keys = [k for k in grid if share[k] >= MIN_COLOURFULNESS] or list(grid)
-        return max(keys, key=mean.get)
-    if slip == "strict":
-        keys = [k for k in grid if share[k] > MIN_COLOURFULNESS] or list(grid)
-        return min(keys, key=mean.get)
-    keys = [k for k in grid if share[k] >= MIN_COLOURFULNESS]  # "no fallback"
-    return min(keys, key=mean.get) if keys else None
+    return choose_on_photos(grid, truth, names, **_PHOTO_RULE_SLIPS[slip])
 
 
 def check_choose_on_photos(fn: Callable[[Mapping, Mapping, Sequence[str]], str]) -> None:
@@ -971,17 +969,10 @@ def check_choose_on_photos(fn: Callable[[Mapping, Mapping, Sequence[str]], str])
 def _photo_variant(run: Run, rgb: np.ndarray, down: str = "area", up: str = "bilinear") -> np.ndarray:
     """The photo pipeline of the Lab UNet with step 1 shrinking (`down`) or step 3 upsampling (`up`) another way:
     the picture two usual slips give, for check_photo_pipeline's hints."""
-    from .colorize import PHOTO_DECODING, working_size
-    from .pixels import to_grey, with_luma
+    from .colorize import PHOTO_DECODING, _pipeline, working_size
 
-    h, w = rgb.shape[:2]
-    hw, ww = working_size(h, w)
-    small = F.interpolate(torch.from_numpy(to_grey(rgb))[None, None], size=(hw, ww), mode=down)
-    with torch.no_grad():
-        logits = run.model(F.pad(small, (0, -ww % 4, 0, -hw % 4), mode="replicate"))[0, :, :hw, :ww]
-    colour = run.palette.decode_logits(logits.permute(1, 2, 0), PHOTO_DECODING, run.temperature)
-    big = F.interpolate(torch.from_numpy(colour).permute(2, 0, 1)[None].float(), size=(h, w), mode=up)
-    return with_luma(big[0].permute(1, 2, 0).round().clamp(0, 255).to(torch.uint8).numpy(), rgb)
+    size = working_size(*rgb.shape[:2])
+    return _pipeline(run.model, run.palette, rgb, size, "fp32", PHOTO_DECODING, run.temperature, True, shrink=down, upsample=up)
 
 
 def _photo_slips(run: Run, rgb: np.ndarray) -> dict[str, np.ndarray]:
@@ -1588,7 +1579,7 @@ def _rule_case() -> dict[str, dict]:
     }
 
 
-_RULE_SLIPS = {  # the slip → _rule3's keywords that make it; first match wins
+_RULE_SLIPS = {  # the slip → selection.rule3's keywords that make it; first match wins
     "you chose by ΔE2000 alone: first keep only the candidates that pass every condition on both sets": dict(
         floors=(), grey=False
     ),

@@ -13,20 +13,33 @@ import numpy as np
 MIN_COLOURFULNESS = 0.4  # the photo pipeline's floor: the mean of each photo's share of its original's colourfulness
 
 
-def choose_on_photos(grid: Mapping, truth: Mapping, names: Sequence[str], floor: str = "mean of shares") -> str:
+def choose_on_photos(
+    grid: Mapping,
+    truth: Mapping,
+    names: Sequence[str],
+    floor: str = "mean of shares",
+    best: Callable = min,
+    strict: bool = False,
+    fallback: bool = True,
+) -> str | None:
     """The photo pipeline's rule on `names` (experiments/photos.py uses it): the grid key with the lowest mean ΔE2000
-    among those keeping enough colour (`floor` names the learners' variants); ties go to the first key, as `min` does."""
+    among those keeping enough colour; ties go to the first key, as `min` does. The keywords other than the first
+    three spell the learners' slips (`floor`, `best`, a `strict` floor, no `fallback`: None where nothing passes)."""
 
     def ok(key: str) -> bool:
         if floor == "none":
             return True
         if floor == "ratio of averages":
-            ratio = np.mean([grid[key][n]["colourfulness"] for n in names]) / np.mean([truth[n] for n in names])
-            return ratio >= MIN_COLOURFULNESS
-        return np.mean([grid[key][n]["colourfulness"] / truth[n] for n in names]) >= MIN_COLOURFULNESS
+            share = np.mean([grid[key][n]["colourfulness"] for n in names]) / np.mean([truth[n] for n in names])
+        else:
+            share = np.mean([grid[key][n]["colourfulness"] / truth[n] for n in names])
+        return share > MIN_COLOURFULNESS if strict else share >= MIN_COLOURFULNESS
 
-    keys = [k for k in grid if ok(k)] or list(grid)  # if nothing keeps enough colour, choose among all
-    return min(keys, key=lambda k: np.mean([grid[k][n]["delta_e"] for n in names]))
+    keys = [k for k in grid if ok(k)]
+    if not keys and not fallback:
+        return None
+    keys = keys or list(grid)  # if nothing keeps enough colour, choose among all
+    return best(keys, key=lambda k: np.mean([grid[k][n]["delta_e"] for n in names]))
 
 
 def leave_one_out(grid: Mapping, truth: Mapping, photos: Sequence[str]) -> dict[str, float]:
