@@ -236,9 +236,10 @@ def confidence_figure(
     return fig
 
 
-def architecture_figure(arch: str = "unet", num_colors: int = 32, size: int = 32) -> Figure:
+def architecture_figure(arch: str = "unet", num_colors: int = 32, size: int = 32, params: bool = True) -> Figure:
     """The network's blocks left to right, drawn from `models.summary` of the real model so it cannot
-    disagree with the code: box height ∝ spatial size; output shape C×H×W and parameters under each."""
+    disagree with the code: box height ∝ spatial size; output shape C×H×W and (unless `params=False`, for a
+    chapter that asks the learner to count them) parameters under each."""
     model = build(arch, num_colors)
     rows = [("input", (1, size, size), 0)] + [(name, shape[1:], params) for name, _, shape, params in summary(model, size)]
     x = {name: 1.2 * i for i, (name, _, _) in enumerate(rows)}
@@ -246,10 +247,10 @@ def architecture_figure(arch: str = "unet", num_colors: int = 32, size: int = 32
     shapes = {name: "×".join(map(str, shape)) for name, shape, _ in rows}
     fig = Figure(layout="constrained")
     ax = fig.add_subplot()
-    for name, _, params in rows:
+    for name, _, count in rows:
         grey = name == "input"
         ax.add_patch(Rectangle((x[name] - 0.4, -top[name]), 0.8, 2 * top[name], fc="0.85" if grey else "#cfe0f3", ec="0.3"))
-        label = f"grey input\n{shapes[name]}" if grey else f"{name}\n{shapes[name]}\n{params:,} params"
+        label = f"grey input\n{shapes[name]}" if grey else f"{name}\n{shapes[name]}" + (f"\n{count:,} params" if params else "")
         ax.text(x[name], -0.85, label, ha="center", va="top", fontsize=9)
     for a, b in pairwise(x):  # the main path, block to block
         ax.add_patch(FancyArrowPatch((x[a] + 0.4, 0), (x[b] - 0.4, 0), arrowstyle="-|>", mutation_scale=12, color="0.2"))
@@ -273,8 +274,8 @@ def architecture_figure(arch: str = "unet", num_colors: int = 32, size: int = 32
             (x[src] + x[dst]) / 2, apex + 0.04, f"{skip} skip: {shapes[src]}", ha="center", va="bottom", color="C1", fontsize=9
         )
         peak = max(peak, apex + 0.3)
-    total = sum(params for _, _, params in rows)
-    ax.set_title(f"{dict(cnn='CNN', unet='UNet').get(arch, arch)}: {total:,} parameters, input 1×{size}×{size}")
+    total = f"{sum(count for _, _, count in rows):,} parameters, " if params else ""
+    ax.set_title(f"{dict(cnn='CNN', unet='UNet').get(arch, arch)}: {total}input 1×{size}×{size}")
     right = x[rows[-1][0]] + 0.7
     ax.set(xlim=(-0.7, right), ylim=(-1.4, peak), aspect="equal")
     fig.set_size_inches(1.45 * len(rows), 1.45 * len(rows) * (peak + 1.4) / (right + 0.7) + 0.4)  # fit the drawing, + title

@@ -72,6 +72,10 @@ def test_architecture_figure_is_drawn_from_the_real_model():
         assert texts[: len(blocks) + 1] == ["grey input\n1×32×32", *labels]  # each block's real shape and count, in order
         assert labels[-1].startswith("final\n16×32×32")  # one logit per colour of the palette asked for
         assert f"{sum(b[3] for b in blocks):,} parameters" in ax.get_title()
+        hidden = architecture_figure(arch, num_colors=16, params=False).axes[0]  # chapter 03 asks the learner to count
+        shapes = [f"{name}\n{c}×{h}×{w}" for name, _, (_, c, h, w), _ in blocks]
+        assert [t.get_text() for t in hidden.texts][: len(blocks) + 1] == ["grey input\n1×32×32", *shapes]
+        assert "parameters" not in hidden.get_title() and not any("params" in t.get_text() for t in hidden.texts)
 
 
 def test_rows_figure_numbers_its_columns_so_prose_can_name_a_picture():
