@@ -1625,3 +1625,57 @@ def check_choose_colour(fn: Callable[[Mapping], str]) -> None:
         )
     choice = load_results("colour")["choice"]["candidate"]
     return _report(True, f"{got!r}, as the shipped choice ({choice!r}); every slip tried on the made-up candidates is caught")
+
+
+# -- 11 · the capstone's rule ----------------------------------------------------------------------
+
+CAPSTONE_RULE_KEYS = ("cls", "written", "temperatures", "colourfulness_at_least", "hue_agreement_at_least", "tie_within")
+
+
+def _rule_problem(rule: object) -> str | None:
+    """What keeps `rule` from being applied as written, or None."""
+    import datetime
+    import numbers
+
+    from .data import CLASSES
+    from .errors import did_you_mean
+
+    if not isinstance(rule, Mapping):
+        return f"write the rule as a dict, like the example, not a {type(rule).__name__}"
+    missing = [k for k in CAPSTONE_RULE_KEYS if k not in rule]
+    if missing:
+        return f"the rule lacks {', '.join(missing)}: a rule applied as written needs all of {', '.join(CAPSTONE_RULE_KEYS)}"
+    unfilled = [k for k in CAPSTONE_RULE_KEYS if rule[k] is Ellipsis or (isinstance(rule[k], tuple) and Ellipsis in rule[k])]
+    if unfilled:
+        return f"fill in every `...`: {', '.join(unfilled)} still open"
+    if rule["cls"] not in CLASSES:
+        hint = did_you_mean(rule["cls"], CLASSES)
+        return f"cls must be a CIFAR-10 class, not {rule['cls']!r};{hint} the classes are {', '.join(CLASSES)}"
+    try:
+        datetime.date.fromisoformat(str(rule["written"]))
+    except ValueError:
+        return f"date the rule as 'YYYY-MM-DD' (the day you write it, before any training), not {rule['written']!r}"
+    ts = rule["temperatures"]
+    real = lambda x: isinstance(x, numbers.Real) and not isinstance(x, bool)  # noqa: E731
+    if not isinstance(ts, Sequence) or isinstance(ts, str) or not ts or not all(real(t) and t > 0 for t in ts):
+        return f"temperatures must be one or more positive numbers, such as (0.2, 0.38), not {ts!r}"
+    for key in ("colourfulness_at_least", "hue_agreement_at_least"):
+        if not real(rule[key]) or not 0 < rule[key] <= 1:
+            return f"{key} is a share between 0 and 1 (0.5 keeps half the originals' colourfulness), not {rule[key]!r}"
+    if not real(rule["tie_within"]) or rule["tie_within"] < 0:
+        return f"tie_within is the ΔE2000 gap within which two candidates count as tied (0 for none), not {rule['tie_within']!r}"
+    return None
+
+
+def check_capstone_rule(rule: Mapping) -> None:
+    """Whether the capstone's `rule` can be applied as written: a CIFAR-10 class, a date, temperatures, two floors
+    and a tie-break, each a value rather than a judgement left for later."""
+    problem = _rule_problem(rule)
+    if problem:
+        return _report(False, problem)
+    return _report(
+        True,
+        f"a rule you can apply as written: {rule['cls']}, {len(rule['temperatures'])} temperature(s), colourfulness ≥ "
+        f"{rule['colourfulness_at_least']:g}, hue agreement ≥ {rule['hue_agreement_at_least']:g}, ties within "
+        f"{rule['tie_within']:g}; now leave it alone until the test split is scored",
+    )

@@ -859,3 +859,26 @@ def test_truth_on_input(capsys):
     }
     for wrong, hint in slips.items():
         verdict(capsys, ex.check_truth_on_input(wrong), False, hint)
+
+
+def test_capstone_rule(capsys):
+    right = dict(cls="ship", written="2026-12-07", temperatures=(0.2, 0.38), colourfulness_at_least=0.5,
+                 hue_agreement_at_least=0.4, tie_within=0.01)  # fmt: skip
+    verdict(capsys, ex.check_capstone_rule(right), True, "ship, 2 temperature(s)")
+    verdict(capsys, ex.check_capstone_rule({**right, "tie_within": 0}), True)
+    scaffold = dict.fromkeys(ex.CAPSTONE_RULE_KEYS, ...) | {"temperatures": (...,)}
+    verdict(capsys, ex.check_capstone_rule(scaffold), False, "fill in every `...`: cls, written, temperatures")
+    slips = [
+        ([("cls", "ships")], "did you mean ship?"),
+        ([("written", "yesterday")], "YYYY-MM-DD"),
+        ([("temperatures", ())], "one or more positive numbers"),
+        ([("temperatures", (0.2, -1))], "positive numbers"),
+        ([("colourfulness_at_least", 50)], "share between 0 and 1"),
+        ([("hue_agreement_at_least", 0)], "share between 0 and 1"),
+        ([("tie_within", -0.1)], "tie_within"),
+    ]
+    for changes, hint in slips:
+        verdict(capsys, ex.check_capstone_rule({**right, **dict(changes)}), False, hint)
+    undated = {k: v for k, v in right.items() if k != "written"}
+    verdict(capsys, ex.check_capstone_rule(undated), False, "lacks written")
+    verdict(capsys, ex.check_capstone_rule([right]), False, "a dict")
