@@ -241,7 +241,7 @@ def architecture_figure(arch: str = "unet", num_colors: int = 32, size: int = 32
     disagree with the code: box height ∝ spatial size; output shape C×H×W and (unless `params=False`, for a
     chapter that asks the learner to count them) parameters under each."""
     model = build(arch, num_colors)
-    rows = [("input", (1, size, size), 0)] + [(name, shape[1:], params) for name, _, shape, params in summary(model, size)]
+    rows = [("input", (1, size, size), 0)] + [(name, shape[1:], count) for name, _, shape, count in summary(model, size)]
     x = {name: 1.2 * i for i, (name, _, _) in enumerate(rows)}
     top = {name: 0.75 * shape[1] / size for name, shape, _ in rows}  # half a box's height
     shapes = {name: "×".join(map(str, shape)) for name, shape, _ in rows}
