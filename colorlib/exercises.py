@@ -12,6 +12,7 @@ notebook still runs top to bottom.
 from __future__ import annotations
 
 import functools
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
@@ -94,6 +95,142 @@ def check_small_palette(palette: Palette, images: np.ndarray, beat: float) -> No
     if error >= beat:
         return _report(False, f"its error is {error:.2f}, not below {beat:.2f}: fit it on pixels like these")
     return _report(True, f"{palette.num_colors} colours, error {error:.2f} < {beat:.2f}")
+
+
+def kmeans(pixels: np.ndarray, centres: np.ndarray, iterations: int = 10) -> np.ndarray:
+    """Plain k-means (Lloyd's algorithm) from the given `centres`: `iterations` rounds of giving each pixel its
+    nearest centre, then moving each centre to the mean of its pixels. Returns the K×3 float centres."""
+    return _kmeans(pixels, centres, iterations)
+
+
+def _kmeans(pixels, centres, iterations: int, pick=np.argmin, whole: bool = False, grey: bool = False) -> np.ndarray:
+    """`kmeans`, or with one of the usual slips: the farthest centre (`pick=np.argmax`), centres cut to whole
+    numbers before measuring (`whole`), or each mean taken over the channels too (`grey`)."""
+    pixels = np.asarray(pixels, np.float64)
+    centres = np.array(centres, np.float64)  # a copy: the caller's start is left alone
+    for _ in range(iterations):
+        measured = np.trunc(centres) if whole else centres
+        nearest = pick(((pixels[:, None, :] - measured[None]) ** 2).sum(-1), axis=1)
+        for k in range(len(centres)):
+            if np.any(nearest == k):  # a centre no pixel chose stays put: the mean of no pixels is undefined
+                centres[k] = pixels[nearest == k].mean() if grey else pixels[nearest == k].mean(0)
+    return centres
+
+
+def _kmeans_case() -> tuple[np.ndarray, np.ndarray]:
+    """400 seeded pixels around four browns, greens and creams, and four of them as the start: six rounds
+    of k-means leave the centres still moving, so every slip below gives other centres."""
+    rng = np.random.default_rng(3)
+    base = np.array([[60, 50, 40], [140, 110, 80], [90, 130, 60], [200, 190, 170]], float)
+    pixels = np.clip(np.rint(base[rng.integers(0, 4, 400)] + rng.normal(0, 35, (400, 3))), 0, 255).astype(np.uint8)
+    return pixels, pixels[:4].astype(np.float64)
+
+
+def check_kmeans(fn: Callable[[np.ndarray, np.ndarray, int], np.ndarray]) -> None:
+    """`fn(pixels M×3 uint8, centres K×3, iterations)` → the K×3 centres after that many rounds of k-means."""
+    pixels, start = _kmeans_case()
+    rounds = 6
+    got, error = _attempt(fn, pixels.copy(), start.copy(), rounds)
+    if error:
+        if "broadcast" in error:
+            error += " (a centre is the mean of its pixels over axis 0, the pixels: pixels[nearest == k].mean(axis=0))"
+        return _report(False, error)
+    try:
+        whole = _as_numpy(got).dtype.kind in "iub"
+        got = _as_numpy(got).astype(np.float64)
+    except (TypeError, ValueError):
+        return _report(False, f"return the centres, one K×3 array; got {type(got).__name__}")
+    if got.shape != start.shape:
+        hint = (
+            " (that is one number per pixel: return the centres, not each pixel's nearest one)"
+            if got.shape == (len(pixels),)
+            else ""
+        )
+        return _report(False, f"return the {len(start)}×3 centres, got shape {got.shape}{hint}")
+    close = lambda a, b: np.allclose(a, b, rtol=0, atol=1e-6)  # noqa: E731
+    right = _kmeans(pixels, start, rounds)
+    if not close(got, right):
+        slips = [
+            (
+                start,
+                "your centres never moved: after giving each pixel its nearest centre, set each centre to the mean of its pixels",
+            ),
+            (_kmeans(pixels, start, 1), f"you ran one round: repeat assign-then-move {rounds} times (`iterations`)"),
+            (_kmeans(pixels, start, rounds - 1), f"you ran {rounds - 1} rounds for iterations={rounds}"),
+            (_kmeans(pixels, start, rounds + 1), f"you ran {rounds + 1} rounds for iterations={rounds}"),
+            (_kmeans(pixels, start, 10), f"you ran 10 rounds: run as many as the `iterations` argument says ({rounds} here)"),
+            (
+                _kmeans(pixels, start, rounds, pick=np.argmax),
+                "you gave each pixel its farthest centre: take the argmin of the distances",
+            ),
+            (
+                _kmeans(pixels, start, rounds, whole=True),
+                "you measured the distances to the centres cut to whole numbers (my_nearest's int conversion does "
+                "that): after the first round the centres are fractions, so measure in float",
+            ),
+            (
+                _kmeans(pixels, start, rounds, grey=True),
+                "every centre came out grey: .mean() averaged the channels too; .mean(axis=0) averages the pixels and "
+                "keeps R, G and B apart",
+            ),
+            (
+                np.broadcast_to(pixels.mean(0), start.shape),
+                "every centre is the mean of all the pixels: average only the pixels nearest to that centre",
+            ),
+        ]
+        for wrong, hint in slips:
+            if close(got, wrong):
+                return _report(False, hint)
+        if not np.isfinite(got).all():
+            return _report(False, "some of your centres are NaN or infinite, although every centre here keeps some pixels")
+        if whole:
+            return _report(
+                False,
+                "your centres are whole numbers: a mean is a fraction, and uint8 arithmetic wraps around (3 − 5 gives "
+                "254), so work in float: centres = np.array(centres, dtype=float)",
+            )
+        gap = float(np.abs(got - right).max())
+        return _report(
+            False,
+            f"after {rounds} rounds your centres differ from k-means' by up to {gap:.3g}: each round gives every pixel its "
+            "nearest centre (argmin of the squared distance), then moves each centre to the mean of its pixels",
+        )
+    # A fifth centre, magenta, is nearest to no pixel: the mean of its pixels does not exist.
+    far = np.vstack([start, [255.0, 0.0, 255.0]])
+    with warnings.catch_warnings(), np.errstate(all="ignore"):  # the mean of no pixels warns; the verdict says it
+        warnings.simplefilter("ignore")
+        got, error = _attempt(fn, pixels.copy(), far.copy(), 3)
+    if error:
+        return _report(False, f"with a centre no pixel chooses, {error}")
+    right = _kmeans(pixels, far, 3)
+    try:
+        got = _as_numpy(got).astype(np.float64)
+    except (TypeError, ValueError):
+        got = np.empty(0)
+    if got.shape != right.shape:
+        return _report(False, f"with {len(far)} centres, return {len(far)}×3 centres; got shape {got.shape}")
+    if not close(got, right):
+        if not np.isfinite(got).all():
+            return _report(
+                False,
+                "a centre that no pixel chooses became NaN (the mean of no pixels): leave such a centre where it is, "
+                "e.g. `if np.any(nearest == k):` before moving it",
+            )
+        if close(got[:-1], right[:-1]):
+            return _report(
+                False,
+                f"a centre no pixel chooses should stay where it is; you moved [255, 0, 255] to {got[-1].round(1).tolist()}",
+            )
+        return _report(
+            False,
+            "with a centre no pixel chooses, your centres differ from the exercise's rule, which leaves that centre "
+            "where it is (scikit-learn moves it to a far pixel instead: a fine rule too, but another one)",
+        )
+    return _report(
+        True,
+        f"the same centres as k-means after {rounds} rounds (scikit-learn's KMeans from the same start gives them too), "
+        "and a centre no pixel chooses stays put",
+    )
 
 
 # -- 02 · the CNN -------------------------------------------------------------------------------
@@ -492,6 +629,113 @@ def check_unet_forward(unet: Callable[[], torch.nn.Module]) -> None:
             "[grey, u2]), and give the final convolution the grey input itself",
         )
     return _report(True, "with the library's weights your UNet gives exactly the library's logits: the three skips are right")
+
+
+# the layers a skip feeds: (what the CNN's layer reads, the skip, the extra channels in terms of nf)
+_SKIP_FED = {
+    "up1": ("the bottleneck's 2 * nf", "down2", "2 * nf"),
+    "up2": ("up1's nf", "down1", "nf"),
+    "final": ("up2's 3", "grey", "1"),
+}
+
+
+def _unet_slip(mine: torch.nn.Module, library: torch.nn.Module, num_colors: int, nf: int) -> str | None:
+    """A hint naming the first way `mine`'s modules differ from the library's UNet, or None."""
+    nn = torch.nn
+    names = [n for n, _ in library.named_children()]
+    children = dict(mine.named_children())
+    missing = [n for n in names if n not in children]
+    if missing:
+        return (
+            f"no module named {', '.join(missing)}: after the three given blocks, assign self.up1, self.up2 and "
+            "self.final (the library's names, so its weights load)"
+        )
+    order = [n for n in children if n in names]
+    if order != names:
+        return f"your modules are assigned in the order {', '.join(order)}: assign them in the order {', '.join(names)}"
+    for name in names:
+        ref = getattr(library, name)
+        want = ref if isinstance(ref, nn.Conv2d) else ref[0]
+        convs = [m for m in children[name].modules() if isinstance(m, nn.Conv2d)]
+        if len(convs) != 1:
+            return f"{name} holds {len(convs)} nn.Conv2d: a block has one, and final is one nn.Conv2d"
+        conv = convs[0]
+        if conv.in_channels != want.in_channels:
+            if name in _SKIP_FED:
+                reads, skip, extra = _SKIP_FED[name]
+                return (
+                    f"{name} reads {conv.in_channels} channels, the library's {want.in_channels} (nf = {nf}): it reads "
+                    f"{reads} and the {skip} skip's {extra}, joined by torch.cat"
+                )
+            return f"{name} reads {conv.in_channels} channels, the library's {want.in_channels}: keep the given blocks as given"
+        if conv.out_channels != want.out_channels:
+            if name == "final":
+                return f"final gives {conv.out_channels} channels for num_colors = {num_colors}: one score per palette colour"
+            return (
+                f"{name} gives {conv.out_channels} channels, the library's {want.out_channels} (nf = {nf}): a skip widens "
+                "only the input of the layer it feeds; each layer gives the CNN's channels"
+            )
+        if name != "final":
+            slip = _cnn_block_slip(name, children[name], ref, nf)
+            if slip:
+                return slip
+        elif not isinstance(children[name], nn.Conv2d):
+            return f"final is a {type(children[name]).__name__}: it is one nn.Conv2d, no BatchNorm or ReLU"
+        elif conv.kernel_size != (3, 3) or conv.padding not in ((1, 1), "same"):
+            return "final is a 3×3 convolution with padding=1, as in the CNN"
+    return None
+
+
+def _unet_verdict(cls: Callable[..., torch.nn.Module]) -> tuple[bool, str]:
+    """(right?, the one-line reason) for `check_unet`."""
+    g = torch.Generator().manual_seed(7)
+    for num_colors, nf in ((32, 32), (16, 8)):
+        where = "" if nf == 32 else f"MyUNet(num_colors={num_colors}, nf={nf}): "
+        with torch.random.fork_rng(devices=[]):  # building either model leaves the notebook's random numbers alone
+            library = build("unet", num_colors, nf=nf).eval()
+            mine, error = _attempt(cls) if nf == 32 else _attempt(lambda: cls(num_colors=num_colors, nf=nf))  # noqa: B023
+        if error:
+            keep = " (keep the signature MyUNet(num_colors=32, nf=32))" if "TypeError" in error and where else ""
+            return False, where + error + keep
+        if not isinstance(mine, torch.nn.Module):
+            return False, f"{where}MyUNet() gave a {type(mine).__name__}: subclass nn.Module and call super().__init__() first"
+        slip = _unet_slip(mine, library, num_colors, nf)
+        if slip:
+            return False, where + slip
+        ours = [(n, tuple(t.shape)) for n, t in mine.state_dict().items()]
+        if ours != [(n, tuple(t.shape)) for n, t in library.state_dict().items()]:
+            return False, f"{where}your state_dict differs from the library's UNet: build it from block() as the cell says"
+        with torch.no_grad():  # BatchNorm statistics unlike a fresh model's, so eval mode matters
+            for m in library.modules():
+                if isinstance(m, torch.nn.BatchNorm2d):
+                    m.running_mean.uniform_(-0.2, 0.2, generator=g)
+                    m.running_var.uniform_(0.5, 2.0, generator=g)
+        mine.load_state_dict(library.state_dict())
+        grey = torch.rand(4, 1, 32, 32, generator=g)
+        with torch.no_grad():
+            expected = library(grey)
+            got, error = _attempt(mine.eval(), grey)
+        if error:
+            hint = "" if "not done" in error else " (each torch.cat joins tensors of the same height and width, along dim=1)"
+            return False, where + error + hint
+        if not isinstance(got, torch.Tensor) or got.shape != expected.shape:
+            shape = tuple(got.shape) if isinstance(got, torch.Tensor) else type(got).__name__
+            return False, f"{where}expected logits of shape {tuple(expected.shape)}, got {shape}"
+        if not torch.allclose(got, expected, rtol=1e-5, atol=1e-6):
+            return False, (
+                f"{where}with the library's weights your logits differ from the library's: put each skip first in its "
+                "torch.cat ([d2, r], [d1, u1], [grey, u2]), and give the final convolution the grey input itself"
+            )
+    return True, "the library's layers, and with its weights its logits (also for 16 colours, nf = 8): the three skips are right"
+
+
+def check_unet(cls: Callable[..., torch.nn.Module]) -> None:
+    """`cls(num_colors=32, nf=32)` → chapter 03's UNet, `__init__` and `forward`: the library's layers, names and
+    shapes in order, and, given its weights, its logits in eval mode; tried also with 16 colours, nf = 8."""
+    try:
+        _report(*_unet_verdict(cls))
+    except Exception as e:  # noqa: BLE001 - the learner's module: any failure is reported, not raised
+        _report(False, f"your model raised {type(e).__name__}: {e}")
 
 
 # -- 04 · CNN vs UNet ---------------------------------------------------------------------------

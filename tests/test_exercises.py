@@ -882,3 +882,124 @@ def test_capstone_rule(capsys):
     undated = {k: v for k, v in right.items() if k != "written"}
     verdict(capsys, ex.check_capstone_rule(undated), False, "lacks written")
     verdict(capsys, ex.check_capstone_rule([right]), False, "a dict")
+
+
+def test_kmeans(capsys):
+    def lloyd(pixels, centres, iterations=10, pick=np.argmin, mean=lambda x: x.mean(0), keep_empty=True, cast=float):
+        pixels, centres = np.asarray(pixels, float), np.array(centres, float)
+        for _ in range(iterations):
+            nearest = pick(((pixels[:, None] - centres[None].astype(cast)) ** 2).sum(-1), axis=1)
+            for k in range(len(centres)):
+                if np.any(nearest == k) or not keep_empty:
+                    centres[k] = mean(pixels[nearest == k])
+        return centres
+
+    verdict(capsys, ex.check_kmeans(lloyd), True, "stays put")
+    # the reference is scikit-learn's plain k-means from the same start, whatever the number of rounds
+    from sklearn.cluster import KMeans
+
+    pixels, start = ex._kmeans_case()
+    for rounds in (1, 6, 20):
+        sklearn = KMeans(len(start), init=start, n_init=1, max_iter=rounds, tol=0, algorithm="lloyd").fit(pixels.astype(float))
+        assert np.allclose(ex.kmeans(pixels, start, rounds), sklearn.cluster_centers_, atol=1e-9)
+    assert np.array_equal(start, ex._kmeans_case()[1])  # kmeans left its start alone
+    slips = {
+        lambda p, c, iterations=10: np.array(c, float): "never moved",
+        lambda p, c, iterations=10: lloyd(p, c, iterations, pick=np.argmax): "farthest centre",
+        lambda p, c, iterations=10: lloyd(p, c, iterations, mean=lambda x: x.mean(1)): "over axis 0",
+        lambda p, c, iterations=10: lloyd(p, c, iterations, mean=lambda x: x.mean()): "averaged the channels too",
+        lambda p, c, iterations=10: lloyd(p, c, iterations, cast=int): "whole numbers (my_nearest's int conversion",
+        lambda p, c, iterations=10: lloyd(p, c, 1): "one round",
+        lambda p, c, iterations=10: lloyd(p, c): "10 rounds",
+        lambda p, c, iterations=10: lloyd(p, c, iterations, keep_empty=False): "became NaN",
+        lambda p, c, iterations=10: lloyd(p, c, iterations).astype(np.uint8): "uint8 arithmetic",
+        lambda p, c, iterations=10: ((np.asarray(p, float)[:, None] - c[None]) ** 2).sum(-1).argmin(1): "not each pixel's",
+        unfinished: "not done yet",
+    }
+    for wrong, hint in slips.items():
+        verdict(capsys, ex.check_kmeans(wrong), False, hint)
+
+    def far_pixel(pixels, centres, iterations=10):  # scikit-learn's rule for an empty cluster: not the exercise's
+        pixels, centres = np.asarray(pixels, float), np.array(centres, float)
+        for _ in range(iterations):
+            d = ((pixels[:, None] - centres[None]) ** 2).sum(-1)
+            nearest = d.argmin(1)
+            for k in range(len(centres)):
+                centres[k] = pixels[nearest == k].mean(0) if np.any(nearest == k) else pixels[d.min(1).argmax()]
+        return centres
+
+    verdict(capsys, ex.check_kmeans(far_pixel), False, "leaves that centre where it is")
+
+
+def test_unet(capsys):
+    nn = torch.nn
+
+    def block(cin, cout, resample=None):
+        layers = [nn.Conv2d(cin, cout, 3, padding=1), nn.BatchNorm2d(cout), nn.ReLU()]
+        if resample == "down":
+            layers.append(nn.MaxPool2d(2))
+        elif resample == "up":
+            layers.append(nn.Upsample(scale_factor=2, mode="nearest"))
+        return nn.Sequential(*layers)
+
+    def answer(up1=None, up2=None, final=None, forward=None, names=None):
+        class UNet(nn.Module):
+            def __init__(self, num_colors=32, nf=32):
+                super().__init__()
+                self.down1 = block(1, nf, "down")
+                self.down2 = block(nf, 2 * nf, "down")
+                self.refactor = block(2 * nf, 2 * nf)
+                self.up1 = up1(nf) if up1 else block(2 * nf + 2 * nf, nf, "up")
+                self.up2 = up2(nf) if up2 else block(nf + nf, 3, "up")
+                self.final = final(num_colors) if final else nn.Conv2d(3 + 1, num_colors, 3, padding=1)
+                if names:
+                    self._modules = {names.get(k, k): v for k, v in self._modules.items()}
+
+            def forward(self, grey):
+                if forward:
+                    return forward(self, grey)
+                d1 = self.down1(grey)
+                d2 = self.down2(d1)
+                r = self.refactor(d2)
+                u1 = self.up1(torch.cat([d2, r], dim=1))
+                u2 = self.up2(torch.cat([d1, u1], dim=1))
+                return self.final(torch.cat([grey, u2], dim=1))
+
+        return UNet
+
+    verdict(capsys, ex.check_unet(answer()), True, "16 colours")
+
+    def swapped(m, grey):  # each skip second: the same shapes, other numbers
+        d1 = m.down1(grey)
+        d2 = m.down2(d1)
+        u1 = m.up1(torch.cat([m.refactor(d2), d2], 1))
+        return m.final(torch.cat([m.up2(torch.cat([u1, d1], 1)), grey], 1))
+
+    def unfinished_forward(m, grey):
+        raise NotImplementedError
+
+    class Unfinished(nn.Module):  # the scaffold as shipped: __init__ stops after the given blocks
+        def __init__(self, num_colors=32, nf=32):
+            super().__init__()
+            self.down1 = block(1, nf, "down")
+            raise NotImplementedError
+
+    slips = {
+        Unfinished: "not done yet",
+        answer(forward=unfinished_forward): "not done yet",
+        answer(forward=swapped): "put each skip first",
+        answer(forward=lambda m, x: m.final(m.up2(m.up1(m.refactor(m.down2(m.down1(x))))))): "same height and width",
+        answer(up1=lambda nf: block(2 * nf, nf, "up")): "up1 reads 64 channels, the library's 128",
+        answer(up1=lambda nf: block(128, nf, "up")): "MyUNet(num_colors=16, nf=8): up1 reads 128",
+        answer(up2=lambda nf: block(nf, 3, "up")): "the down1 skip's nf",
+        answer(up2=lambda nf: block(nf + nf, nf, "up")): "up2 gives 32 channels, the library's 3",
+        answer(final=lambda k: nn.Conv2d(3, k, 3, padding=1)): "the grey skip's 1",
+        answer(final=lambda k: nn.Conv2d(4, 32, 3, padding=1)): "final gives 32 channels for num_colors = 16",
+        answer(final=lambda k: nn.Conv2d(4, k, 1)): "3×3 convolution with padding=1",
+        answer(up1=lambda nf: block(4 * nf, nf)): "does not double",
+        answer(names={"final": "out"}): "no module named final",
+        lambda: build("unet", 32): "keep the signature",
+        lambda: build("cnn", 32): "up1 reads 64 channels",
+    }
+    for wrong, hint in slips.items():
+        verdict(capsys, ex.check_unet(wrong), False, hint)
