@@ -430,3 +430,37 @@ def curves_figure(
     ax.grid(alpha=0.3)
     ax.legend(fontsize="small", frameon=False)
     return fig
+
+
+HUE_MAP_COLOURS = {"hue agrees": (60, 170, 75), "hue misses": (215, 45, 45), "too grey to judge": (200, 200, 200)}
+
+
+def hue_map(predicted: np.ndarray, truth: np.ndarray) -> np.ndarray:
+    """`metrics.hue_agreement` pixel by pixel, as uint8 RGB of the pictures' shape: green where the hue
+    agrees, red where it misses, light grey where the truth is too grey to count (CIELAB chroma ≤ 20)."""
+    from .errors import ColorlibError
+    from .metrics import hue_agreement_counts
+
+    if np.shape(predicted) != np.shape(truth):
+        raise ColorlibError(
+            f"a hue map needs predictions shaped as the originals, got {np.shape(predicted)} and {np.shape(truth)}"
+        )
+    # Each pixel as a 1×1 picture of its own: the metric's own counts are then per-pixel verdicts (no second copy).
+    agree, coloured = hue_agreement_counts(np.reshape(predicted, (-1, 1, 1, 3)), np.reshape(truth, (-1, 1, 1, 3)))
+    colours = np.array(list(HUE_MAP_COLOURS.values()), np.uint8)
+    verdict = np.where(coloured == 0, 2, np.where(agree > 0, 0, 1))  # 0 agrees, 1 misses, 2 not judged
+    return colours[verdict].reshape(np.shape(truth))
+
+
+def hue_figure(truth: np.ndarray, predictions: Mapping[str, np.ndarray], scale: float = 1.0) -> Figure:
+    """The originals (N×H×W×3 uint8), then each colourisation above its `hue_map`, in labelled rows with a legend."""
+    from matplotlib.patches import Patch
+
+    rows = {"original": truth}
+    for name, predicted in predictions.items():
+        rows[name] = predicted
+        rows[f"{name}: hue"] = hue_map(predicted, truth)
+    fig = rows_figure(rows, scale=scale)
+    patches = [Patch(facecolor=np.array(c) / 255, edgecolor="0.4", label=label) for label, c in HUE_MAP_COLOURS.items()]
+    fig.legend(handles=patches, loc="outside lower center", ncols=len(patches), fontsize="small", frameon=False)
+    return fig
