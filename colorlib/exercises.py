@@ -1245,10 +1245,11 @@ def _photo_slips(run: Run, rgb: np.ndarray) -> dict[str, np.ndarray]:
 
 
 def check_photo_pipeline(
-    fn: Callable[[Run, np.ndarray], np.ndarray], run: Run | None = None, pictures: Mapping[str, np.ndarray] | None = None
+    fn: Callable[..., np.ndarray], run: Run | None = None, pictures: Mapping[str, np.ndarray] | None = None
 ) -> None:
-    """`fn(run, photo)` → `colorlib.colorize(run, photo, precision="fp32")`, to within one level, tried with the Lab
-    UNet on motorcycle (its working size, 71 wide, needs padding) and chelsea, or on `run` and `pictures`."""
+    """`fn(run, photo, scale="auto")` → `colorlib.colorize(run, photo, scale=scale, precision="fp32")`, to within one
+    level, tried with the Lab UNet on motorcycle (its working size, 71 wide, needs padding) and chelsea, or on `run`
+    and `pictures`; then with scale=32 on the first picture."""
     from .colorize import colorize, working_size
     from .pixels import luma
 
@@ -1294,6 +1295,21 @@ def check_photo_pipeline(
             f"on {name} your picture is off colorize's by up to {off.max()} levels (mean {off.mean():.2f}): check each "
             "step: area-average to working_size, pad to a multiple of 4, annealed mean at run.temperature, bilinear "
             "up to the photo's size, with_luma",
+        )
+    # the chapter's live sub-grid calls fn(run, photo, scale=...): check that the scale reaches step 1
+    name, rgb = next(iter(pictures.items()))
+    got, error = _attempt(lambda r, p: fn(r, p, scale=32), run, rgb.copy())
+    if error:
+        if "scale" in error:
+            error += ' (take a third argument, scale="auto", and shrink to working_size(h, w, scale))'
+        return _report(False, error)
+    got = _as_numpy(got)
+    right = colorize(run, rgb, scale=32, precision="fp32")
+    if got.shape != rgb.shape or np.abs(got.astype(int) - right).max() > 1:
+        return _report(
+            False,
+            f"on {name} with scale=32 your picture is not colorize(run, photo, scale=32)'s: shrink to "
+            "working_size(h, w, scale), so that the scale you are given reaches step 1",
         )
     sizes = ", ".join(
         f"{n} ({r.shape[1]}×{r.shape[0]}, seen at {'×'.join(map(str, working_size(*r.shape[:2])[::-1]))})"
@@ -1923,3 +1939,75 @@ def check_capstone_rule(rule: Mapping) -> None:
         f"{rule['colourfulness_at_least']:g}, hue agreement ≥ {rule['hue_agreement_at_least']:g}, ties within "
         f"{rule['tie_within']:g}; now leave it alone until the test split is scored",
     )
+
+
+# -- 05 · the interval over seeds and pictures --------------------------------------------------
+
+
+def seed_interval(seeds_a: Sequence[float], seeds_b: Sequence[float], s_d: float, n: int) -> tuple[float, float, float]:
+    """(mean a − b, low, high): the 95% interval over seeds and pictures from each model's per-seed means and the sd
+    `s_d` of the n per-picture differences, by `metrics.difference` on S×n scores built to have exactly these."""
+    a, b = np.asarray(seeds_a, np.float64), np.asarray(seeds_b, np.float64)
+    z = np.linspace(-1.0, 1.0, n)
+    z *= s_d / z.std(ddof=1)  # mean 0 and sd s_d: each picture's departure from the mean difference
+    d = difference(a[:, None] + z, np.repeat(b[:, None], n, axis=1))
+    return d["difference"], d["low"], d["high"]
+
+
+def _seed_half(a: np.ndarray, b: np.ndarray, s_d: float, n: int, **slip) -> float:
+    """The half-width, written out, with one of `check_seed_interval`'s slips switched on."""
+    from scipy import stats
+
+    ddof, seed_n = slip.get("ddof", 1), slip.get("seed_n")
+    seeds = [(x.var(ddof=ddof) / (seed_n or len(x)), len(x) - 1) for x in (a, b)]
+    pictures = (s_d**2 / (1 if slip.get("pictures_whole") else n), n - 1)
+    parts = ([] if slip.get("no_pictures") else [pictures]) + ([] if slip.get("no_seeds") else seeds)
+    if slip.get("add_sds"):
+        return stats.t.ppf(0.975, n - 1) * sum(np.sqrt(v) for v, _ in parts)
+    v = sum(p for p, _ in parts)
+    df = {
+        "pictures": n - 1,
+        "pooled": len(a) + len(b) - 2,
+        "sizes": v**2 / sum(p**2 / (k + 1) for p, k in parts),
+    }.get(slip.get("df"), v**2 / sum(p**2 / k for p, k in parts))
+    return (stats.norm.ppf(0.975) if slip.get("z") else stats.t.ppf(0.975, df)) * np.sqrt(v)
+
+
+def check_seed_interval(fn: Callable[[np.ndarray, np.ndarray, float, int], tuple[float, float, float]]) -> None:
+    """`fn(seeds_a, seeds_b, s_d, n)` → (mean a − b, low, high): the 95% interval with the pictures' part s_d²/n and
+    each model's seeds' part s²/S, t with Welch–Satterthwaite's degrees of freedom (see `seed_interval`)."""
+    a = np.array([1.645, 1.621, 1.593, 1.647, 1.570])  # five seeds of one model, three of the other
+    b, s_d, n = np.array([1.850, 1.832, 1.873]), 0.3, 400
+    got, error = _attempt(fn, a.copy(), b.copy(), s_d, n)
+    if error:
+        return _report(False, error)
+    try:
+        diff, low, high = (float(v) for v in got)
+    except (TypeError, ValueError):
+        return _report(False, f"return three numbers, (difference, low, high); got {got!r}")
+    right = seed_interval(a, b, s_d, n)
+    if not np.isclose(diff, right[0]):
+        return _report(False, f"the difference is mean(seeds_a) − mean(seeds_b) = {right[0]:+.4f}, you say {diff:+.4f}")
+    if np.isclose(high - low, right[2] - right[1], rtol=1e-4):
+        return _report(
+            True,
+            f"{diff:+.3f} [{low:+.3f}, {high:+.3f}] for 5 seeds against 3 on {n} pictures, as colorlib.metrics.difference",
+        )
+    hints = [
+        ({"no_seeds": True, "df": "pictures"}, "that is the pictures' part alone: add each model's seeds' part s²/S"),
+        ({"no_pictures": True}, "that leaves out the pictures' part: add s_d²/n"),
+        ({"ddof": 0}, "np.var divides by S; the seeds' variance needs ddof=1 (divide by S − 1)"),
+        ({"seed_n": n}, "divide each seeds' variance by its own number of seeds S, not by the n pictures"),
+        ({"seed_n": 1}, "the interval is for a mean over seeds: divide each model's s² by its S"),
+        ({"pictures_whole": True}, "the pictures' part is s_d² divided by n"),
+        ({"add_sds": True}, "add the three variances, then take the square root; standard deviations do not add"),
+        ({"z": True}, "1.96 is the normal's quantile; few seeds need t with the Welch–Satterthwaite ν"),
+        ({"df": "pictures"}, "ν is not n − 1: the seeds' parts have only S − 1 degrees of freedom each; use Welch's ν"),
+        ({"df": "pooled"}, "ν is not S_a + S_b − 2: use Welch's ν = V² / Σ v_j² / ν_j"),
+        ({"df": "sizes"}, "each part's degrees of freedom are its count less one: n − 1, S_a − 1, S_b − 1"),
+    ]
+    hint = next(
+        (h for slip, h in hints if np.isclose(high - low, 2 * _seed_half(a, b, s_d, n, **slip), rtol=1e-4)),
+        "V = s_d²/n + s_a²/S_a + s_b²/S_b, ν = V² / Σ v_j²/ν_j, half-width t(0.975, ν)·√V",
+    )
+    return _report(False, f"the interval is [{right[1]:+.3f}, {right[2]:+.3f}], you say [{low:+.3f}, {high:+.3f}]: {hint}")

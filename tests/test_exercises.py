@@ -713,10 +713,11 @@ def test_photo_pipeline(capsys):
     # a small photo keeps it fast; its working size, 71×48, needs padding to a multiple of 4
     small = {"motorcycle": np.asarray(Image.fromarray(photos()["motorcycle"]).resize((222, 150)))}
 
-    def answer(down="area", up="bilinear", decoding="annealed-mean", luma=True, pad=True, scale=True, uint8=True):
-        def my_colorize(run, photo):
+    def answer(down="area", up="bilinear", decoding="annealed-mean", luma=True, pad=True, shrink=True, uint8=True, given=True):
+        def my_colorize(run, photo, scale="auto"):
             h, w = photo.shape[:2]
-            hw, ww = working_size(h, w) if scale else (h, w)
+            # given=False: the slip of a scale parameter that never reaches step 1
+            hw, ww = working_size(h, w, scale if given else "auto") if shrink else (h, w)
             grey = F.interpolate(torch.from_numpy(colorlib.to_grey(photo))[None, None], size=(hw, ww), mode=down)
             if pad:
                 grey = F.pad(grey, (0, -ww % 4, 0, -hw % 4), mode="replicate")
@@ -733,7 +734,7 @@ def test_photo_pipeline(capsys):
 
     verdict(capsys, ex.check_photo_pipeline(answer(), pictures=small), True, "seen at 71×48")
     slips = {
-        answer(scale=False): "photo's own size",
+        answer(shrink=False): "photo's own size",
         answer(decoding="argmax"): "argmax",
         answer(down="nearest"): "average areas",
         answer(up="nearest"): "bilinear",
@@ -742,6 +743,8 @@ def test_photo_pipeline(capsys):
         answer(uint8=False): "uint8",
         lambda run, photo: colorlib.colorize(run, photo)[::2, ::2]: "photo's own size",
         unfinished: "not done yet",
+        lambda run, photo: colorlib.colorize(run, photo, precision="fp32"): "scale",
+        answer(given=False): "working_size(h, w, scale)",
     }
     for wrong, hint in slips.items():
         verdict(capsys, ex.check_photo_pipeline(wrong, pictures=small), False, hint)
@@ -1003,3 +1006,37 @@ def test_unet(capsys):
     }
     for wrong, hint in slips.items():
         verdict(capsys, ex.check_unet(wrong), False, hint)
+
+
+def test_seed_interval(capsys):
+    from scipy import stats
+
+    def welch(seeds_a, seeds_b, s_d, n, ddof=1, seed_n=None, no_seeds=False, z=False, df=None):
+        parts = [(s_d**2 / n, n - 1)]
+        if not no_seeds:
+            parts += [(np.var(x, ddof=ddof) / (seed_n or len(x)), len(x) - 1) for x in (seeds_a, seeds_b)]
+        v = sum(p for p, _ in parts)
+        nu = df(seeds_a, seeds_b, n) if df else v**2 / sum(p**2 / k for p, k in parts)
+        half = (1.96 if z else stats.t.ppf(0.975, nu)) * np.sqrt(v)
+        diff = np.mean(seeds_a) - np.mean(seeds_b)
+        return diff, diff - half, diff + half
+
+    verdict(capsys, ex.check_seed_interval(welch), True)
+    verdict(capsys, ex.check_seed_interval(ex.seed_interval), True)
+    verdict(capsys, ex.check_seed_interval(unfinished), False, "not done yet")
+    verdict(
+        capsys,
+        ex.check_seed_interval(lambda a, b, s, n: welch(a, b, s, n, no_seeds=True, df=lambda a, b, n: n - 1)),
+        False,
+        "seeds' part",
+    )
+    verdict(capsys, ex.check_seed_interval(lambda a, b, s, n: welch(a, b, s, n, ddof=0)), False, "ddof=1")
+    verdict(capsys, ex.check_seed_interval(lambda a, b, s, n: welch(a, b, s, n, seed_n=n)), False, "not by the n pictures")
+    verdict(capsys, ex.check_seed_interval(lambda a, b, s, n: welch(a, b, s, n, z=True)), False, "normal's quantile")
+    verdict(
+        capsys, ex.check_seed_interval(lambda a, b, s, n: welch(a, b, s, n, df=lambda a, b, n: n - 1)), False, "ν is not n − 1"
+    )
+    pooled = lambda a, b, s, n: welch(a, b, s, n, df=lambda a, b, n: len(a) + len(b) - 2)  # noqa: E731
+    verdict(capsys, ex.check_seed_interval(pooled), False, "S_a + S_b − 2")
+    verdict(capsys, ex.check_seed_interval(lambda a, b, s, n: welch(b, a, s, n)), False, "mean(seeds_a) − mean(seeds_b)")
+    verdict(capsys, ex.check_seed_interval(lambda a, b, s, n: np.mean(a) - np.mean(b)), False, "three numbers")
