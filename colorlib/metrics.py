@@ -106,6 +106,14 @@ def colourfulness_per_image(images: np.ndarray) -> np.ndarray:
     return sigma + 0.3 * mu
 
 
+def delta_e_per_image(predicted: np.ndarray, truth: np.ndarray) -> np.ndarray:
+    """Mean CIEDE2000 ΔE of each uint8 RGB picture N×H×W×3 against the originals: `per_image_scores`' delta_e
+    without its PSNR and SSIM, for a cell that needs only closeness (chapter 09's live sub-grid)."""
+    from skimage.color import deltaE_ciede2000, rgb2lab
+
+    return deltaE_ciede2000(rgb2lab(np.asarray(truth)), rgb2lab(np.asarray(predicted))).mean(axis=(1, 2))
+
+
 def colourfulness(images: np.ndarray) -> float:
     """Hasler & Süsstrunk colourfulness (`colourfulness_per_image`) averaged over images."""
     return float(colourfulness_per_image(images).mean())
@@ -184,7 +192,6 @@ def per_image_scores(predicted: np.ndarray, truth: np.ndarray) -> dict[str, np.n
     each RGB channel's SSIM averaged, data range 255 — not Wang et al.'s Gaussian window (σ = 1.5)
     on luminance. Pictures with a side under 3 have no SSIM (no window fits): NaN.
     """
-    from skimage.color import deltaE_ciede2000, rgb2lab
     from skimage.metrics import structural_similarity
 
     predicted, truth = np.asarray(predicted), np.asarray(truth)
@@ -203,7 +210,7 @@ def per_image_scores(predicted: np.ndarray, truth: np.ndarray) -> dict[str, np.n
         if win >= 3
         else [np.nan] * len(truth)
     )
-    delta_e = deltaE_ciede2000(rgb2lab(truth), rgb2lab(predicted)).mean(axis=(1, 2))
+    delta_e = delta_e_per_image(predicted, truth)
     return {"psnr": psnr, "ssim": ssim, "delta_e": delta_e, "colourfulness": colourfulness_per_image(predicted)}
 
 
