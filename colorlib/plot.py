@@ -432,12 +432,18 @@ def curves_figure(
     return fig
 
 
-HUE_MAP_COLOURS = {"hue agrees": (60, 170, 75), "hue misses": (215, 45, 45), "too grey to judge": (200, 200, 200)}
+# Legend labels say what each colour means: grey is about the truth, red and green about the prediction.
+HUE_MAP_COLOURS = {
+    "agrees: hue within 45° of the truth's": (60, 170, 75),
+    "misses: hue wrong, or too faint to name": (215, 45, 45),
+    "not judged: the truth is too grey": (200, 200, 200),
+}
 
 
 def hue_map(predicted: np.ndarray, truth: np.ndarray) -> np.ndarray:
     """`metrics.hue_agreement` pixel by pixel, as uint8 RGB of the pictures' shape: green where the hue
-    agrees, red where it misses, light grey where the truth is too grey to count (CIELAB chroma ≤ 20)."""
+    agrees, red where it misses (a wrong hue, or one too faint to name), light grey where the truth is too
+    grey to count (CIELAB chroma ≤ 20)."""
     from .errors import ColorlibError
     from .metrics import hue_agreement_counts
 

@@ -46,3 +46,5 @@ def test_hue_figure_puts_each_map_under_its_colourisation_with_a_legend():
     labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
     assert labels == ["original", "model", "model: hue", "truth", "truth: hue"]
     assert [t.get_text() for t in fig.legends[0].get_texts()] == list(HUE_MAP_COLOURS)
+    agrees, misses, not_judged = HUE_MAP_COLOURS  # each label says what its colour means, and whose colour it is
+    assert "45°" in agrees and "too faint" in misses and "truth" in not_judged
