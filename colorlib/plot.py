@@ -283,15 +283,9 @@ def architecture_figure(arch: str = "unet", num_colors: int = 32, size: int = 32
     return fig
 
 
-def delta_e_figure(
-    image: np.ndarray,
-    targets: Sequence[float] = (1.0, 6.0, 11.0, 34.0),
-    direction: tuple[float, float] = (-1.0, 1.0),
-    width: float = 10.0,
-) -> Figure:
-    """One uint8 RGB picture (H×W×3) beside copies tinted by one (a*, b*) shift each, toward `direction`, on its own
-    lightness (`palette.under_lightness`); each shift is found by bisection so that the copy's mean CIEDE2000 ΔE to
-    the picture is near its target, and each panel is titled with the ΔE measured on the uint8 copy."""
+def tinted_copy(image: np.ndarray, target: float, direction: tuple[float, float] = (-1.0, 1.0)) -> np.ndarray:
+    """One uint8 RGB picture (H×W×3) tinted by one (a*, b*) shift toward `direction`, on its own lightness
+    (`palette.under_lightness`); the shift is found by bisection so the copy's mean CIEDE2000 ΔE is near `target`."""
     from skimage.color import deltaE_ciede2000, rgb2lab
 
     from .errors import DataError
@@ -300,7 +294,7 @@ def delta_e_figure(
 
     image = np.asarray(image)
     if image.dtype != np.uint8 or image.ndim != 3 or image.shape[-1] != 3:
-        raise DataError(f"delta_e_figure needs one uint8 RGB picture H×W×3, got {image.dtype} {image.shape}")
+        raise DataError(f"a tinted copy needs one uint8 RGB picture H×W×3, got {image.dtype} {image.shape}")
     lab, grey = rgb2lab(image), to_grey(image)
     step = np.asarray(direction, np.float64) / np.hypot(*direction)
 
@@ -308,14 +302,27 @@ def delta_e_figure(
         copy = under_lightness(lab[..., 1:] + shift * step, grey)
         return copy, float(deltaE_ciede2000(lab, rgb2lab(copy)).mean())
 
-    panels = {"original": image}
+    low, high = 0.0, 256.0  # a* and b* span about ±128, so no shift needs to be larger
+    for _ in range(30):
+        middle = (low + high) / 2
+        low, high = (low, middle) if tinted(middle)[1] > target else (middle, high)
+    return tinted((low + high) / 2)[0]
+
+
+def delta_e_figure(
+    image: np.ndarray,
+    targets: Sequence[float] = (1.0, 6.0, 11.0, 34.0),
+    direction: tuple[float, float] = (-1.0, 1.0),
+    width: float = 10.0,
+) -> Figure:
+    """One uint8 RGB picture (H×W×3) beside its `tinted_copy` for each target mean ΔE2000, each panel titled with
+    the ΔE measured on the uint8 copy."""
+    from skimage.color import deltaE_ciede2000, rgb2lab
+
+    panels = {"original": np.asarray(image)}
     for target in targets:
-        low, high = 0.0, 256.0  # a* and b* span about ±128, so no shift needs to be larger
-        for _ in range(30):
-            middle = (low + high) / 2
-            low, high = (low, middle) if tinted(middle)[1] > target else (middle, high)
-        copy, measured = tinted((low + high) / 2)
-        panels[f"ΔE2000 {measured:.1f}"] = copy
+        copy = tinted_copy(image, target, direction)
+        panels[f"ΔE2000 {float(deltaE_ciede2000(rgb2lab(image), rgb2lab(copy)).mean()):.1f}"] = copy
     return compare_figure(panels, width=width)
 
 

@@ -7,7 +7,7 @@ from skimage.color import deltaE_ciede2000, rgb2lab
 
 from colorlib.errors import DataError
 from colorlib.pixels import luma
-from colorlib.plot import delta_e_figure
+from colorlib.plot import delta_e_figure, tinted_copy
 
 
 def test_each_copy_is_titled_with_its_measured_delta_e_near_the_target_and_keeps_the_lightness():
@@ -31,3 +31,13 @@ def test_it_wants_one_uint8_picture():
         delta_e_figure(np.zeros((2, 8, 8, 3), np.uint8))
     with pytest.raises(DataError, match="one uint8 RGB picture"):
         delta_e_figure(np.zeros((8, 8, 3)))
+
+
+def test_tinted_copy_is_the_figures_panel_and_refuses_a_batch():
+    picture = np.random.default_rng(1).integers(40, 216, (12, 12, 3), dtype=np.uint8)
+    copy = tinted_copy(picture, 11.0)
+    panel = np.asarray(delta_e_figure(picture, (11.0,)).axes[1].get_images()[0].get_array())
+    np.testing.assert_array_equal(copy, panel)  # the notebook's copy is the one the figure draws
+    assert abs(deltaE_ciede2000(rgb2lab(picture), rgb2lab(copy)).mean() - 11.0) < 0.2
+    with pytest.raises(DataError, match="one uint8 RGB picture"):
+        tinted_copy(np.zeros((2, 8, 8, 3), np.uint8), 11.0)
