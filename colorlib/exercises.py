@@ -486,26 +486,38 @@ def _cnn_block_slip(name: str, block: torch.nn.Module, ref: torch.nn.Sequential,
     return None
 
 
+def _names_slip(mine: torch.nn.Module, library: torch.nn.Module, assign: str, why_order: str) -> str | None:
+    """A hint if `mine` lacks one of the library's module names (`assign` says what to do) or assigns them in
+    another order (`why_order` says why it matters), else None."""
+    names = [n for n, _ in library.named_children()]
+    children = [n for n, _ in mine.named_children()]
+    missing = [n for n in names if n not in children]
+    if missing:
+        return f"no module named {', '.join(missing)}: {assign} (the library's names, so its weights load)"
+    order = [n for n in children if n in names]
+    if order != names:
+        return (
+            f"your modules are assigned in the order {', '.join(order)}: assign them in the order {', '.join(names)}{why_order}"
+        )
+    return None
+
+
 def _cnn_slip(mine: torch.nn.Module, library: torch.nn.Module, num_colors: int, nf: int) -> str | None:
     """A hint naming the first way `mine`'s modules differ from the library's CNN, or None."""
     names = [n for n, _ in library.named_children()]
     children = dict(mine.named_children())
-    missing = [n for n in names if n not in children]
-    plain = [n for n in missing if hasattr(mine, n)]
+    plain = [n for n in names if n not in children and hasattr(mine, n)]
     if plain:
         what = type(getattr(mine, plain[0])).__name__
         return f"self.{plain[0]} is a {what}, not a module: block returns nn.Sequential(*layers), and final is an nn.Conv2d"
-    if missing:
-        return (
-            f"no module named {', '.join(missing)}: assign self.down1, self.down2, self.refactor, self.up1, self.up2 "
-            "and self.final in __init__ (the library's names, so its weights load)"
-        )
-    order = [n for n in children if n in names]
-    if order != names:
-        return (
-            f"your modules are assigned in the order {', '.join(order)}: assign them in the order {', '.join(names)} "
-            "(a state_dict lists them in that order, and the library's weights load by it)"
-        )
+    slip = _names_slip(
+        mine,
+        library,
+        "assign self.down1, self.down2, self.refactor, self.up1, self.up2 and self.final in __init__",
+        " (a state_dict lists them in that order, and the library's weights load by it)",
+    )
+    if slip:
+        return slip
     for name in names[:-1]:
         slip = _cnn_block_slip(name, children[name], getattr(library, name), nf)
         if slip:
@@ -526,20 +538,37 @@ def _cnn_slip(mine: torch.nn.Module, library: torch.nn.Module, num_colors: int, 
     return None
 
 
-def _cnn_verdict(cls: Callable[..., torch.nn.Module]) -> tuple[bool, str]:
-    """(right?, the one-line reason) for `check_cnn`."""
+def _mine_and_library(
+    kind: str, label: str, cls: Callable[..., torch.nn.Module], num_colors: int, nf: int
+) -> tuple[torch.nn.Module | None, torch.nn.Module, str, str | None]:
+    """The learner's `label` built as `cls()` (or with num_colors and nf), the library's `kind` beside it in eval mode,
+    the prefix naming that build in a message, and the one-line problem if the learner's did not build a module."""
+    where = "" if nf == 32 else f"{label}(num_colors={num_colors}, nf={nf}): "
+    with torch.random.fork_rng(devices=[]):  # building either model leaves the notebook's random numbers alone
+        library = build(kind, num_colors, nf=nf).eval()
+        mine, error = _attempt(cls) if nf == 32 else _attempt(lambda: cls(num_colors=num_colors, nf=nf))
+    if error:
+        keep = f" (keep the signature {label}(num_colors=32, nf=32))" if "TypeError" in error and where else ""
+        return None, library, where, where + error + keep
+    if not isinstance(mine, torch.nn.Module):
+        made = type(mine).__name__
+        return None, library, where, f"{where}{label}() gave a {made}: subclass nn.Module and call super().__init__() first"
+    return mine, library, where, None
+
+
+def _module_verdict(
+    kind: str, label: str, cls: Callable[..., torch.nn.Module], slip_of: Callable, hints: tuple[str, str, str]
+) -> tuple[bool, str]:
+    """(right?, the one-line reason) for `check_cnn` and `check_unet`: the learner's `label` against the library's
+    `kind` for two sizes, first by `slip_of`'s layer checks, then, given the library's weights, by its logits in eval
+    mode. `hints`: what forward must do, what to fix when the logits differ, and the verdict when right."""
+    forward, differ, right = hints
     g = torch.Generator().manual_seed(6)
     for num_colors, nf in ((32, 32), (16, 8)):
-        where = "" if nf == 32 else f"MyCNN(num_colors={num_colors}, nf={nf}): "
-        with torch.random.fork_rng(devices=[]):  # building either model leaves the notebook's random numbers alone
-            library = build("cnn", num_colors, nf=nf).eval()
-            mine, error = _attempt(cls) if nf == 32 else _attempt(lambda: cls(num_colors=num_colors, nf=nf))  # noqa: B023
-        if error:
-            keep = " (keep the signature MyCNN(num_colors=32, nf=32))" if "TypeError" in error and where else ""
-            return False, where + error + keep
-        if not isinstance(mine, torch.nn.Module):
-            return False, f"{where}MyCNN() gave a {type(mine).__name__}: subclass nn.Module and call super().__init__() first"
-        slip = _cnn_slip(mine, library, num_colors, nf)
+        mine, library, where, problem = _mine_and_library(kind, label, cls, num_colors, nf)
+        if problem:
+            return False, problem
+        slip = slip_of(mine, library, num_colors, nf)
         if slip:
             return False, where + slip
         ours = [(n, tuple(t.shape)) for n, t in mine.state_dict().items()]
@@ -557,22 +586,28 @@ def _cnn_verdict(cls: Callable[..., torch.nn.Module]) -> tuple[bool, str]:
                     m.running_mean.uniform_(-0.2, 0.2, generator=g)
                     m.running_var.uniform_(0.5, 2.0, generator=g)
         mine.load_state_dict(library.state_dict())
-        grey = torch.rand(2, 1, 32, 32, generator=g)
+        grey = torch.rand(4, 1, 32, 32, generator=g)
         with torch.no_grad():
             expected = library(grey)
             got, error = _attempt(mine.eval(), grey)
-        chain = "forward chains down1 → down2 → refactor → up1 → up2 → final, each once, and returns final's output"
         if error:
-            return False, where + error + ("" if "not done" in error else f" ({chain})")
+            return False, where + error + ("" if "not done" in error else f" ({forward})")
         if not isinstance(got, torch.Tensor) or got.shape != expected.shape:
             shape = tuple(got.shape) if isinstance(got, torch.Tensor) else type(got).__name__
-            return False, f"{where}expected logits of shape {tuple(expected.shape)}, got {shape}: {chain}"
+            return False, f"{where}expected logits of shape {tuple(expected.shape)}, got {shape}: {forward}"
         if not torch.allclose(got, expected, rtol=1e-5, atol=1e-6):
             for f in (torch.softmax, torch.log_softmax):
                 if torch.allclose(got, f(expected, 1), rtol=1e-5, atol=1e-6):
                     return False, f"{where}you return a {f.__name__}: return the logits (F.cross_entropy takes the softmax)"
-            return False, f"{where}with the library's weights your logits differ from the library's: {chain}"
-    return True, "the library's modules, names and shapes in order, and with its weights its logits (also for 16 colours, nf = 8)"
+            return False, f"{where}with the library's weights your logits differ from the library's: {differ}"
+    return True, right
+
+
+def _cnn_verdict(cls: Callable[..., torch.nn.Module]) -> tuple[bool, str]:
+    """(right?, the one-line reason) for `check_cnn`."""
+    chain = "forward chains down1 → down2 → refactor → up1 → up2 → final, each once, and returns final's output"
+    right = "the library's modules, names and shapes in order, and with its weights its logits (also for 16 colours, nf = 8)"
+    return _module_verdict("cnn", "MyCNN", cls, _cnn_slip, (chain, chain, right))
 
 
 def check_cnn(cls: Callable[..., torch.nn.Module]) -> None:
@@ -644,15 +679,9 @@ def _unet_slip(mine: torch.nn.Module, library: torch.nn.Module, num_colors: int,
     nn = torch.nn
     names = [n for n, _ in library.named_children()]
     children = dict(mine.named_children())
-    missing = [n for n in names if n not in children]
-    if missing:
-        return (
-            f"no module named {', '.join(missing)}: after the three given blocks, assign self.up1, self.up2 and "
-            "self.final (the library's names, so its weights load)"
-        )
-    order = [n for n in children if n in names]
-    if order != names:
-        return f"your modules are assigned in the order {', '.join(order)}: assign them in the order {', '.join(names)}"
+    slip = _names_slip(mine, library, "after the three given blocks, assign self.up1, self.up2 and self.final", "")
+    if slip:
+        return slip
     for name in names:
         ref = getattr(library, name)
         want = ref if isinstance(ref, nn.Conv2d) else ref[0]
@@ -688,45 +717,13 @@ def _unet_slip(mine: torch.nn.Module, library: torch.nn.Module, num_colors: int,
 
 def _unet_verdict(cls: Callable[..., torch.nn.Module]) -> tuple[bool, str]:
     """(right?, the one-line reason) for `check_unet`."""
-    g = torch.Generator().manual_seed(7)
-    for num_colors, nf in ((32, 32), (16, 8)):
-        where = "" if nf == 32 else f"MyUNet(num_colors={num_colors}, nf={nf}): "
-        with torch.random.fork_rng(devices=[]):  # building either model leaves the notebook's random numbers alone
-            library = build("unet", num_colors, nf=nf).eval()
-            mine, error = _attempt(cls) if nf == 32 else _attempt(lambda: cls(num_colors=num_colors, nf=nf))  # noqa: B023
-        if error:
-            keep = " (keep the signature MyUNet(num_colors=32, nf=32))" if "TypeError" in error and where else ""
-            return False, where + error + keep
-        if not isinstance(mine, torch.nn.Module):
-            return False, f"{where}MyUNet() gave a {type(mine).__name__}: subclass nn.Module and call super().__init__() first"
-        slip = _unet_slip(mine, library, num_colors, nf)
-        if slip:
-            return False, where + slip
-        ours = [(n, tuple(t.shape)) for n, t in mine.state_dict().items()]
-        if ours != [(n, tuple(t.shape)) for n, t in library.state_dict().items()]:
-            return False, f"{where}your state_dict differs from the library's UNet: build it from block() as the cell says"
-        with torch.no_grad():  # BatchNorm statistics unlike a fresh model's, so eval mode matters
-            for m in library.modules():
-                if isinstance(m, torch.nn.BatchNorm2d):
-                    m.running_mean.uniform_(-0.2, 0.2, generator=g)
-                    m.running_var.uniform_(0.5, 2.0, generator=g)
-        mine.load_state_dict(library.state_dict())
-        grey = torch.rand(4, 1, 32, 32, generator=g)
-        with torch.no_grad():
-            expected = library(grey)
-            got, error = _attempt(mine.eval(), grey)
-        if error:
-            hint = "" if "not done" in error else " (each torch.cat joins tensors of the same height and width, along dim=1)"
-            return False, where + error + hint
-        if not isinstance(got, torch.Tensor) or got.shape != expected.shape:
-            shape = tuple(got.shape) if isinstance(got, torch.Tensor) else type(got).__name__
-            return False, f"{where}expected logits of shape {tuple(expected.shape)}, got {shape}"
-        if not torch.allclose(got, expected, rtol=1e-5, atol=1e-6):
-            return False, (
-                f"{where}with the library's weights your logits differ from the library's: put each skip first in its "
-                "torch.cat ([d2, r], [d1, u1], [grey, u2]), and give the final convolution the grey input itself"
-            )
-    return True, "the library's layers, and with its weights its logits (also for 16 colours, nf = 8): the three skips are right"
+    joins = "each torch.cat joins tensors of the same height and width, along dim=1"
+    differ = (
+        "put each skip first in its torch.cat ([d2, r], [d1, u1], [grey, u2]), and give the final convolution the grey "
+        "input itself"
+    )
+    right = "the library's layers, and with its weights its logits (also for 16 colours, nf = 8): the three skips are right"
+    return _module_verdict("unet", "MyUNet", cls, _unet_slip, (joins, differ, right))
 
 
 def check_unet(cls: Callable[..., torch.nn.Module]) -> None:
@@ -913,18 +910,27 @@ def check_mean_sd(fn: Callable[[Sequence[float]], tuple[float, float]]) -> None:
 # -- 05 · how sure is a difference ------------------------------------------------------------
 
 
+def _interval_answer(fn: Callable, *args) -> tuple[tuple[float, float, float] | None, str | None]:
+    """The learner's (difference, low, high) from `fn(*args)` as floats, or the one-line problem."""
+    got, error = _attempt(fn, *args)
+    if error:
+        return None, error
+    try:
+        diff, low, high = (float(v) for v in got)
+    except (TypeError, ValueError):
+        return None, f"return three numbers, (difference, low, high); got {got!r}"
+    return (diff, low, high), None
+
+
 def check_difference(fn: Callable[[np.ndarray, np.ndarray], tuple[float, float, float]]) -> None:
     """`fn(a, b)` → (mean of a − b, low, high): the 95% paired t-interval of two models scored on the same pictures."""
     rng = np.random.default_rng(4)
     hard = rng.gamma(4.0, 2.5, 12)  # how hard each picture is, shared by both models: the pairing matters
     a, b = hard + rng.normal(0.3, 0.4, 12), hard + rng.normal(0.0, 0.4, 12)
-    got, error = _attempt(fn, a.copy(), b.copy())
-    if error:
-        return _report(False, error)
-    try:
-        diff, low, high = (float(v) for v in got)
-    except (TypeError, ValueError):
-        return _report(False, f"return three numbers, (difference, low, high); got {got!r}")
+    answer, problem = _interval_answer(fn, a.copy(), b.copy())
+    if problem:
+        return _report(False, problem)
+    diff, low, high = answer
     right = difference(a, b)
     d, n = a - b, len(a)
     if not np.isclose(diff, right["difference"]):
@@ -1978,13 +1984,10 @@ def check_seed_interval(fn: Callable[[np.ndarray, np.ndarray, float, int], tuple
     each model's seeds' part s²/S, t with Welch–Satterthwaite's degrees of freedom (see `seed_interval`)."""
     a = np.array([1.645, 1.621, 1.593, 1.647, 1.570])  # five seeds of one model, three of the other
     b, s_d, n = np.array([1.850, 1.832, 1.873]), 0.3, 400
-    got, error = _attempt(fn, a.copy(), b.copy(), s_d, n)
-    if error:
-        return _report(False, error)
-    try:
-        diff, low, high = (float(v) for v in got)
-    except (TypeError, ValueError):
-        return _report(False, f"return three numbers, (difference, low, high); got {got!r}")
+    answer, problem = _interval_answer(fn, a.copy(), b.copy(), s_d, n)
+    if problem:
+        return _report(False, problem)
+    diff, low, high = answer
     right = seed_interval(a, b, s_d, n)
     if not np.isclose(diff, right[0]):
         return _report(False, f"the difference is mean(seeds_a) − mean(seeds_b) = {right[0]:+.4f}, you say {diff:+.4f}")
