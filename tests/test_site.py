@@ -109,7 +109,7 @@ def test_index_then_next_through_every_chapter_with_no_errors(site, browser):
 
 
 def test_equations_are_typeset_from_the_site_itself(site, browser):
-    """The chapters' TeX ($$…$$) becomes MathJax output (chapter 05's three display equations), with MathJax and its
+    """The chapters' TeX ($$…$$) becomes MathJax output (chapter 05's two display equations), with MathJax and its
     fonts served by the site."""
     url, _ = site
     page = _page(browser, url)
@@ -117,7 +117,8 @@ def test_equations_are_typeset_from_the_site_itself(site, browser):
     page.wait_for_selector("mjx-container[display='true']", timeout=30_000)
     page.wait_for_load_state("networkidle")
     shown = page.locator(".jp-MarkdownOutput").all_inner_texts()
-    assert page.locator("mjx-container[display='true']").count() == 3  # the standard error, V and ν, the q-value
+    shown_tex = (REPO / "notebooks" / "05_how_sure_is_a_difference.ipynb").read_text().count("$$") // 2
+    assert shown_tex == 2 and page.locator("mjx-container[display='true']").count() == shown_tex  # the SE; V and ν
     assert not any("$$" in text or "\\frac" in text for text in shown)  # no TeX left as text
     page.locator("mjx-container[display='true']").first.scroll_into_view_if_needed()
     _shot(page, "site-equations")
