@@ -1635,18 +1635,15 @@ def check_compare_on_lightness(fn: Callable[[Run, Run, np.ndarray], tuple[np.nda
 def _lightness_case() -> tuple[Run, Run, np.ndarray, dict[str, tuple[np.ndarray, np.ndarray]]]:
     """The shipped UNet horse32 classifier, its regression twin, their ten holdout horses, and the per-picture
     values of the right comparison and of each usual slip (computed once: the models run in float64)."""
-    from skimage.color import deltaE_ciede2000, rgb2lab
-
-    from .metrics import colourise_images
+    from .metrics import colourise_images, delta_e_per_image
     from .pixels import with_luma
     from .pretrained import pretrained
 
     classifier, regressor = pretrained("unet", "horse", 32), pretrained("unet", "horse", 32, "regress")
     images = classifier.snapshots.images
-    truth = rgb2lab(images)
 
     def de(pictures: np.ndarray) -> np.ndarray:
-        return deltaE_ciede2000(truth, rgb2lab(pictures)).mean(axis=(1, 2))
+        return delta_e_per_image(pictures, images)
 
     def rgb(pictures: np.ndarray) -> np.ndarray:
         return np.linalg.norm(pictures.astype(np.float64) - images, axis=-1).mean(axis=(1, 2))

@@ -106,12 +106,18 @@ def colourfulness_per_image(images: np.ndarray) -> np.ndarray:
     return sigma + 0.3 * mu
 
 
+def delta_e_map(predicted: np.ndarray, truth: np.ndarray) -> np.ndarray:
+    """CIEDE2000 ΔE of every pixel of uint8 RGB pictures (..., H, W, 3) against the originals: (..., H, W).
+    The one place the series turns pictures into ΔE2000 (chapter 06 maps it, every score averages it)."""
+    from skimage.color import deltaE_ciede2000, rgb2lab
+
+    return deltaE_ciede2000(rgb2lab(np.asarray(truth)), rgb2lab(np.asarray(predicted)))
+
+
 def delta_e_per_image(predicted: np.ndarray, truth: np.ndarray) -> np.ndarray:
     """Mean CIEDE2000 ΔE of each uint8 RGB picture N×H×W×3 against the originals: `per_image_scores`' delta_e
     without its PSNR and SSIM, for a cell that needs only closeness (chapter 09's live sub-grid)."""
-    from skimage.color import deltaE_ciede2000, rgb2lab
-
-    return deltaE_ciede2000(rgb2lab(np.asarray(truth)), rgb2lab(np.asarray(predicted))).mean(axis=(1, 2))
+    return delta_e_map(predicted, truth).mean(axis=(-2, -1))
 
 
 def colourfulness(images: np.ndarray) -> float:

@@ -286,9 +286,10 @@ def architecture_figure(arch: str = "unet", num_colors: int = 32, size: int = 32
 def tinted_copy(image: np.ndarray, target: float, direction: tuple[float, float] = (-1.0, 1.0)) -> np.ndarray:
     """One uint8 RGB picture (H×W×3) tinted by one (a*, b*) shift toward `direction`, on its own lightness
     (`palette.under_lightness`); the shift is found by bisection so the copy's mean CIEDE2000 ΔE is near `target`."""
-    from skimage.color import deltaE_ciede2000, rgb2lab
+    from skimage.color import rgb2lab
 
     from .errors import DataError
+    from .metrics import delta_e_map
     from .palette import under_lightness
     from .pixels import to_grey
 
@@ -300,7 +301,7 @@ def tinted_copy(image: np.ndarray, target: float, direction: tuple[float, float]
 
     def tinted(shift: float) -> tuple[np.ndarray, float]:
         copy = under_lightness(lab[..., 1:] + shift * step, grey)
-        return copy, float(deltaE_ciede2000(lab, rgb2lab(copy)).mean())
+        return copy, float(delta_e_map(copy, image).mean())
 
     low, high = 0.0, 256.0  # a* and b* span about ±128, so no shift needs to be larger
     for _ in range(30):
@@ -317,12 +318,12 @@ def delta_e_figure(
 ) -> Figure:
     """One uint8 RGB picture (H×W×3) beside its `tinted_copy` for each target mean ΔE2000, each panel titled with
     the ΔE measured on the uint8 copy."""
-    from skimage.color import deltaE_ciede2000, rgb2lab
+    from .metrics import delta_e_map
 
     panels = {"original": np.asarray(image)}
     for target in targets:
         copy = tinted_copy(image, target, direction)
-        panels[f"ΔE2000 {float(deltaE_ciede2000(rgb2lab(image), rgb2lab(copy)).mean()):.1f}"] = copy
+        panels[f"ΔE2000 {float(delta_e_map(copy, image).mean()):.1f}"] = copy
     return compare_figure(panels, width=width)
 
 

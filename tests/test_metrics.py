@@ -108,6 +108,19 @@ def test_image_scores_use_scikit_image():
         image_scores(truth[:2], truth)
 
 
+def test_delta_e_map_is_per_pixel_and_its_mean_is_the_score():
+    from colorlib.metrics import delta_e_map, delta_e_per_image
+
+    rng = np.random.default_rng(1)
+    truth = rng.integers(0, 256, (2, 8, 8, 3), dtype=np.uint8)
+    shifted = truth.copy()
+    shifted[1, 2, 3] = 255 - shifted[1, 2, 3]  # one pixel of the second picture changed
+    each = delta_e_map(shifted, truth)
+    assert each.shape == (2, 8, 8) and np.count_nonzero(each) == 1 and each[1, 2, 3] > 10
+    assert delta_e_per_image(shifted, truth) == pytest.approx([0, each[1, 2, 3] / 64])
+    assert delta_e_map(shifted[1], truth[1]).shape == (8, 8)  # one picture H×W×3 gives one map H×W
+
+
 @pytest.mark.parametrize("shape", [(2, 2), (1, 32), (32, 1), (1, 1)])
 def test_pictures_too_small_for_an_ssim_window_give_no_nan_mean(shape):
     rng = np.random.default_rng(3)
