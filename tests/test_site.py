@@ -118,7 +118,7 @@ def test_equations_are_typeset_from_the_site_itself(site, browser):
     page.wait_for_load_state("networkidle")
     shown = page.locator(".jp-MarkdownOutput").all_inner_texts()
     shown_tex = (REPO / "notebooks" / "05_how_sure_is_a_difference.ipynb").read_text().count("$$") // 2
-    assert shown_tex == 2 and page.locator("mjx-container[display='true']").count() == shown_tex  # the SE; V and ν
+    assert shown_tex == 2 and page.locator("mjx-container[display='true']").count() == shown_tex  # the standard error; V
     assert not any("$$" in text or "\\frac" in text for text in shown)  # no TeX left as text
     page.locator("mjx-container[display='true']").first.scroll_into_view_if_needed()
     _shot(page, "site-equations")
