@@ -1944,6 +1944,92 @@ def check_capstone_rule(rule: Mapping) -> None:
     )
 
 
+def apply_capstone_rule(candidates: Mapping, rule: Mapping, **slip) -> object:
+    """The key of `candidates` (key → holdout "delta_e", "colourful", "hue") that the capstone's `rule` chooses: the
+    lowest mean ΔE2000 among those passing both floors (all, if none does); within `tie_within`, the more colourful.
+    `slip` switches on one of `check_apply_rule`'s mistakes."""
+    colour = 0 if slip.get("no_colour_floor") else rule["colourfulness_at_least"]
+    hue = 0 if slip.get("no_hue_floor") else rule["hue_agreement_at_least"]
+    de = {k: float(np.mean(m["delta_e"])) for k, m in candidates.items()}  # per-picture values or their mean
+    passes = [k for k, m in candidates.items() if m["colourful"] >= colour and m["hue"] >= hue]
+    if not passes and slip.get("no_fallback"):
+        return None
+    pool = passes or list(candidates)
+    if slip.get("worst"):
+        return max(pool, key=de.get)
+    best = min(de[k] for k in pool)
+    tied = [k for k in pool if de[k] <= best + (0 if slip.get("no_tie") else rule["tie_within"])]
+    pick = min if slip.get("duller") else max
+    return pick(tied, key=lambda k: (candidates[k]["colourful"], -de[k]))
+
+
+_APPLY_SLIPS = {  # the slip → apply_capstone_rule's keyword that makes it; first match wins
+    "you ignored the colourfulness floor: keep only candidates with colourful ≥ rule['colourfulness_at_least']": dict(
+        no_colour_floor=True
+    ),
+    "you ignored the hue floor: keep only candidates with hue ≥ rule['hue_agreement_at_least']": dict(no_hue_floor=True),
+    "you took the highest ΔE2000: lower is closer, so take the lowest": dict(worst=True),
+    "you ignored the tie-break: candidates within rule['tie_within'] of the lowest ΔE2000 tie, and the more colourful wins": dict(
+        no_tie=True
+    ),
+    "you broke the tie the wrong way: among tied candidates the more colourful wins": dict(duller=True),
+    "when no candidate passes both floors, the rule chooses among all of them: return the closest, not None": dict(
+        no_fallback=True
+    ),
+}
+
+
+def _apply_cases() -> dict[str, tuple[dict, dict]]:
+    """Made-up holdout scores on which each of the usual slips chooses another key: case → (candidates, rule)."""
+    rule = dict(colourfulness_at_least=0.5, hue_agreement_at_least=0.4, tie_within=0.05)
+
+    def m(de: float, colourful: float, hue: float) -> dict:
+        return {"delta_e": np.array([de - 0.5, de, de + 0.5]), "colourful": colourful, "hue": hue}
+
+    return {
+        "dull but close": ({("classifier", 0.38): m(10.0, 0.3, 0.6), ("chroma", 0.2): m(10.6, 0.8, 0.6)}, rule),
+        "close, wrong hues": ({("classifier", 0.2): m(10.0, 0.6, 0.2), ("chroma", 0.38): m(10.6, 0.7, 0.6)}, rule),
+        "three that pass": (
+            {("a", 0.2): m(10.2, 0.6, 0.5), ("b", 0.38): m(10.9, 0.7, 0.5), ("c", None): m(11.5, 0.9, 0.6)},
+            rule,
+        ),
+        "a tie": (
+            {("a", 0.38): m(10.00, 0.6, 0.5), ("b", 0.2): m(10.04, 0.9, 0.5), ("c", 0.2): m(10.03, 0.55, 0.5)},
+            rule,
+        ),
+        "none passes": ({("a", 0.2): m(10.4, 0.2, 0.1), ("b", None): m(10.1, 0.3, 0.1)}, rule),
+    }
+
+
+def check_apply_rule(fn: Callable[[Mapping, Mapping], object]) -> None:
+    """`fn(candidates, rule)` → the key `apply_capstone_rule` chooses, on made-up holdout scores where each usual
+    slip (a floor ignored, the highest ΔE2000, no tie-break, no fallback) chooses another key."""
+    import copy
+
+    for case, (candidates, rule) in _apply_cases().items():
+        got, error = _attempt(fn, copy.deepcopy(candidates), dict(rule))
+        if error:
+            return _report(False, error)
+        right = apply_capstone_rule(candidates, rule)
+        if got == right:
+            continue
+        if got == right[0]:
+            return _report(False, f"return the whole key, (name, T) as in `candidates`, not the name {got!r} alone")
+        for hint, slip in _APPLY_SLIPS.items():
+            if got == apply_capstone_rule(candidates, rule, **slip):
+                return _report(False, f"on {case!r} you chose {got!r} where the rule chooses {right!r}: {hint}")
+        return _report(
+            False,
+            f"on {case!r} you chose {got!r} where the rule chooses {right!r}: keep the candidates that pass both floors, "
+            "take the lowest mean ΔE2000, and among those within tie_within of it the more colourful",
+        )
+    return _report(
+        True,
+        f"the rule's choice on all {len(_apply_cases())} made-up sets of holdout scores, "
+        "each built so that a usual slip chooses otherwise",
+    )
+
+
 # -- 05 · the interval over seeds and pictures --------------------------------------------------
 
 

@@ -1040,3 +1040,38 @@ def test_seed_interval(capsys):
     verdict(capsys, ex.check_seed_interval(pooled), False, "S_a + S_b − 2")
     verdict(capsys, ex.check_seed_interval(lambda a, b, s, n: welch(b, a, s, n)), False, "mean(seeds_a) − mean(seeds_b)")
     verdict(capsys, ex.check_seed_interval(lambda a, b, s, n: np.mean(a) - np.mean(b)), False, "three numbers")
+
+
+def test_apply_rule(capsys):
+    def apply(candidates, rule, colour=True, hue=True, best=min, tie=True, pick=max, fallback=True, whole=True):
+        de = {k: float(np.mean(m["delta_e"])) for k, m in candidates.items()}
+        passes = [
+            k
+            for k, m in candidates.items()
+            if (not colour or m["colourful"] >= rule["colourfulness_at_least"])
+            and (not hue or m["hue"] >= rule["hue_agreement_at_least"])
+        ]
+        if not passes and not fallback:
+            return None
+        pool = passes or list(candidates)
+        if best is max:
+            return max(pool, key=de.get)
+        low = min(de[k] for k in pool)
+        tied = [k for k in pool if de[k] <= low + (rule["tie_within"] if tie else 0)]
+        chosen = pick(tied, key=lambda k: candidates[k]["colourful"])
+        return chosen if whole else chosen[0]
+
+    verdict(capsys, ex.check_apply_rule(apply), True, "a usual slip chooses otherwise")
+    verdict(capsys, ex.check_apply_rule(unfinished), False, "NotImplementedError")
+    slips = [
+        (dict(colour=False), "colourfulness floor"),
+        (dict(hue=False), "hue floor"),
+        (dict(best=max), "highest ΔE2000"),
+        (dict(tie=False), "ignored the tie-break"),
+        (dict(pick=min), "the wrong way"),
+        (dict(fallback=False), "not None"),
+        (dict(whole=False), "the whole key"),
+    ]
+    for slip, hint in slips:
+        verdict(capsys, ex.check_apply_rule(lambda c, r, slip=slip: apply(c, r, **slip)), False, hint)
+    verdict(capsys, ex.check_apply_rule(lambda c, r: ("nobody", 0.2)), False, "keep the candidates")
