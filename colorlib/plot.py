@@ -34,8 +34,11 @@ def image_grid(rows: Sequence[np.ndarray]) -> np.ndarray:
     return grid.permute(1, 2, 0).numpy()
 
 
-def rows_figure(rows: Mapping[str, np.ndarray], title: str | None = None, scale: float = 1.0) -> Figure:
-    """Labelled rows of uint8 images (each n×H×W×3, all the same n and size) in one figure, columns numbered."""
+def rows_figure(
+    rows: Mapping[str, np.ndarray], title: str | None = None, scale: float = 1.0, columns: Sequence[str] | None = None
+) -> Figure:
+    """Labelled rows of uint8 images (each n×H×W×3, all the same n and size) in one figure, columns numbered, or
+    labelled by `columns` (one label per column, e.g. the epochs of one picture)."""
     first = next(iter(rows.values()))
     grid = image_grid(list(rows.values()))
     width = scale * (grid.shape[1] / 33) + 0.4 + 0.085 * max(len(label) for label in rows)  # room for the labels
@@ -47,8 +50,11 @@ def rows_figure(rows: Mapping[str, np.ndarray], title: str | None = None, scale:
     h = first.shape[1] + 1
     ax.set_yticks([h * (i + 0.5) for i in range(len(rows))], list(rows))
     n = len(first)  # number the columns, so prose can say "the fifth horse" and a reader need not count
-    numbered = range(n) if n > 1 else []
-    ax.set_xticks([(first.shape[2] + 1) * (j + 0.5) for j in numbered], [str(j + 1) for j in numbered])
+    if columns is not None and len(columns) != n:
+        raise ValueError(f"columns needs one label per column: {n} pictures per row, {len(columns)} labels")
+    numbered = range(n) if n > 1 or columns is not None else []
+    labels = list(columns) if columns is not None else [str(j + 1) for j in numbered]
+    ax.set_xticks([(first.shape[2] + 1) * (j + 0.5) for j in numbered], labels)
     ax.xaxis.set_ticks_position("top")
     ax.tick_params(length=0)
     ax.tick_params(axis="x", labelsize="small", labelcolor="0.35")
@@ -195,19 +201,28 @@ def heatmap_figure(
 
 
 def epochs_figure(
-    cnn: Run, unet: Run, epochs: Sequence[int] = (0, 5, 10, -1), images: int = 6, title: str | None = None
+    cnn: Run,
+    unet: Run,
+    epochs: Sequence[int] = (0, 5, 10, -1),
+    images: int = 6,
+    title: str | None = None,
+    pictures: Sequence[int] | None = None,
 ) -> Figure:
     """A still of `widgets.compare_epochs` for readers without a kernel: the grey input, then CNN and
-    UNet predictions at each of `epochs` (negative counts from the end), then the original."""
+    UNet predictions at each of `epochs` (negative counts from the end), then the original. `pictures`
+    picks columns by the numbers the slider shows them with, from 1; by default the first `images`."""
     snaps = cnn.snapshots
     if snaps is None or unet.snapshots is None:
         raise RunError("epochs_figure needs runs with snapshots.npz")
+    if pictures is not None and not all(1 <= p <= len(snaps.images) for p in pictures):
+        raise ValueError(f"pictures are numbered 1 to {len(snaps.images)}, got {list(pictures)}")
+    shown = [p - 1 for p in pictures] if pictures is not None else list(range(min(images, len(snaps.images))))
     chosen = [int(snaps.epochs[e]) if e < 0 else e for e in epochs]
-    originals = snaps.images[:images]
+    originals = snaps.images[shown]
     rows = {"grey input": grey_rgb(originals)}
     for e in chosen:
-        rows[f"CNN, epoch {e}"] = cnn.snapshots.rgb(e, cnn.palette)[:images]
-        rows[f"UNet, epoch {e}"] = unet.snapshots.rgb(e, unet.palette)[:images]
+        rows[f"CNN, epoch {e}"] = cnn.snapshots.rgb(e, cnn.palette)[shown]
+        rows[f"UNet, epoch {e}"] = unet.snapshots.rgb(e, unet.palette)[shown]
     rows["original"] = originals
     return rows_figure(rows, title)
 

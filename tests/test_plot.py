@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrowPatch
 
@@ -88,6 +89,14 @@ def test_rows_figure_numbers_its_columns_so_prose_can_name_a_picture():
     centres = ax.get_xticks()
     assert np.allclose(np.diff(centres), 33) and np.isclose(centres[0], 16.5)  # over each picture's middle
     assert not rows_figure({"one": images[:1]}).axes[0].get_xticklabels()  # a single picture needs no number
+    epochs = ["epoch 19", "epoch 20", "epoch 21"]  # one picture's epochs across: the columns carry their labels
+    labelled = rows_figure({"CNN": images[:3], "UNet": images[3:6]}, columns=epochs).axes[0]
+    assert [t.get_text() for t in labelled.get_xticklabels()] == epochs
+    assert [t.get_text() for t in rows_figure({"one": images[:1]}, columns=["epoch 29"]).axes[0].get_xticklabels()] == [
+        "epoch 29"
+    ]
+    with pytest.raises(ValueError, match="one label per column"):
+        rows_figure({"CNN": images[:3]}, columns=epochs[:2])
 
 
 def test_confidence_figure_scales_its_colours_to_the_probabilities_it_shows():
@@ -100,3 +109,26 @@ def test_confidence_figure_scales_its_colours_to_the_probabilities_it_shows():
     assert np.isclose(shown.norm.vmin, 1 / 64) and np.isclose(shown.norm.vmax, 0.2)  # not a near-black map up to 1
     assert "to 0.20" in confidence_figure(colored, probs).axes[2].get_ylabel()
     assert confidence_figure(colored, probs, vmax=1.0).axes[1].images[0].norm.vmax == 1.0
+
+
+def test_epochs_figure_shows_only_the_pictures_asked_for():
+    from types import SimpleNamespace
+
+    from colorlib.plot import epochs_figure
+    from colorlib.runs import Snapshots
+
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 256, (6, 32, 32, 3), dtype=np.uint8)
+    predictions = rng.integers(0, 256, (3, 6, 32, 32, 3), dtype=np.uint8)  # RGB, as a regression run saves them
+    run = SimpleNamespace(snapshots=Snapshots(np.arange(3), predictions, images), palette=None)
+    grid = epochs_figure(run, run, epochs=(0, 2), pictures=[3, 6]).axes[0].images[0].get_array()
+    assert grid.shape[1] == 2 * 33 + 1  # two columns, not six
+
+    def cell(row, col):
+        return np.asarray(grid[1 + 33 * row : 33 * (row + 1), 1 + 33 * col : 33 * (col + 1)])
+
+    np.testing.assert_array_equal(cell(1, 0), predictions[0, 2])  # CNN, epoch 0, picture 3
+    np.testing.assert_array_equal(cell(4, 1), predictions[2, 5])  # UNet, epoch 2, picture 6
+    np.testing.assert_array_equal(cell(5, 1), images[5])  # the original of picture 6
+    full = epochs_figure(run, run, epochs=(0,)).axes[0].images[0].get_array()
+    assert full.shape[1] == 6 * 33 + 1
