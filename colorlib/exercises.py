@@ -2,7 +2,7 @@
 whether it is right, CS231n-style.
 
     from colorlib.exercises import check_cross_entropy
-    check_cross_entropy(my_cross_entropy)   # prints "✓ Right: …" or "✗ Not yet: …" with a hint
+    check_cross_entropy(my_cross_entropy)   # prints "✓ Right: …", "✗ Not yet: …" with a hint, or "○ Your turn: …"
 
 A check never raises and returns nothing (so a notebook shows only its verdict): an unfinished
 answer (`raise NotImplementedError`) or one that crashes is reported as not right yet, so a
@@ -36,9 +36,19 @@ from .selection import (  # noqa: F401 - the rules, re-exported: chapters import
     rule_figures,
 )
 
+_UNFINISHED = "the exercise is not done yet: replace `raise NotImplementedError` with your code"
+
 
 def _report(ok: bool, message: str) -> None:
-    print(("✓ Right: " if ok else "✗ Not yet: ") + message)
+    # An untouched scaffold is the learner's turn, not a mistake: a saved chapter read on GitHub or the site shows
+    # "○ Your turn" there, and "✗" only where an attempt went wrong.
+    prefix = "✓ Right: " if ok else "○ Your turn: " if message == _UNFINISHED else "✗ Not yet: "
+    print(prefix + message)
+
+
+def _turn(message: str) -> None:
+    """The verdict on a scaffold still as given (a placeholder answer): what to do, not what went wrong."""
+    print("○ Your turn: " + message)
 
 
 def _attempt(fn: Callable, *args):
@@ -46,7 +56,7 @@ def _attempt(fn: Callable, *args):
     try:
         return fn(*args), None
     except NotImplementedError:
-        return None, "the exercise is not done yet: replace `raise NotImplementedError` with your code"
+        return None, _UNFINISHED
     except Exception as e:  # noqa: BLE001 - the learner's code: any failure is reported, not raised
         return None, f"your function raised {type(e).__name__}: {e}"
 
@@ -92,6 +102,8 @@ def check_small_palette(palette: Palette, images: np.ndarray, beat: float) -> No
     if palette.num_colors > 8:
         return _report(False, f"the palette has {palette.num_colors} colours; the exercise allows at most 8")
     error = quantization_error(images, palette)
+    if {tuple(c) for c in palette.colors.tolist()} == {(r, g, b) for r in (0, 255) for g in (0, 255) for b in (0, 255)}:
+        return _turn("`my_palette` is still the eight corners: fit a palette of at most 8 colours on pixels like these")
     if error >= beat:
         return _report(False, f"its error is {error:.2f}, not below {beat:.2f}: fit it on pixels like these")
     return _report(True, f"{palette.num_colors} colours, error {error:.2f} < {beat:.2f}")
@@ -626,6 +638,8 @@ def check_skip_parameters(predictions: Mapping[str, int]) -> None:
     """Your predicted parameter count of the 32-colour UNet less each skip (keys: down2, down1, grey)."""
     if set(predictions) != set(SKIPS):
         return _report(False, f"give one prediction for each skip: {', '.join(SKIPS)}")
+    if not any(predictions.values()):
+        return _turn("write your three predictions in `my_counts`, then run the cell")
     for skip in SKIPS:
         expected = num_parameters(build("unet", 32, skips=[s for s in SKIPS if s != skip] or "none"))
         if predictions[skip] != expected:
@@ -1509,6 +1523,68 @@ def check_chroma_targets(fn: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> 
     return _report(False, f"{agree:.0%} of pixels get the nearest bin; take the argmin of the (a*, b*) distances to all K bins")
 
 
+@functools.cache
+def _chroma_case() -> tuple[torch.Tensor, Palette, np.ndarray]:
+    """The shipped default's logits (N×H×W×K) on four pictures shipped with it, its palette and their grey input
+    (the model runs in float64 once: real logits, cheap)."""
+    from .inference import outputs
+    from .pixels import to_grey
+    from .pretrained import DEFAULT_RUN, FOLDER
+    from .runs import load_run
+
+    run = load_run(FOLDER / DEFAULT_RUN)
+    grey = to_grey(run.snapshots.images[:4])
+    logits = torch.cat([out for _, out in outputs(run.model, torch.from_numpy(grey)[:, None])]).permute(0, 2, 3, 1)
+    return logits.contiguous(), run.palette, grey
+
+
+def check_decode_chroma(fn: Callable[[torch.Tensor, np.ndarray, np.ndarray, float], np.ndarray]) -> None:
+    """`fn(logits N×H×W×K, bins K×2, grey N×H×W in [0, 1], T)` → uint8 RGB N×H×W×3: the annealed mean of the bins'
+    (a*, b*) under softmax(logits / T), put under the grey input's lightness, as `Palette.decode_logits`."""
+    from .palette import under_lightness
+    from .pixels import luma
+
+    logits, palette, grey = _chroma_case()
+    bins = palette.points
+
+    def mean_under(probs: torch.Tensor) -> np.ndarray:
+        return under_lightness(probs.double().numpy() @ bins, grey)
+
+    for t in (0.2, 0.5):
+        got, error = _attempt(fn, logits.clone(), bins.copy(), grey.copy(), t)
+        if error:
+            return _report(False, error)
+        got = _as_numpy(got)
+        right = palette.decode_logits(logits, "annealed-mean", t, lightness=grey)
+        if got.shape != right.shape:
+            return _report(False, f"return uint8 RGB of shape {right.shape} (pictures, rows, columns, 3); got {got.shape}")
+        off = np.abs(got.astype(int) - right.astype(int))
+        if (off > 1).mean() < 0.001:
+            continue
+        level = np.rint(grey * 255)
+        if (luma(np.clip(np.rint(got.astype(float)), 0, 255).astype(np.uint8)) != level).mean() > 0.05:  # library's luma is exact
+            return _report(
+                False,
+                "your pictures' lightness is not the input's: put the (a*, b*) under the grey with "
+                "colorlib.palette.under_lightness(ab, grey), which turns the grey into L* for you",
+            )
+        slips = {
+            "argmax": (
+                under_lightness(bins[logits.argmax(-1).numpy()], grey),
+                "that is the most likely bin (argmax): take the mean of all bins' (a*, b*) weighted by softmax(logits / T)",
+            ),
+            "times T": (mean_under((logits * t).softmax(-1)), "divide the logits by T, don't multiply: a low T sharpens"),
+            "axis 0": (mean_under((logits / t).softmax(0)), "softmax over the bins, the last axis (-1), not the pictures"),
+            "axis 1": (mean_under((logits / t).softmax(1)), "softmax over the bins, the last axis (-1), not the rows"),
+        }
+        hint = next(
+            (h for slip, h in slips.values() if (np.abs(got.astype(int) - slip.astype(int)) > 1).mean() < 0.001),
+            "softmax(logits / T) over the last axis, @ bins, then under_lightness(ab, grey)",
+        )
+        return _report(False, f"at T = {t:g}, {(off > 1).mean():.0%} of pixels are more than a level off: {hint}")
+    return _report(True, "your decoding matches the library's (Palette.decode_logits) on the default's logits at T = 0.2 and 0.5")
+
+
 # -- 11 · what we learned -----------------------------------------------------------------------
 
 
@@ -1934,6 +2010,9 @@ def check_capstone_rule(rule: Mapping) -> None:
     """Whether the capstone's `rule` can be applied as written: a CIFAR-10 class, a date, temperatures, two floors
     and a tie-break, each a value rather than a judgement left for later."""
     problem = _rule_problem(rule)
+    open_ = [k for k in CAPSTONE_RULE_KEYS if isinstance(rule, Mapping) and (rule.get(k) is Ellipsis or rule.get(k) == (...,))]
+    if len(open_) == len(CAPSTONE_RULE_KEYS):
+        return _turn(problem)  # the scaffold as given: every value still open
     if problem:
         return _report(False, problem)
     return _report(
@@ -2097,3 +2176,80 @@ def check_seed_interval(fn: Callable[[np.ndarray, np.ndarray, float, int], tuple
         "V = s_d²/n + s_a²/S_a + s_b²/S_b, ν = V² / Σ v_j²/ν_j, half-width t(0.975, ν)·√V",
     )
     return _report(False, f"the interval is [{right[1]:+.3f}, {right[2]:+.3f}], you say [{low:+.3f}, {high:+.3f}]: {hint}")
+
+
+# -- 11 · the verdict in words -------------------------------------------------------------------
+
+
+def interval_reading(a: str, b: str, measure: str, d: Mapping, **slip) -> str:
+    """The verdict on A − B's 95% interval `d` ("low", "high", "difference"): "within noise" if it includes 0, else
+    "<A or B> closer" (ΔE2000: the lower) or "<A or B> more colourful" (the higher). `slip`: `check_reading`'s."""
+    if slip.get("mean_sign"):
+        noise = False  # the mean's sign alone: no interval at all
+    elif slip.get("open_ends"):
+        noise = d["low"] < 0 < d["high"]  # an end at exactly 0 still includes 0
+    else:
+        noise = d["low"] <= 0 <= d["high"]
+    if noise:
+        return "within noise"
+    a_lower = d["difference"] < 0  # outside the noise case this is the interval's side
+    if slip.get("flipped"):
+        a_lower = not a_lower
+    if measure == "ΔE2000":
+        lower_closer = not slip.get("higher_closer")
+        return f"{a if a_lower == lower_closer else b} closer"
+    return f"{b if a_lower else a} more colourful"
+
+
+_READING_SLIPS = {  # the hint → interval_reading's keyword that makes the slip; first match wins
+    "for ΔE2000 lower is closer: the model with the lower ΔE2000 is the closer one": dict(higher_closer=True),
+    "you flipped the sign: d is A − B, so an interval below 0 means A is the lower": dict(flipped=True),
+    "an interval that ends exactly at 0 still includes 0: test low <= 0 <= high, not low < 0 < high": dict(open_ends=True),
+    "you read the mean's sign: when the interval includes 0 the verdict is 'within noise', whatever the mean": dict(
+        mean_sign=True
+    ),
+}
+
+
+def _reading_cases() -> list[tuple[str, str, str, dict]]:
+    """(A, B, measure, interval) cases, ordered so that each usual slip is caught first by a case only it explains."""
+
+    def d(diff: float, low: float, high: float) -> dict:
+        return {"difference": diff, "low": low, "high": high}
+
+    return [
+        ("rebalanced", "plain", "colourfulness", d(7.95, 7.73, 8.16)),
+        ("CNN", "regression", "colourfulness", d(-2.1, -3.4, -0.8)),
+        ("UNet", "CNN", "ΔE2000", d(-0.65, -0.82, -0.49)),
+        ("big CNN", "UNet", "ΔE2000", d(0.61, 0.45, 0.77)),
+        ("classifier", "regression", "ΔE2000", d(0.68, -0.06, 1.41)),
+        ("chroma model", "grey", "colourfulness", d(-0.5, -1.2, 0.2)),
+        ("classifier", "grey", "ΔE2000", d(0.12, 0.0, 0.25)),
+        ("Lab UNet", "chroma model", "colourfulness", d(-0.3, -0.6, 0.0)),
+    ]
+
+
+def check_reading(fn: Callable[[str, str, str, Mapping], str]) -> None:
+    """`fn(a, b, measure, d)` → `interval_reading`'s verdict, on intervals of both measures and both signs, some
+    including 0 and some ending exactly at 0, each built so that a usual slip reads it otherwise."""
+    for a, b, measure, d in _reading_cases():
+        got, error = _attempt(fn, a, b, measure, dict(d))
+        if error:
+            return _report(False, error)
+        right = interval_reading(a, b, measure, d)
+        said = got.strip() if isinstance(got, str) else got
+        if said == right:
+            continue
+        case = f"{a} − {b} by {measure}, {d['difference']:+.2f} [{d['low']:+.2f}, {d['high']:+.2f}]"
+        if not isinstance(said, str):
+            return _report(False, f"return the verdict as a string, such as {right!r}; for {case} you return {got!r}")
+        hint = next(
+            (h for h, s in _READING_SLIPS.items() if said == interval_reading(a, b, measure, d, **s)),
+            "return 'within noise', '<name> closer' or '<name> more colourful', with the model's name as given",
+        )
+        return _report(False, f"for {case} you say {said!r}, the interval says {right!r}: {hint}")
+    return _report(
+        True,
+        f"the verdict on all {len(_reading_cases())} made-up intervals, both measures and both signs, "
+        "including two that end exactly at 0",
+    )

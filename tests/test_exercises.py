@@ -15,10 +15,14 @@ def unfinished(*args):
     raise NotImplementedError
 
 
-def verdict(capsys, result, expected: bool, needle: str = "") -> None:
+def verdict(capsys, result, expected: bool | str, needle: str = "") -> None:
+    """`expected`: True (right), False (a slip; an untouched `raise NotImplementedError` is "○ Your turn"), or "turn"
+    (a placeholder answer still as the scaffold gives it)."""
     out = capsys.readouterr().out
     assert result is None  # a notebook shows only the printed verdict
-    assert out.count("\n") == 1 and out.startswith("✓ Right" if expected else "✗ Not yet"), out
+    unfinished_scaffold = "not done yet" in out  # an untouched scaffold is the learner's turn, not a slip
+    start = {True: "✓ Right", "turn": "○ Your turn"}.get(expected, "○ Your turn" if unfinished_scaffold else "✗ Not yet")
+    assert out.count("\n") == 1 and out.startswith(start), out
     assert needle in out, out
 
 
@@ -35,7 +39,9 @@ def test_small_palette(capsys):
     images = rng.integers(0, 120, (20, 8, 8, 3), dtype=np.uint8)
     verdict(capsys, ex.check_small_palette(Palette.fit(images, 8), images, 30), True)
     corners = Palette(np.array([[r, g, b] for r in (0, 255) for g in (0, 255) for b in (0, 255)], np.uint8))
-    verdict(capsys, ex.check_small_palette(corners, images, 30), False, "not below")
+    verdict(capsys, ex.check_small_palette(corners, images, 30), "turn", "still the eight corners")
+    black_white = Palette(np.array([[0, 0, 0], [255, 255, 255]], np.uint8))
+    verdict(capsys, ex.check_small_palette(black_white, images, 30), False, "not below")
     verdict(capsys, ex.check_small_palette(Palette.fit(images, 9), images, 30), False, "at most 8")
 
 
@@ -68,6 +74,8 @@ def test_skip_parameters(capsys):
     verdict(capsys, ex.check_skip_parameters(right), True)
     verdict(capsys, ex.check_skip_parameters({**right, "grey": full - 32}), False, "grey")
     verdict(capsys, ex.check_skip_parameters({"down2": 1}), False, "each skip")
+    verdict(capsys, ex.check_skip_parameters(dict.fromkeys(right, 0)), "turn", "your three predictions")
+    verdict(capsys, ex.check_skip_parameters({**dict.fromkeys(right, 0), "grey": 1}), False, "too low")
 
 
 def test_difference(capsys):
@@ -870,7 +878,8 @@ def test_capstone_rule(capsys):
     verdict(capsys, ex.check_capstone_rule(right), True, "ship, 2 temperature(s)")
     verdict(capsys, ex.check_capstone_rule({**right, "tie_within": 0}), True)
     scaffold = dict.fromkeys(ex.CAPSTONE_RULE_KEYS, ...) | {"temperatures": (...,)}
-    verdict(capsys, ex.check_capstone_rule(scaffold), False, "fill in every `...`: cls, written, temperatures")
+    verdict(capsys, ex.check_capstone_rule(scaffold), "turn", "fill in every `...`: cls, written, temperatures")
+    verdict(capsys, ex.check_capstone_rule({**right, "tie_within": ...}), False, "fill in every `...`: tie_within")
     slips = [
         ([("cls", "ships")], "did you mean ship?"),
         ([("written", "yesterday")], "YYYY-MM-DD"),
@@ -1075,3 +1084,52 @@ def test_apply_rule(capsys):
     for slip, hint in slips:
         verdict(capsys, ex.check_apply_rule(lambda c, r, slip=slip: apply(c, r, **slip)), False, hint)
     verdict(capsys, ex.check_apply_rule(lambda c, r: ("nobody", 0.2)), False, "keep the candidates")
+
+
+def test_reading(capsys):
+    def reading(a, b, measure, d, flip=False, strict=False, mean=False, higher=False):
+        if not mean and (d["low"] < 0 < d["high"] if strict else d["low"] <= 0 <= d["high"]):
+            return "within noise"
+        a_lower = (d["difference"] < 0) != flip
+        if measure == "ΔE2000":
+            return f"{a if a_lower != higher else b} closer"
+        return f"{b if a_lower else a} more colourful"
+
+    verdict(capsys, ex.check_reading(reading), True, "exactly at 0")
+    verdict(capsys, ex.check_reading(unfinished), False, "not done yet")
+    slips = [
+        (dict(flip=True), "flipped the sign"),
+        (dict(strict=True), "still includes 0"),
+        (dict(higher=True), "lower is closer"),
+        (dict(mean=True), "the mean's sign"),
+    ]
+    for slip, hint in slips:
+        verdict(capsys, ex.check_reading(lambda a, b, m, d, slip=slip: reading(a, b, m, d, **slip)), False, hint)
+    verdict(capsys, ex.check_reading(lambda a, b, m, d: "A closer"), False, "with the model's name as given")
+    verdict(capsys, ex.check_reading(lambda a, b, m, d: None), False, "as a string")
+
+
+def test_decode_chroma(capsys):
+    from skimage.color import lab2rgb
+
+    from colorlib.palette import under_lightness
+
+    def annealed(logits, bins, grey, t, axis=-1, times=False):
+        return under_lightness((logits * t if times else logits / t).softmax(axis).double().numpy() @ bins, grey)
+
+    verdict(capsys, ex.check_decode_chroma(annealed), True)
+
+    def own_lightness(logits, bins, grey, t):  # the chroma at L* = 100 × grey: the grey read as L*, not converted
+        lab = np.concatenate([100 * grey[..., None], (logits / t).softmax(-1).double().numpy() @ bins], -1)
+        return np.rint(np.clip(lab2rgb(lab), 0, 1) * 255).astype(np.uint8)
+
+    slips = {
+        "most likely bin (argmax)": lambda logits, bins, grey, t: under_lightness(bins[logits.argmax(-1).numpy()], grey),
+        "divide the logits by T": lambda logits, bins, grey, t: annealed(logits, bins, grey, t, times=True),
+        "not the pictures": lambda logits, bins, grey, t: annealed(logits, bins, grey, t, axis=0),
+        "not the rows": lambda logits, bins, grey, t: annealed(logits, bins, grey, t, axis=1),
+        "lightness is not the input's": own_lightness,
+    }
+    for needle, slip in slips.items():
+        verdict(capsys, ex.check_decode_chroma(slip), False, needle)
+    verdict(capsys, ex.check_decode_chroma(unfinished), False, "NotImplementedError")
