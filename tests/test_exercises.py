@@ -26,6 +26,12 @@ def verdict(capsys, result, expected: bool | str, needle: str = "") -> None:
     assert needle in out, out
 
 
+def rejects_slips(capsys, check, answer, slips) -> None:
+    """`check` turns down `answer` with each slip switched on (keywords → the hint its message must carry)."""
+    for slip, hint in slips:
+        verdict(capsys, check(lambda *args, slip=slip: answer(*args, **slip)), False, hint)
+
+
 def test_nearest_colour(capsys):
     right = lambda px, c: ((px[:, None].astype(int) - c[None].astype(int)) ** 2).sum(-1).argmin(1)  # noqa: E731
     verdict(capsys, ex.check_nearest_colour(right), True)
@@ -1081,8 +1087,7 @@ def test_apply_rule(capsys):
         (dict(fallback=False), "not None"),
         (dict(whole=False), "the whole key"),
     ]
-    for slip, hint in slips:
-        verdict(capsys, ex.check_apply_rule(lambda c, r, slip=slip: apply(c, r, **slip)), False, hint)
+    rejects_slips(capsys, ex.check_apply_rule, apply, slips)
     verdict(capsys, ex.check_apply_rule(lambda c, r: ("nobody", 0.2)), False, "keep the candidates")
 
 
@@ -1103,8 +1108,7 @@ def test_reading(capsys):
         (dict(higher=True), "lower is closer"),
         (dict(mean=True), "the mean's sign"),
     ]
-    for slip, hint in slips:
-        verdict(capsys, ex.check_reading(lambda a, b, m, d, slip=slip: reading(a, b, m, d, **slip)), False, hint)
+    rejects_slips(capsys, ex.check_reading, reading, slips)
     verdict(capsys, ex.check_reading(lambda a, b, m, d: "A closer"), False, "with the model's name as given")
     verdict(capsys, ex.check_reading(lambda a, b, m, d: None), False, "as a string")
 
