@@ -26,9 +26,12 @@ def verdict(capsys, result, expected: bool | str, needle: str = "") -> None:
     assert needle in out, out
 
 
-def rejects_slips(capsys, check, answer, slips) -> None:
-    """`check` turns down `answer` with each slip switched on (keywords → the hint its message must carry)."""
-    for slip, hint in slips:
+def judges(capsys, check, answer, right: str, slips: dict[str, dict]) -> None:
+    """`check` accepts `answer` (its message carrying `right`), calls an untouched scaffold the learner's turn, and
+    turns down `answer` with each slip switched on (the hint its message must carry → the slip's keywords)."""
+    verdict(capsys, check(answer), True, right)
+    verdict(capsys, check(unfinished), False, "not done yet")
+    for hint, slip in slips.items():
         verdict(capsys, check(lambda *args, slip=slip: answer(*args, **slip)), False, hint)
 
 
@@ -1076,18 +1079,9 @@ def test_apply_rule(capsys):
         chosen = pick(tied, key=lambda k: candidates[k]["colourful"])
         return chosen if whole else chosen[0]
 
-    verdict(capsys, ex.check_apply_rule(apply), True, "a usual slip chooses otherwise")
-    verdict(capsys, ex.check_apply_rule(unfinished), False, "NotImplementedError")
-    slips = [
-        (dict(colour=False), "colourfulness floor"),
-        (dict(hue=False), "hue floor"),
-        (dict(best=max), "highest ΔE2000"),
-        (dict(tie=False), "ignored the tie-break"),
-        (dict(pick=min), "the wrong way"),
-        (dict(fallback=False), "not None"),
-        (dict(whole=False), "the whole key"),
-    ]
-    rejects_slips(capsys, ex.check_apply_rule, apply, slips)
+    slips = {"colourfulness floor": dict(colour=False), "hue floor": dict(hue=False), "highest ΔE2000": dict(best=max)}
+    slips |= {"ignored the tie-break": dict(tie=False), "the wrong way": dict(pick=min), "not None": dict(fallback=False)}
+    judges(capsys, ex.check_apply_rule, apply, "a usual slip chooses otherwise", slips | {"the whole key": dict(whole=False)})
     verdict(capsys, ex.check_apply_rule(lambda c, r: ("nobody", 0.2)), False, "keep the candidates")
 
 
@@ -1100,15 +1094,14 @@ def test_reading(capsys):
             return f"{a if a_lower != higher else b} closer"
         return f"{b if a_lower else a} more colourful"
 
-    verdict(capsys, ex.check_reading(reading), True, "exactly at 0")
-    verdict(capsys, ex.check_reading(unfinished), False, "not done yet")
-    slips = [
-        (dict(flip=True), "flipped the sign"),
-        (dict(strict=True), "still includes 0"),
-        (dict(higher=True), "lower is closer"),
-        (dict(mean=True), "the mean's sign"),
-    ]
-    rejects_slips(capsys, ex.check_reading, reading, slips)
+    slips = {"flipped the sign": dict(flip=True), "still includes 0": dict(strict=True)}
+    judges(
+        capsys,
+        ex.check_reading,
+        reading,
+        "exactly at 0",
+        slips | {"lower is closer": dict(higher=True), "the mean's sign": dict(mean=True)},
+    )
     verdict(capsys, ex.check_reading(lambda a, b, m, d: "A closer"), False, "with the model's name as given")
     verdict(capsys, ex.check_reading(lambda a, b, m, d: None), False, "as a string")
 
