@@ -454,7 +454,7 @@ def _cnn_block_slip(name: str, block: torch.nn.Module, ref: torch.nn.Sequential,
     if conv.kernel_size != want.kernel_size:
         return f"{name}'s convolution has a {conv.kernel_size[0]}×{conv.kernel_size[1]} kernel: every convolution here is 3×3"
     if conv.stride != (1, 1):
-        how = "halve with nn.MaxPool2d(2) after the ReLU" if resample == "down" else "only down blocks halve (max-pool)"
+        how = "halve with nn.MaxPool2d(2) before the ReLU" if resample == "down" else "only down blocks halve (max-pool)"
         return f"{name}'s convolution has stride {conv.stride[0]}: the library's convolutions keep stride 1 and {how}"
     if conv.padding not in ((1, 1), "same"):
         return (
