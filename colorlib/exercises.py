@@ -42,8 +42,9 @@ _UNFINISHED = "the exercise is not done yet: replace `raise NotImplementedError`
 def _report(ok: bool, message: str) -> None:
     # An untouched scaffold is the learner's turn, not a mistake: a saved chapter read on GitHub or the site shows
     # "○ Your turn" there, and "✗" only where an attempt went wrong.
-    prefix = "✓ Right: " if ok else "○ Your turn: " if message == _UNFINISHED else "✗ Not yet: "
-    print(prefix + message)
+    if not ok and message == _UNFINISHED:
+        return _turn(message)
+    print(("✓ Right: " if ok else "✗ Not yet: ") + message)
 
 
 def _turn(message: str) -> None:
@@ -1971,6 +1972,13 @@ def check_choose_colour(fn: Callable[[Mapping], str]) -> None:
 CAPSTONE_RULE_KEYS = ("cls", "written", "temperatures", "colourfulness_at_least", "hue_agreement_at_least", "tie_within")
 
 
+def _unfilled(rule: Mapping) -> list[str]:
+    """The rule's keys still holding the scaffold's `...` placeholder."""
+    return [
+        k for k in CAPSTONE_RULE_KEYS if k in rule and (rule[k] is Ellipsis or (isinstance(rule[k], tuple) and ... in rule[k]))
+    ]
+
+
 def _rule_problem(rule: object) -> str | None:
     """What keeps `rule` from being applied as written, or None."""
     import datetime
@@ -1984,7 +1992,7 @@ def _rule_problem(rule: object) -> str | None:
     missing = [k for k in CAPSTONE_RULE_KEYS if k not in rule]
     if missing:
         return f"the rule lacks {', '.join(missing)}: a rule applied as written needs all of {', '.join(CAPSTONE_RULE_KEYS)}"
-    unfilled = [k for k in CAPSTONE_RULE_KEYS if rule[k] is Ellipsis or (isinstance(rule[k], tuple) and Ellipsis in rule[k])]
+    unfilled = _unfilled(rule)
     if unfilled:
         return f"fill in every `...`: {', '.join(unfilled)} still open"
     if rule["cls"] not in CLASSES:
@@ -2010,8 +2018,7 @@ def check_capstone_rule(rule: Mapping) -> None:
     """Whether the capstone's `rule` can be applied as written: a CIFAR-10 class, a date, temperatures, two floors
     and a tie-break, each a value rather than a judgement left for later."""
     problem = _rule_problem(rule)
-    open_ = [k for k in CAPSTONE_RULE_KEYS if isinstance(rule, Mapping) and (rule.get(k) is Ellipsis or rule.get(k) == (...,))]
-    if len(open_) == len(CAPSTONE_RULE_KEYS):
+    if isinstance(rule, Mapping) and len(_unfilled(rule)) == len(CAPSTONE_RULE_KEYS):
         return _turn(problem)  # the scaffold as given: every value still open
     if problem:
         return _report(False, problem)
