@@ -364,12 +364,15 @@ def train_loop(
     batch_size: int = 100,
     max_lr: float = 1e-2,
     seed: int = 0,
+    loss: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None,
 ) -> list[float]:
     """Chapter 02's training loop, written out: Adam with a one-cycle schedule to `max_lr`; the loss of every step.
 
     Each epoch takes the pictures in the order `torch.randperm(len(grey), generator=g)` gives (`g` seeded with
-    `seed` once, before the first epoch), in batches of `batch_size` (the last may be smaller).
+    `seed` once, before the first epoch), in batches of `batch_size` (the last may be smaller). `loss(output,
+    targets)` is the criterion: cross-entropy over palette indices unless given (chapter 11 gives a regression's).
     """
+    criterion = loss or (lambda output, y: F.cross_entropy(output, y.long()))
     g = torch.Generator().manual_seed(seed)
     steps_per_epoch = -(-len(grey) // batch_size)
     optimizer = torch.optim.Adam(model.parameters(), lr=max_lr)
@@ -380,12 +383,12 @@ def train_loop(
         order = torch.randperm(len(grey), generator=g)
         for start in range(0, len(grey), batch_size):
             batch = order[start : start + batch_size]
-            loss = F.cross_entropy(model(grey[batch]), targets[batch].long())
+            value = criterion(model(grey[batch]), targets[batch])
             optimizer.zero_grad()
-            loss.backward()
+            value.backward()
             optimizer.step()
             scheduler.step()  # after every step: the schedule counts steps, not epochs
-            losses.append(loss.item())
+            losses.append(value.item())
     return losses
 
 
@@ -1617,15 +1620,16 @@ def check_hue_agreement(fn: Callable[[np.ndarray, np.ndarray], float]) -> None:
     return _report(True, "equal to colorlib.metrics.hue_agreement on a guess, the truth, grey and turned hues")
 
 
-def compare_on_lightness(classifier: Run, regressor: Run, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(classifier's, regression's) mean ΔE2000 of each of `images`, each model's colours (the classifier's by
-    argmax) put under the input's own lightness, as chapter 11's rows "+ input luma": paired picture by picture."""
-    from .metrics import score
+def colour_head(final: torch.nn.Conv2d) -> torch.nn.Conv2d:
+    """A regressor's last layer: the classifier's `final` conv with 3 output channels (R, G, B) instead of one
+    per palette colour; same input channels, kernel and padding, so the picture keeps its size."""
+    return torch.nn.Conv2d(final.in_channels, 3, final.kernel_size, padding=final.padding)
 
-    def each(run: Run) -> np.ndarray:
-        return score(run.model, run.palette, images, keep_luma=True, per_image=True)["per_image"]["delta_e"]
 
-    return each(classifier), each(regressor)
+def mse_loss(output: torch.Tensor, rgb: torch.Tensor) -> torch.Tensor:
+    """The regressor's loss: the mean squared error between `output` N×3×H×W and the true colours `rgb`
+    (uint8 N×H×W×3) scaled to [0, 1], over every pixel and channel, as `colorlib.train` computes it."""
+    return F.mse_loss(output.float(), rgb.permute(0, 3, 1, 2).float() / 255)
 
 
 def mine_if_right(check: Callable[[Callable], None], mine: Callable, library: Callable) -> tuple[Callable, str]:
@@ -1640,106 +1644,100 @@ def mine_if_right(check: Callable[[Callable], None], mine: Callable, library: Ca
     return (mine, "yours") if said.getvalue().startswith("✓") else (library, "the library's")
 
 
-def check_compare_on_lightness(fn: Callable[[Run, Run, np.ndarray], tuple[np.ndarray, np.ndarray]]) -> None:
-    """`fn(classifier, regressor, images)` → `compare_on_lightness`'s per-picture values, tried on the shipped
-    UNet horse32 classifier and its regression twin over the ten holdout horses shipped with them."""
-    classifier, regressor, images, answers = _lightness_case()
-    got, error = _attempt(fn, classifier, regressor, images.copy())
+def check_colour_head(fn: Callable[[torch.nn.Conv2d], torch.nn.Module]) -> None:
+    """`fn(final)` → a new trainable layer taking `final`'s input to 3 channels (R, G, B) of the same size."""
+    torch.manual_seed(0)
+    final = build("unet", 8, nf=4).final
+    before = {k: v.clone() for k, v in final.state_dict().items()}
+    head, error = _attempt(fn, final)
     if error:
         return _report(False, error)
-    try:
-        a, b = (_as_numpy(v).astype(np.float64) for v in got)
-    except (TypeError, ValueError):
-        return _report(False, f"return two arrays, (the classifier's values, the regression's); got {type(got).__name__}")
-    n = len(images)
-    if a.shape != (n,) or b.shape != (n,):
-        if a.size == 1 and b.size == 1:
-            hint = (
-                "you averaged before pairing: return each picture's value, in the pictures' order, so that "
-                "difference(a, b) can subtract them picture by picture"
-            )
-        elif a.shape == images.shape[:3]:
-            hint = "those are per-pixel values: average each picture's ΔE2000 over its pixels (axis=(1, 2))"
-        else:
-            hint = "give one value per picture for each model"
-        return _report(False, f"expected two arrays of {n} values (one per picture); got shapes {a.shape} and {b.shape}: {hint}")
-    # Exact first (colourise_images runs in float64, so the right answer and each slip are reproduced exactly),
-    # then within 0.05: colorize's fp32 or bf16 may flip a few pixels' argmax and round some colours otherwise.
-    for atol in (1e-9, 0.05):
-        match = next((k for k, (x, y) in answers.items() if np.allclose([a, b], [x, y], rtol=0, atol=atol)), None)
-        if match:
-            break
-    right = answers["right"]
-    if match == "right":
+    changed = any(not torch.equal(v, final.state_dict()[k]) for k, v in before.items())
+    if head is final or changed or final.out_channels != 8:
+        return _report(False, "leave the classifier's layer as it is and return a new one: nn.Conv2d(final.in_channels, 3, …)")
+    if not isinstance(head, torch.nn.Module):
+        return _report(False, f"return a layer (an nn.Module such as nn.Conv2d), not {type(head).__name__}")
+    x = torch.rand(2, final.in_channels, 12, 10)
+    out, error = _attempt(head, x)
+    if error:
         return _report(
-            True,
-            f"both on the input's lightness, one ΔE2000 per picture, paired: classifier {a.mean():.2f}, "
-            f"regression {b.mean():.2f} on the {n} shipped horses, as colorlib's",
+            False,
+            f"your layer cannot take what the network feeds its last layer, N×{final.in_channels}×H×W ({error}): "
+            "give it final.in_channels input channels",
         )
-    equal_footing = "put both under the input's lightness, with_luma(pictures, images), so they stand on equal footing"
-    hint = {
-        "swapped": "the regression's values come first: return (the classifier's, the regression's)",
-        "classifier on its own lightness": (
-            f"the classifier is on its palette colours' lightness and the regression on the input's: {equal_footing}"
-        ),
-        "regression on its own lightness": (
-            f"the regression is on its own lightness and the classifier on the input's: {equal_footing}"
-        ),
-        "both on their own lightness": f"neither model is on the input's lightness, where §1's rows put them: {equal_footing}",
-        "annealed mean": (
-            "the classifier is decoded by the annealed mean: decode it by argmax (colourise_images' default), "
-            "as §1's shipped comparison does"
-        ),
-        "RGB distance": (
-            "that is each picture's mean RGB distance: compare by ΔE2000, "
-            "deltaE_ciede2000(rgb2lab(images), rgb2lab(pictures)), averaged over each picture's pixels"
-        ),
-        "sorted": "keep the pictures' order: sorted separately, the values no longer pair picture by picture",
-        None: (
-            f"{'the classifier' if not np.allclose(a, right[0], atol=0.05) else 'the regression'}'s values differ from "
-            "colorlib's: take colourise_images(run.model, run.palette, images), put the colours under the input's "
-            "lightness with with_luma, and average each picture's ΔE2000"
-        ),
-    }[match]
+    if not isinstance(out, torch.Tensor) or out.dim() != 4:
+        return _report(False, "your layer should map N×C×H×W features to an N×3×H×W tensor")
+    if out.shape[1] != 3:
+        return _report(
+            False,
+            f"your layer gives {out.shape[1]} numbers per pixel; a regressor gives 3, the pixel's R, G and B "
+            f"(the classifier's gives one per palette colour, here {final.out_channels})",
+        )
+    if out.shape[2:] != x.shape[2:]:
+        return _report(
+            False,
+            f"a 12×10 input comes out {out.shape[2]}×{out.shape[3]}: keep final's kernel_size and padding so "
+            "each pixel gets its own colour",
+        )
+    if not any(p.requires_grad for p in head.parameters()):
+        return _report(False, "your layer has nothing to learn: give it weights, as nn.Conv2d has")
     return _report(
-        False,
-        f"colorlib's mean ΔE2000 are {right[0].mean():.2f} (classifier) and {right[1].mean():.2f} (regression), "
-        f"yours {a.mean():.2f} and {b.mean():.2f}: {hint}",
+        True,
+        f"a new layer from the network's {final.in_channels} last features to R, G and B at every pixel, "
+        f"{num_parameters(head)} parameters where the {final.out_channels}-colour classifier's head has "
+        f"{num_parameters(final)}",
     )
 
 
-@functools.cache
-def _lightness_case() -> tuple[Run, Run, np.ndarray, dict[str, tuple[np.ndarray, np.ndarray]]]:
-    """The shipped UNet horse32 classifier, its regression twin, their ten holdout horses, and the per-picture
-    values of the right comparison and of each usual slip (computed once: the models run in float64)."""
-    from .metrics import colourise_images, delta_e_per_image
-    from .pixels import with_luma
-    from .pretrained import pretrained
-
-    classifier, regressor = pretrained("unet", "horse", 32), pretrained("unet", "horse", 32, "regress")
-    images = classifier.snapshots.images
-
-    def de(pictures: np.ndarray) -> np.ndarray:
-        return delta_e_per_image(pictures, images)
-
-    def rgb(pictures: np.ndarray) -> np.ndarray:
-        return np.linalg.norm(pictures.astype(np.float64) - images, axis=-1).mean(axis=(1, 2))
-
-    own_c, own_r = (colourise_images(r.model, r.palette, images) for r in (classifier, regressor))
-    luma_c, luma_r = with_luma(own_c, images), with_luma(own_r, images)
-    annealed = colourise_images(classifier.model, classifier.palette, images, decoding="annealed-mean", keep_luma=True)
-    c, r = de(luma_c), de(luma_r)
-    answers = {
-        "right": (c, r),
-        "swapped": (r, c),
-        "classifier on its own lightness": (de(own_c), r),
-        "regression on its own lightness": (c, de(own_r)),
-        "both on their own lightness": (de(own_c), de(own_r)),
-        "annealed mean": (de(annealed), r),
-        "RGB distance": (rgb(luma_c), rgb(luma_r)),
-        "sorted": (np.sort(c), np.sort(r)),
+def _mse_slips(output: torch.Tensor, rgb: torch.Tensor) -> dict[str, torch.Tensor]:
+    """A usual wrong regression loss → its value on (output, rgb)."""
+    truth = rgb.permute(0, 3, 1, 2).float()
+    return {
+        "the true colours are 0–255 and the output 0–1: divide rgb by 255 so both are on [0, 1]": F.mse_loss(output, truth),
+        "you scaled the output up to 0–255; scale the colours down instead (rgb / 255), so the loss is on [0, 1]": (
+            F.mse_loss(output * 255, truth)
+        ),
+        "take the mean over every pixel and channel, not the sum": ((output - truth / 255) ** 2).sum(),
+        "the mean squared error has no square root": F.mse_loss(output, truth / 255).sqrt(),
+        "square the differences: that is the mean absolute error": F.l1_loss(output, truth / 255),
+        "reshape keeps the memory order and mixes pixels with channels: use rgb.permute(0, 3, 1, 2)": (
+            F.mse_loss(output, rgb.reshape(output.shape).float() / 255)
+        ),
     }
-    return classifier, regressor, images, answers
+
+
+def check_mse_loss(fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]) -> None:
+    """`fn(output, rgb)` → `mse_loss`'s value, with a gradient, on a made-up batch whose sides are not 3."""
+    g = torch.Generator().manual_seed(0)
+    output = torch.rand(4, 3, 6, 5, generator=g).requires_grad_()
+    rgb = torch.randint(0, 256, (4, 6, 5, 3), generator=g, dtype=torch.uint8)
+    with warnings.catch_warnings():  # mse_loss warns of broadcasting where the axes are mixed up; the verdict says so
+        warnings.simplefilter("ignore")
+        got, error = _attempt(fn, output, rgb.clone())
+    if error:
+        if "size" in error or "shape" in error or "dimension" in error:
+            error += ". rgb is N×H×W×3 but the output N×3×H×W: rgb.permute(0, 3, 1, 2) puts the channels second"
+        return _report(False, error)
+    if not isinstance(got, torch.Tensor):
+        why = "the optimiser needs its gradient (no .item() or numpy)"
+        return _report(False, f"return a tensor, not a {type(got).__name__}: {why}")
+    if got.numel() != 1:
+        return _report(False, f"return one number, the mean over every pixel and channel; yours has shape {tuple(got.shape)}")
+    if not got.requires_grad:
+        return _report(False, "your loss has no gradient: compute it from output with torch operations, no .detach()")
+    expected = mse_loss(output, rgb)
+    if not torch.isclose(got.detach().float(), expected.detach(), rtol=1e-5):
+        with torch.no_grad():
+            hint = next(
+                (h for h, v in _mse_slips(output, rgb).items() if torch.isclose(got.float(), v, rtol=1e-4)),
+                "average (output − rgb / 255)² over every pixel and channel, with rgb permuted to N×3×H×W",
+            )
+        return _report(False, f"colorlib's loss is {expected.item():.4f}, yours {got.item():.4f}: {hint}")
+    (mine,) = torch.autograd.grad(got, output)
+    (right,) = torch.autograd.grad(expected, output)
+    if not torch.allclose(mine, right, rtol=1e-4, atol=1e-8):
+        return _report(False, "the value is right but its gradient is not: compute it from output itself, not a copy")
+    return _report(True, f"{got.item():.4f}, the value and gradient of the loss colorlib.train gives a regression")
 
 
 # -- 08 · class models --------------------------------------------------------------------------
@@ -2188,75 +2186,12 @@ def check_seed_interval(fn: Callable[[np.ndarray, np.ndarray, float, int], tuple
 # -- 11 · the verdict in words -------------------------------------------------------------------
 
 
-def interval_reading(a: str, b: str, measure: str, d: Mapping, **slip) -> str:
+def interval_reading(a: str, b: str, measure: str, d: Mapping) -> str:
     """The verdict on A − B's 95% interval `d` ("low", "high", "difference"): "within noise" if it includes 0, else
-    "<A or B> closer" (ΔE2000: the lower) or "<A or B> more colourful" (the higher). `slip`: `check_reading`'s."""
-    if slip.get("mean_sign"):
-        noise = False  # the mean's sign alone: no interval at all
-    elif slip.get("open_ends"):
-        noise = d["low"] < 0 < d["high"]  # an end at exactly 0 still includes 0
-    else:
-        noise = d["low"] <= 0 <= d["high"]
-    if noise:
+    "<A or B> closer" (ΔE2000: the lower) or "<A or B> more colourful" (the higher)."""
+    if d["low"] <= 0 <= d["high"]:  # an end at exactly 0 still includes 0
         return "within noise"
     a_lower = d["difference"] < 0  # outside the noise case this is the interval's side
-    if slip.get("flipped"):
-        a_lower = not a_lower
     if measure == "ΔE2000":
-        lower_closer = not slip.get("higher_closer")
-        return f"{a if a_lower == lower_closer else b} closer"
+        return f"{a if a_lower else b} closer"
     return f"{b if a_lower else a} more colourful"
-
-
-_READING_SLIPS = {  # the hint → interval_reading's keyword that makes the slip; first match wins
-    "for ΔE2000 lower is closer: the model with the lower ΔE2000 is the closer one": dict(higher_closer=True),
-    "you flipped the sign: d is A − B, so an interval below 0 means A is the lower": dict(flipped=True),
-    "an interval that ends exactly at 0 still includes 0: test low <= 0 <= high, not low < 0 < high": dict(open_ends=True),
-    "you read the mean's sign: when the interval includes 0 the verdict is 'within noise', whatever the mean": dict(
-        mean_sign=True
-    ),
-}
-
-
-def _reading_cases() -> list[tuple[str, str, str, dict]]:
-    """(A, B, measure, interval) cases, ordered so that each usual slip is caught first by a case only it explains."""
-
-    def d(diff: float, low: float, high: float) -> dict:
-        return {"difference": diff, "low": low, "high": high}
-
-    return [
-        ("rebalanced", "plain", "colourfulness", d(7.95, 7.73, 8.16)),
-        ("CNN", "regression", "colourfulness", d(-2.1, -3.4, -0.8)),
-        ("UNet", "CNN", "ΔE2000", d(-0.65, -0.82, -0.49)),
-        ("big CNN", "UNet", "ΔE2000", d(0.61, 0.45, 0.77)),
-        ("classifier", "regression", "ΔE2000", d(0.68, -0.06, 1.41)),
-        ("chroma model", "grey", "colourfulness", d(-0.5, -1.2, 0.2)),
-        ("classifier", "grey", "ΔE2000", d(0.12, 0.0, 0.25)),
-        ("Lab UNet", "chroma model", "colourfulness", d(-0.3, -0.6, 0.0)),
-    ]
-
-
-def check_reading(fn: Callable[[str, str, str, Mapping], str]) -> None:
-    """`fn(a, b, measure, d)` → `interval_reading`'s verdict, on intervals of both measures and both signs, some
-    including 0 and some ending exactly at 0, each built so that a usual slip reads it otherwise."""
-    for a, b, measure, d in _reading_cases():
-        got, error = _attempt(fn, a, b, measure, dict(d))
-        if error:
-            return _report(False, error)
-        right = interval_reading(a, b, measure, d)
-        said = got.strip() if isinstance(got, str) else got
-        if said == right:
-            continue
-        case = f"{a} − {b} by {measure}, {d['difference']:+.2f} [{d['low']:+.2f}, {d['high']:+.2f}]"
-        if not isinstance(said, str):
-            return _report(False, f"return the verdict as a string, such as {right!r}; for {case} you return {got!r}")
-        hint = next(
-            (h for h, s in _READING_SLIPS.items() if said == interval_reading(a, b, measure, d, **s)),
-            "return 'within noise', '<name> closer' or '<name> more colourful', with the model's name as given",
-        )
-        return _report(False, f"for {case} you say {said!r}, the interval says {right!r}: {hint}")
-    return _report(
-        True,
-        f"the verdict on all {len(_reading_cases())} made-up intervals, both measures and both signs, "
-        "including two that end exactly at 0",
-    )

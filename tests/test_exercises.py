@@ -440,69 +440,75 @@ def test_evaluate(capsys):
         verdict(capsys, ex.check_evaluate(wrong), False, hint)
 
 
-def test_compare_on_lightness(capsys):
-    from skimage.color import deltaE_ciede2000, rgb2lab
-
-    from colorlib.metrics import colourise_images
-
-    seen = {}  # each model's colours, computed once: the answers below differ only in what they do with them
-
-    def colours(run, images, decoding):
-        if (id(run), decoding) not in seen:
-            seen[id(run), decoding] = colourise_images(run.model, run.palette, images, decoding=decoding)
-        return seen[id(run), decoding]
-
-    def answer(on_input=(True, True), decoding="argmax", rgb=False, finish=lambda a, b: (a, b)):
-        def fn(classifier, regressor, images):
-            def each(run, keep, how):
-                pictures = with_luma(colours(run, images, how), images) if keep else colours(run, images, how)
-                if rgb:
-                    return np.linalg.norm(pictures.astype(float) - images, axis=-1).mean(axis=(1, 2))
-                return deltaE_ciede2000(rgb2lab(images), rgb2lab(pictures)).mean(axis=(1, 2))
-
-            return finish(each(classifier, on_input[0], decoding), each(regressor, on_input[1], "argmax"))
-
-        return fn
-
-    verdict(capsys, ex.check_compare_on_lightness(answer()), True)
-    verdict(capsys, ex.check_compare_on_lightness(ex.compare_on_lightness), True)
-    near = answer(finish=lambda a, b: (a + 0.01, b - 0.01))  # as colorize in fp32 or bf16 might give
-    verdict(capsys, ex.check_compare_on_lightness(near), True)
-    slips = {  # a wrong answer → the words its hint must contain
-        answer(on_input=(False, True)): "palette colours' lightness",  # unequal footing
-        answer(on_input=(True, False)): "regression is on its own lightness",
-        answer(on_input=(False, False)): "neither model",
-        answer(decoding="annealed-mean"): "decode it by argmax",
-        answer(rgb=True): "RGB distance",
-        answer(finish=lambda a, b: (b, a)): "come first",
-        answer(finish=lambda a, b: (a.mean(), b.mean())): "averaged before pairing",
-        answer(finish=lambda a, b: (np.sort(a), np.sort(b))): "keep the pictures' order",
-        answer(finish=lambda a, b: (a + 1, b)): "the classifier's values differ",
-        answer(finish=lambda a, b: a): "return two arrays",
+def test_colour_head(capsys):
+    nn = torch.nn
+    verdict(capsys, ex.check_colour_head(ex.colour_head), True, "R, G and B")
+    verdict(capsys, ex.check_colour_head(lambda f: nn.Sequential(ex.colour_head(f), nn.Sigmoid())), True)  # a choice
+    slips = {  # a wrong head → the words its hint must contain
+        lambda f: nn.Conv2d(f.in_channels, f.out_channels, 3, padding=1): "gives 8 numbers per pixel",
+        lambda f: nn.Conv2d(f.in_channels, 1, 3, padding=1): "gives 1 numbers per pixel",
+        lambda f: nn.Conv2d(f.in_channels, 3, 3): "keep final's kernel_size and padding",
+        lambda f: nn.Conv2d(3, 3, 3, padding=1): "final.in_channels input channels",
+        lambda f: f: "return a new one",
+        lambda f: setattr(f, "out_channels", 3) or f: "return a new one",
+        lambda f: nn.Conv2d(f.in_channels, 3, 3, padding=1).requires_grad_(False): "nothing to learn",
+        lambda f: "conv": "return a layer",
         unfinished: "NotImplementedError",
     }
     for wrong, hint in slips.items():
-        verdict(capsys, ex.check_compare_on_lightness(wrong), False, hint)
+        verdict(capsys, ex.check_colour_head(wrong), False, hint)
 
-    def per_pixel(classifier, regressor, images):
-        return tuple(
-            deltaE_ciede2000(rgb2lab(images), rgb2lab(with_luma(colours(r, images, "argmax"), images)))
-            for r in (classifier, regressor)
-        )
 
-    verdict(capsys, ex.check_compare_on_lightness(per_pixel), False, "per-pixel")
-    classifier, regressor, images, _ = ex._lightness_case()
-    # the library's answer (metrics.score with keep_luma) equals the one written from skimage above
-    for got, expected in zip(
-        ex.compare_on_lightness(classifier, regressor, images), answer()(classifier, regressor, images), strict=True
-    ):
-        np.testing.assert_allclose(got, expected, atol=1e-9)
+def test_mse_loss(capsys):
+    from colorlib.train import _loss
+
+    F = torch.nn.functional
+    g = torch.Generator().manual_seed(1)
+    output, rgb = torch.randn(3, 3, 4, 7, generator=g), torch.randint(0, 256, (3, 4, 7, 3), generator=g, dtype=torch.uint8)
+    # the exercise's loss is the one training optimises (train's flattened view of the same pixels)
+    torch.testing.assert_close(ex.mse_loss(output, rgb), _loss(output, rgb, "regress", None))
+    verdict(capsys, ex.check_mse_loss(ex.mse_loss), True)
+    verdict(capsys, ex.check_mse_loss(lambda o, r: ((o - r.permute(0, 3, 1, 2) / 255) ** 2).mean()), True)
+    truth = lambda r: r.permute(0, 3, 1, 2).float()  # noqa: E731
+    slips = {  # a wrong loss → the words its hint must contain
+        lambda o, r: F.mse_loss(o, truth(r)): "divide rgb by 255",
+        lambda o, r: F.mse_loss(o * 255, truth(r)): "scale the colours down",
+        lambda o, r: ((o - truth(r) / 255) ** 2).sum(): "not the sum",
+        lambda o, r: F.mse_loss(o, truth(r) / 255).sqrt(): "no square root",
+        lambda o, r: F.l1_loss(o, truth(r) / 255): "mean absolute error",
+        lambda o, r: F.mse_loss(o, r.reshape(o.shape).float() / 255): "permute(0, 3, 1, 2)",
+        lambda o, r: F.mse_loss(o, r.float() / 255): "puts the channels second",
+        lambda o, r: F.mse_loss(o, truth(r) / 255).item(): "return a tensor",
+        lambda o, r: F.mse_loss(o.detach(), truth(r) / 255): "no gradient",
+        lambda o, r: ((o - truth(r) / 255) ** 2).mean((1, 2, 3)): "one number",
+        lambda o, r: F.mse_loss(o, truth(r) / 255) + 1: "average (output − rgb / 255)²",
+        unfinished: "NotImplementedError",
+    }
+    for wrong, hint in slips.items():
+        verdict(capsys, ex.check_mse_loss(wrong), False, hint)
+
+
+def test_train_loop_takes_a_regression_loss():
+    """With `loss`, the loop optimises that criterion on the targets given: its first step is the loss of the first batch."""
+    import copy
+
+    g = torch.Generator().manual_seed(2)
+    grey, rgb = torch.rand(30, 1, 8, 8, generator=g), torch.randint(0, 256, (30, 8, 8, 3), generator=g, dtype=torch.uint8)
+    torch.manual_seed(0)
+    model = build("unet", 8, nf=4)
+    model.final = ex.colour_head(model.final)
+    before = copy.deepcopy(model).train()
+    first = torch.randperm(30, generator=torch.Generator().manual_seed(0))[:10]
+    losses = ex.train_loop(model, grey, rgb, epochs=3, batch_size=10, max_lr=1e-2, seed=0, loss=ex.mse_loss)
+    assert len(losses) == 9
+    assert losses[0] == pytest.approx(ex.mse_loss(before(grey[first]), rgb[first]).item(), rel=1e-5)
+    assert losses[-1] < losses[0]  # it learns: the regression moves toward the true colours
 
 
 def test_mine_if_right(capsys):
-    right = ex.compare_on_lightness
-    assert ex.mine_if_right(ex.check_compare_on_lightness, lambda *a: right(*a), right)[1] == "yours"
-    assert ex.mine_if_right(ex.check_compare_on_lightness, unfinished, right) == (right, "the library's")
+    right = ex.mse_loss
+    assert ex.mine_if_right(ex.check_mse_loss, lambda *a: right(*a), right)[1] == "yours"
+    assert ex.mine_if_right(ex.check_mse_loss, unfinished, right) == (right, "the library's")
     assert capsys.readouterr().out == ""  # it decides quietly: the live cell says which one ran
 
 
@@ -1085,27 +1091,6 @@ def test_apply_rule(capsys):
     verdict(capsys, ex.check_apply_rule(lambda c, r: ("nobody", 0.2)), False, "keep the candidates")
 
 
-def test_reading(capsys):
-    def reading(a, b, measure, d, flip=False, strict=False, mean=False, higher=False):
-        if not mean and (d["low"] < 0 < d["high"] if strict else d["low"] <= 0 <= d["high"]):
-            return "within noise"
-        a_lower = (d["difference"] < 0) != flip
-        if measure == "ΔE2000":
-            return f"{a if a_lower != higher else b} closer"
-        return f"{b if a_lower else a} more colourful"
-
-    slips = {"flipped the sign": dict(flip=True), "still includes 0": dict(strict=True)}
-    judges(
-        capsys,
-        ex.check_reading,
-        reading,
-        "exactly at 0",
-        slips | {"lower is closer": dict(higher=True), "the mean's sign": dict(mean=True)},
-    )
-    verdict(capsys, ex.check_reading(lambda a, b, m, d: "A closer"), False, "with the model's name as given")
-    verdict(capsys, ex.check_reading(lambda a, b, m, d: None), False, "as a string")
-
-
 def test_decode_chroma(capsys):
     from skimage.color import lab2rgb
 
@@ -1130,3 +1115,14 @@ def test_decode_chroma(capsys):
     for needle, slip in slips.items():
         verdict(capsys, ex.check_decode_chroma(slip), False, needle)
     verdict(capsys, ex.check_decode_chroma(unfinished), False, "NotImplementedError")
+
+
+def test_interval_reading():
+    def d(diff, low, high):
+        return {"difference": diff, "low": low, "high": high}
+
+    assert ex.interval_reading("UNet", "CNN", "ΔE2000", d(-0.65, -0.82, -0.49)) == "UNet closer"
+    assert ex.interval_reading("big CNN", "UNet", "ΔE2000", d(0.61, 0.45, 0.77)) == "UNet closer"
+    assert ex.interval_reading("a", "b", "ΔE2000", d(0.12, 0.0, 0.25)) == "within noise"  # an end at 0 includes 0
+    assert ex.interval_reading("rebalanced", "plain", "colourfulness", d(7.9, 7.7, 8.2)) == "rebalanced more colourful"
+    assert ex.interval_reading("CNN", "regression", "colourfulness", d(-2.1, -3.4, -0.8)) == "regression more colourful"
