@@ -1053,35 +1053,6 @@ def check_q_values(fn: Callable[[np.ndarray], np.ndarray]) -> None:
 # -- 09 · your own photos -----------------------------------------------------------------------
 
 
-def check_keep_luma(fn: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> None:
-    """`fn(colour, grey)`: uint8 RGB H×W×3 with the colour's hue and exactly the luma `grey` (uint8 H×W)."""
-    rng = np.random.default_rng(5)
-    colour = rng.integers(40, 216, (24, 24, 3), dtype=np.uint8)
-    grey = rng.integers(0, 256, (24, 24), dtype=np.uint8)
-    got, error = _attempt(fn, colour.copy(), grey.copy())
-    if error:
-        return _report(False, error)
-    got = _as_numpy(got)
-    if got.shape != colour.shape or got.dtype != np.uint8:
-        return _report(False, f"return uint8 RGB of shape {colour.shape}; got {got.dtype} {got.shape}")
-    off = np.abs(luma(got).astype(int) - grey)
-    if off.max() > 0:
-        return _report(
-            False,
-            f"{(off > 0).mean():.0%} of pixels miss the target luma (by up to {off.max()} levels): "
-            "after rounding, nudge channels so that Pillow's L is exactly the target",
-        )
-    chroma = lambda x: x.astype(float) - luma(x)[..., None]  # noqa: E731
-    kept = chroma(got).ravel()
-    keep = np.corrcoef(kept, chroma(colour).ravel())[0, 1] if kept.std() > 0 else 0.0
-    if not keep >= 0.7:
-        return _report(
-            False,
-            f"the luma is exact but the hue is lost (chroma correlation {keep:.2f}): keep each pixel's offset from its own grey",
-        )
-    return _report(True, f"luma exact on every pixel; the colour's chroma kept (correlation {keep:.2f})")
-
-
 def check_leave_one_out(fn: Callable[[Mapping, Mapping, Sequence[str]], Mapping[str, float]]) -> None:
     """`fn(grid, truth, photos)` → `leave_one_out`'s photo → ΔE2000, tried on the shipped photo results."""
     import copy
@@ -1399,6 +1370,73 @@ def check_colourfulness(fn: Callable[[np.ndarray], float]) -> None:
             hint = " (grey has rg = yb = 0)" if image.std() == 0 else " (σ and μ are over the pixels of rg and yb)"
             return _report(False, f"got {float(got):.4f}, expected {expected:.4f}{hint}")
     return _report(True, "equal to colorlib.metrics.colourfulness on colourful, grey and flat-red pictures")
+
+
+def keep_lightness(pictures: np.ndarray, images: np.ndarray) -> np.ndarray:
+    """The pictures' colour on the input images' lightness by a CIELAB swap: their L* replaced by the images' L*
+    (uint8 RGB N×H×W×3 each, uint8 RGB back). Close to the input's luma, not exact: `with_luma` is."""
+    return _lab_swap(pictures, images)
+
+
+def _lab_swap(pictures, images, channels=(0,), scale: bool = True, finish: str = "round") -> np.ndarray:
+    """`keep_lightness`, or one of a learner's slips: another channel swapped, RGB not read as [0, 1], or
+    lab2rgb's floats not brought back to uint8 (`finish` "float", "truncate" or "unscaled")."""
+    from skimage.color import lab2rgb, rgb2lab
+
+    read = (lambda x: x) if scale else (lambda x: np.asarray(x, np.float64))  # rgb2lab reads float RGB as [0, 1]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # out-of-gamut Lab colours: lab2rgb clips them and says so
+        lab = rgb2lab(read(pictures))
+        lab[..., list(channels)] = rgb2lab(read(images))[..., list(channels)]
+        rgb = lab2rgb(lab)
+    if finish == "float":
+        return rgb
+    if finish == "truncate":
+        return (rgb * 255).astype(np.uint8)
+    if finish == "unscaled":
+        return np.rint(rgb).astype(np.uint8)
+    return np.clip(np.rint(rgb * 255), 0, 255).astype(np.uint8)
+
+
+def check_keep_lightness(fn: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> None:
+    """`fn(pictures, images)` → the pictures with their CIELAB L* replaced by the images' L*, as uint8 RGB."""
+    rng = np.random.default_rng(6)
+    pictures, images = (rng.integers(30, 226, (2, 8, 8, 3), dtype=np.uint8) for _ in range(2))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # lab2rgb's out-of-gamut warnings on these random colours are not the point
+        got, error = _attempt(fn, pictures.copy(), images.copy())
+    if error:
+        return _report(False, error)
+    got = _as_numpy(got)
+    if got.shape != pictures.shape:
+        return _report(False, f"return RGB pictures of shape {pictures.shape}; got {got.shape}")
+    if got.dtype != np.uint8:
+        if np.issubdtype(got.dtype, np.floating) and got.max() <= 1.0:
+            return _report(False, "lab2rgb returns floats in [0, 1]: multiply by 255, clip, round (np.rint), then uint8")
+        return _report(False, f"return uint8 RGB; got {got.dtype}: clip to 0..255, round (np.rint), then .astype(np.uint8)")
+    off = np.abs(got.astype(int) - _lab_swap(pictures, images))
+    if off.mean() < 0.05 and off.max() <= 1:
+        return _report(True, "the pictures' a* and b* on the input's L*, back in uint8 RGB")
+    slips = {
+        "these are the pictures with their own lightness: replace their L* (channel 0 of rgb2lab) with the input "
+        "images' L*": pictures,
+        "the wrong way round: that is the input's colour on the pictures' lightness. Keep the pictures' a* and b*, "
+        "and take L* from the images": _lab_swap(images, pictures),
+        "you swapped a*, not L*: lightness is channel 0 of rgb2lab's output": _lab_swap(pictures, images, (1,)),
+        "you swapped b*, not L*: lightness is channel 0 of rgb2lab's output": _lab_swap(pictures, images, (2,)),
+        "rgb2lab read your floats 0..255 as if 255 were 1: pass the uint8 pictures as they are "
+        "(or divide by 255 first)": _lab_swap(pictures, images, scale=False),
+        ".astype(np.uint8) truncates: round with np.rint first": _lab_swap(pictures, images, finish="truncate"),
+        "lab2rgb returns [0, 1]: multiply by 255 before rounding": _lab_swap(pictures, images, finish="unscaled"),
+    }
+    for hint, wrong in slips.items():
+        if np.abs(got.astype(int) - wrong).mean() < 0.05:
+            return _report(False, hint)
+    return _report(
+        False,
+        f"your pictures differ from the Lab swap by {off.mean():.1f} levels on average: rgb2lab both, put the images' "
+        "L* into the pictures' Lab, lab2rgb, then ×255, clip, round and uint8",
+    )
 
 
 # -- 07 · decoding ------------------------------------------------------------------------------
@@ -2025,92 +2063,6 @@ def check_capstone_rule(rule: Mapping) -> None:
         f"a rule you can apply as written: {rule['cls']}, {len(rule['temperatures'])} temperature(s), colourfulness ≥ "
         f"{rule['colourfulness_at_least']:g}, hue agreement ≥ {rule['hue_agreement_at_least']:g}, ties within "
         f"{rule['tie_within']:g}; now leave it alone until the test split is scored",
-    )
-
-
-def apply_capstone_rule(candidates: Mapping, rule: Mapping, **slip) -> object:
-    """The key of `candidates` (key → holdout "delta_e", "colourful", "hue") that the capstone's `rule` chooses: the
-    lowest mean ΔE2000 among those passing both floors (all, if none does); within `tie_within`, the more colourful.
-    `slip` switches on one of `check_apply_rule`'s mistakes."""
-    colour = 0 if slip.get("no_colour_floor") else rule["colourfulness_at_least"]
-    hue = 0 if slip.get("no_hue_floor") else rule["hue_agreement_at_least"]
-    de = {k: float(np.mean(m["delta_e"])) for k, m in candidates.items()}  # per-picture values or their mean
-    passes = [k for k, m in candidates.items() if m["colourful"] >= colour and m["hue"] >= hue]
-    if not passes and slip.get("no_fallback"):
-        return None
-    pool = passes or list(candidates)
-    if slip.get("worst"):
-        return max(pool, key=de.get)
-    best = min(de[k] for k in pool)
-    tied = [k for k in pool if de[k] <= best + (0 if slip.get("no_tie") else rule["tie_within"])]
-    pick = min if slip.get("duller") else max
-    return pick(tied, key=lambda k: (candidates[k]["colourful"], -de[k]))
-
-
-_APPLY_SLIPS = {  # the slip → apply_capstone_rule's keyword that makes it; first match wins
-    "you ignored the colourfulness floor: keep only candidates with colourful ≥ rule['colourfulness_at_least']": dict(
-        no_colour_floor=True
-    ),
-    "you ignored the hue floor: keep only candidates with hue ≥ rule['hue_agreement_at_least']": dict(no_hue_floor=True),
-    "you took the highest ΔE2000: lower is closer, so take the lowest": dict(worst=True),
-    "you ignored the tie-break: candidates within rule['tie_within'] of the lowest ΔE2000 tie, and the more colourful wins": dict(
-        no_tie=True
-    ),
-    "you broke the tie the wrong way: among tied candidates the more colourful wins": dict(duller=True),
-    "when no candidate passes both floors, the rule chooses among all of them: return the closest, not None": dict(
-        no_fallback=True
-    ),
-}
-
-
-def _apply_cases() -> dict[str, tuple[dict, dict]]:
-    """Made-up holdout scores on which each of the usual slips chooses another key: case → (candidates, rule)."""
-    rule = dict(colourfulness_at_least=0.5, hue_agreement_at_least=0.4, tie_within=0.05)
-
-    def m(de: float, colourful: float, hue: float) -> dict:
-        return {"delta_e": np.array([de - 0.5, de, de + 0.5]), "colourful": colourful, "hue": hue}
-
-    return {
-        "dull but close": ({("classifier", 0.38): m(10.0, 0.3, 0.6), ("chroma", 0.2): m(10.6, 0.8, 0.6)}, rule),
-        "close, wrong hues": ({("classifier", 0.2): m(10.0, 0.6, 0.2), ("chroma", 0.38): m(10.6, 0.7, 0.6)}, rule),
-        "three that pass": (
-            {("a", 0.2): m(10.2, 0.6, 0.5), ("b", 0.38): m(10.9, 0.7, 0.5), ("c", None): m(11.5, 0.9, 0.6)},
-            rule,
-        ),
-        "a tie": (
-            {("a", 0.38): m(10.00, 0.6, 0.5), ("b", 0.2): m(10.04, 0.9, 0.5), ("c", 0.2): m(10.03, 0.55, 0.5)},
-            rule,
-        ),
-        "none passes": ({("a", 0.2): m(10.4, 0.2, 0.1), ("b", None): m(10.1, 0.3, 0.1)}, rule),
-    }
-
-
-def check_apply_rule(fn: Callable[[Mapping, Mapping], object]) -> None:
-    """`fn(candidates, rule)` → the key `apply_capstone_rule` chooses, on made-up holdout scores where each usual
-    slip (a floor ignored, the highest ΔE2000, no tie-break, no fallback) chooses another key."""
-    import copy
-
-    for case, (candidates, rule) in _apply_cases().items():
-        got, error = _attempt(fn, copy.deepcopy(candidates), dict(rule))
-        if error:
-            return _report(False, error)
-        right = apply_capstone_rule(candidates, rule)
-        if got == right:
-            continue
-        if got == right[0]:
-            return _report(False, f"return the whole key, (name, T) as in `candidates`, not the name {got!r} alone")
-        for hint, slip in _APPLY_SLIPS.items():
-            if got == apply_capstone_rule(candidates, rule, **slip):
-                return _report(False, f"on {case!r} you chose {got!r} where the rule chooses {right!r}: {hint}")
-        return _report(
-            False,
-            f"on {case!r} you chose {got!r} where the rule chooses {right!r}: keep the candidates that pass both floors, "
-            "take the lowest mean ΔE2000, and among those within tie_within of it the more colourful",
-        )
-    return _report(
-        True,
-        f"the rule's choice on all {len(_apply_cases())} made-up sets of holdout scores, "
-        "each built so that a usual slip chooses otherwise",
     )
 
 

@@ -393,13 +393,18 @@ VERDICT_COLOURS = {"significant": "C0", "nominal only": "C1", "within noise": "0
 
 
 def differences_figure(
-    panels: Mapping[str, Mapping[str, Mapping]], xlabel: str = "difference A − B", title: str | None = None
+    panels: Mapping[str, Mapping[str, Mapping]],
+    xlabel: str = "difference A − B",
+    title: str | None = None,
+    width: float | None = None,
 ) -> Figure:
     """Differences with their intervals, panel → row label → a `load_results` difference (difference, low, high,
-    real, nominal), one panel per key side by side, coloured by verdict, with a line at no difference."""
+    real, nominal), one panel per key side by side, coloured by verdict, with a line at no difference. `width` in
+    inches: wider for long row labels."""
     from matplotlib.lines import Line2D
 
-    fig = Figure(figsize=(2.2 + 3.4 * len(panels), 0.9 + 0.34 * max(len(r) for r in panels.values())), layout="constrained")
+    height = 0.9 + 0.34 * max(len(r) for r in panels.values())
+    fig = Figure(figsize=(width or 2.2 + 3.4 * len(panels), height), layout="constrained")
     axes = fig.subplots(1, len(panels), squeeze=False, sharey=True)[0]
     for ax, (panel, rows) in zip(axes, panels.items(), strict=True):
         for i, d in enumerate(rows.values()):

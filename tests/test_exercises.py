@@ -125,18 +125,6 @@ def test_chroma_targets(capsys):
     verdict(capsys, ex.check_chroma_targets(lambda rgb, bins: nearest_ab(rgb, bins[::-1])), False, "of pixels")
 
 
-def test_keep_luma(capsys):
-    verdict(capsys, ex.check_keep_luma(lambda c, g: with_luma(c, np.repeat(g[..., None], 3, -1))), True)
-    grey_only = lambda c, g: np.repeat(g[..., None], 3, -1)  # noqa: E731  exact luma, no colour
-    verdict(capsys, ex.check_keep_luma(grey_only), False, "hue is lost")
-
-    def rounded_only(c, g):  # the right idea without the exact-luma fix: some pixels miss by a level
-        w = np.array([0.299, 0.587, 0.114])
-        return np.clip(np.rint(c - (c @ w)[..., None] + g[..., None]), 0, 255).astype(np.uint8)
-
-    verdict(capsys, ex.check_keep_luma(rounded_only), False, "miss the target luma")
-
-
 def test_colourfulness(capsys):
     verdict(capsys, ex.check_colourfulness(lambda im: colourfulness_per_image(im[None])[0]), True)
 
@@ -1066,31 +1054,6 @@ def test_seed_interval(capsys):
     verdict(capsys, ex.check_seed_interval(lambda a, b, s, n: np.mean(a) - np.mean(b)), False, "three numbers")
 
 
-def test_apply_rule(capsys):
-    def apply(candidates, rule, colour=True, hue=True, best=min, tie=True, pick=max, fallback=True, whole=True):
-        de = {k: float(np.mean(m["delta_e"])) for k, m in candidates.items()}
-        passes = [
-            k
-            for k, m in candidates.items()
-            if (not colour or m["colourful"] >= rule["colourfulness_at_least"])
-            and (not hue or m["hue"] >= rule["hue_agreement_at_least"])
-        ]
-        if not passes and not fallback:
-            return None
-        pool = passes or list(candidates)
-        if best is max:
-            return max(pool, key=de.get)
-        low = min(de[k] for k in pool)
-        tied = [k for k in pool if de[k] <= low + (rule["tie_within"] if tie else 0)]
-        chosen = pick(tied, key=lambda k: candidates[k]["colourful"])
-        return chosen if whole else chosen[0]
-
-    slips = {"colourfulness floor": dict(colour=False), "hue floor": dict(hue=False), "highest ΔE2000": dict(best=max)}
-    slips |= {"ignored the tie-break": dict(tie=False), "the wrong way": dict(pick=min), "not None": dict(fallback=False)}
-    judges(capsys, ex.check_apply_rule, apply, "a usual slip chooses otherwise", slips | {"the whole key": dict(whole=False)})
-    verdict(capsys, ex.check_apply_rule(lambda c, r: ("nobody", 0.2)), False, "keep the candidates")
-
-
 def test_decode_chroma(capsys):
     from skimage.color import lab2rgb
 
@@ -1126,3 +1089,38 @@ def test_interval_reading():
     assert ex.interval_reading("a", "b", "ΔE2000", d(0.12, 0.0, 0.25)) == "within noise"  # an end at 0 includes 0
     assert ex.interval_reading("rebalanced", "plain", "colourfulness", d(7.9, 7.7, 8.2)) == "rebalanced more colourful"
     assert ex.interval_reading("CNN", "regression", "colourfulness", d(-2.1, -3.4, -0.8)) == "regression more colourful"
+
+
+def test_keep_lightness(capsys):
+    from skimage.color import lab2rgb, rgb2lab
+
+    def answer(pictures, images, swap=0, wrong_way=False, finish="round"):
+        source, target = (pictures, images) if not wrong_way else (images, pictures)
+        lab = rgb2lab(source)
+        lab[..., swap] = rgb2lab(target)[..., swap]
+        rgb = lab2rgb(lab)
+        if finish == "float":
+            return rgb
+        if finish == "truncate":
+            return (rgb * 255).astype(np.uint8)
+        return np.clip(np.rint(rgb * 255), 0, 255).astype(np.uint8)
+
+    judges(
+        capsys,
+        ex.check_keep_lightness,
+        answer,
+        "input's L*",
+        {
+            "wrong way round": {"wrong_way": True},
+            "swapped a*, not L*": {"swap": 1},
+            "swapped b*, not L*": {"swap": 2},
+            "floats in [0, 1]": {"finish": "float"},
+            "truncates": {"finish": "truncate"},
+        },
+    )
+    verdict(capsys, ex.check_keep_lightness(ex.keep_lightness), True)
+    verdict(capsys, ex.check_keep_lightness(lambda p, i: p), False, "their own lightness")
+    unscaled = lambda p, i: answer(p.astype(float), i.astype(float))  # noqa: E731  0..255 read as if 1 were white
+    verdict(capsys, ex.check_keep_lightness(unscaled), False, "divide by 255")
+    no_255 = lambda p, i: np.rint(answer(p, i, finish="float")).astype(np.uint8)  # noqa: E731
+    verdict(capsys, ex.check_keep_lightness(no_255), False, "multiply by 255")

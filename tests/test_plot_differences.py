@@ -34,3 +34,9 @@ def test_differences_figure_draws_each_interval_coloured_by_its_verdict_beside_a
     assert any(line.get_xdata()[0] == 0 for line in first.get_lines())  # the line of no difference
     assert [t.get_text() for t in fig.legends[0].get_texts()] == list(VERDICT_COLOURS)
     assert fig._suptitle.get_text() == "skips"
+
+
+def test_differences_figure_takes_a_width_for_long_labels():
+    rows = {"a long comparison, on the input's lightness, horse": difference(0.1, -0.2, 0.4, False, False)}
+    assert differences_figure({"p": rows}).get_figwidth() == pytest.approx(5.6)
+    assert differences_figure({"p": rows}, width=9).get_figwidth() == pytest.approx(9)
