@@ -66,6 +66,11 @@ def _as_numpy(x) -> np.ndarray:
     return x.detach().cpu().numpy() if isinstance(x, torch.Tensor) else np.asarray(x)
 
 
+def _matching_slip(got: np.ndarray, slips: Mapping[str, np.ndarray], tolerance: float) -> str | None:
+    """The hint of the first slip whose pictures `got` reproduces, within `tolerance` levels on average."""
+    return next((hint for hint, wrong in slips.items() if np.abs(got.astype(int) - wrong).mean() < tolerance), None)
+
+
 # -- 01 · palettes ------------------------------------------------------------------------------
 
 
@@ -1344,14 +1349,11 @@ def check_truth_on_input(fn: Callable[[np.ndarray, Palette], np.ndarray]) -> Non
         "input's lightness": grey_rgb(images),
         "that is the original: snap it to the palette first (palette.saturate)": images,
     }
-    for hint, pictures in slips.items():
-        if np.abs(got.astype(int) - pictures).mean() < 1.0:
-            return _report(False, hint)
-    return _report(
-        False,
+    otherwise = (
         f"your pictures differ from the palette truth on the input's lightness by {off:.1f} levels on average: "
-        "palette.saturate(images), then with_luma(that, images)",
+        "palette.saturate(images), then with_luma(that, images)"
     )
+    return _report(False, _matching_slip(got, slips, 1.0) or otherwise)
 
 
 def check_colourfulness(fn: Callable[[np.ndarray], float]) -> None:
@@ -1429,14 +1431,11 @@ def check_keep_lightness(fn: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> 
         ".astype(np.uint8) truncates: round with np.rint first": _lab_swap(pictures, images, finish="truncate"),
         "lab2rgb returns [0, 1]: multiply by 255 before rounding": _lab_swap(pictures, images, finish="unscaled"),
     }
-    for hint, wrong in slips.items():
-        if np.abs(got.astype(int) - wrong).mean() < 0.05:
-            return _report(False, hint)
-    return _report(
-        False,
+    otherwise = (
         f"your pictures differ from the Lab swap by {off.mean():.1f} levels on average: rgb2lab both, put the images' "
-        "L* into the pictures' Lab, lab2rgb, then ×255, clip, round and uint8",
+        "L* into the pictures' Lab, lab2rgb, then ×255, clip, round and uint8"
     )
+    return _report(False, _matching_slip(got, slips, 0.05) or otherwise)
 
 
 # -- 07 · decoding ------------------------------------------------------------------------------
