@@ -1665,8 +1665,10 @@ def colour_head(final: torch.nn.Conv2d) -> torch.nn.Conv2d:
 
 def mse_loss(output: torch.Tensor, rgb: torch.Tensor) -> torch.Tensor:
     """The regressor's loss: the mean squared error between `output` N×3×H×W and the true colours `rgb`
-    (uint8 N×H×W×3) scaled to [0, 1], over every pixel and channel, as `colorlib.train` computes it."""
-    return F.mse_loss(output.float(), rgb.permute(0, 3, 1, 2).float() / 255)
+    (uint8 N×H×W×3) scaled to [0, 1], over every pixel and channel: `colorlib.train`'s own, called, not copied."""
+    from .train import _loss
+
+    return _loss(output, rgb, "regress", None)
 
 
 def mine_if_right(check: Callable[[Callable], None], mine: Callable, library: Callable) -> tuple[Callable, str]:
