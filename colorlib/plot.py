@@ -17,7 +17,7 @@ from matplotlib.ticker import MaxNLocator
 from torchvision.utils import make_grid
 
 from .data import grey_rgb
-from .errors import RunError
+from .errors import ImageError, RunError
 from .models import build, summary
 from .palette import Palette
 from .runs import Run
@@ -51,7 +51,9 @@ def rows_figure(
     ax.set_yticks([h * (i + 0.5) for i in range(len(rows))], list(rows))
     n = len(first)  # number the columns, so prose can say "the fifth horse" and a reader need not count
     if columns is not None and len(columns) != n:
-        raise ValueError(f"columns needs one label per column: {n} pictures per row, {len(columns)} labels")
+        raise ImageError(
+            f"columns needs one label per column: {n} pictures per row, {len(columns)} labels; pass {n} labels or none"
+        )
     numbered = range(n) if n > 1 or columns is not None else []
     labels = list(columns) if columns is not None else [str(j + 1) for j in numbered]
     ax.set_xticks([(first.shape[2] + 1) * (j + 0.5) for j in numbered], labels)
@@ -215,7 +217,9 @@ def epochs_figure(
     if snaps is None or unet.snapshots is None:
         raise RunError("epochs_figure needs runs with snapshots.npz")
     if pictures is not None and not all(1 <= p <= len(snaps.images) for p in pictures):
-        raise ValueError(f"pictures are numbered 1 to {len(snaps.images)}, got {list(pictures)}")
+        raise RunError(
+            f"this run's snapshots hold pictures 1 to {len(snaps.images)}, got {list(pictures)}; pick numbers in that range"
+        )
     shown = [p - 1 for p in pictures] if pictures is not None else list(range(min(images, len(snaps.images))))
     chosen = [int(snaps.epochs[e]) if e < 0 else e for e in epochs]
     originals = snaps.images[shown]

@@ -4,6 +4,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrowPatch
 
 from colorlib.data import to_grey
+from colorlib.errors import ImageError, RunError
 from colorlib.models import build, summary
 from colorlib.palette import Palette, load_palette
 from colorlib.plot import (
@@ -95,7 +96,7 @@ def test_rows_figure_numbers_its_columns_so_prose_can_name_a_picture():
     assert [t.get_text() for t in rows_figure({"one": images[:1]}, columns=["epoch 29"]).axes[0].get_xticklabels()] == [
         "epoch 29"
     ]
-    with pytest.raises(ValueError, match="one label per column"):
+    with pytest.raises(ImageError, match="one label per column"):
         rows_figure({"CNN": images[:3]}, columns=epochs[:2])
 
 
@@ -132,3 +133,5 @@ def test_epochs_figure_shows_only_the_pictures_asked_for():
     np.testing.assert_array_equal(cell(5, 1), images[5])  # the original of picture 6
     full = epochs_figure(run, run, epochs=(0,)).axes[0].images[0].get_array()
     assert full.shape[1] == 6 * 33 + 1
+    with pytest.raises(RunError, match="pictures 1 to 6, got \\[0, 7\\]"):  # numbered from 1, as the slider shows them
+        epochs_figure(run, run, pictures=[0, 7])
