@@ -92,6 +92,12 @@ def test_index_then_next_through_every_chapter_with_no_errors(site, browser):
         sidebar = page.eval_on_selector_all(".colorlib-sidebar li a", "els => els.map(e => e.getAttribute('href'))")
         assert sidebar == chapters  # the contents on every page, this chapter marked
         assert page.locator(".colorlib-sidebar .colorlib-current a").get_attribute("href") == page.url.rsplit("/", 1)[1]
+        boxes = page.locator(".jp-RenderedMarkdown details")  # each Predict's answer, folded until the reader opens it
+        assert boxes.count(), "no folded 'Check your prediction' answer"
+        answer = boxes.first.locator("p").first
+        assert boxes.first.get_attribute("open") is None and not answer.is_visible()
+        boxes.first.locator("summary").click()
+        assert answer.is_visible()
         if page.locator("script[type='application/vnd.jupyter.widget-view+json']").count():
             page.wait_for_selector(".jupyter-widgets", timeout=60_000)  # saved widgets render without a kernel
         following = page.locator(".colorlib-nav-bottom a.colorlib-next")
