@@ -66,11 +66,6 @@ def _as_numpy(x) -> np.ndarray:
     return x.detach().cpu().numpy() if isinstance(x, torch.Tensor) else np.asarray(x)
 
 
-def _matching_slip(got: np.ndarray, slips: Mapping[str, np.ndarray], tolerance: float) -> str | None:
-    """The hint of the first slip whose pictures `got` reproduces, within `tolerance` levels on average."""
-    return next((hint for hint, wrong in slips.items() if np.abs(got.astype(int) - wrong).mean() < tolerance), None)
-
-
 # -- 01 · palettes ------------------------------------------------------------------------------
 
 
@@ -1357,7 +1352,8 @@ def check_keep_luma(fn: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> None:
             f"the luma is exact, but your colours are {off:.1f} levels from with_luma's on average: keep each pixel's "
             "offset from its own grey, scaled down only where y + offset leaves 0..255"
         )
-    return _report(False, _matching_slip(got, slips, 0.5) or otherwise)
+    slip = next((hint for hint, wrong in slips.items() if np.abs(got.astype(int) - wrong).mean() < 0.5), None)
+    return _report(False, slip or otherwise)
 
 
 def check_colourfulness(fn: Callable[[np.ndarray], float]) -> None:
