@@ -393,7 +393,15 @@ def means_figure(
     return fig
 
 
-VERDICT_COLOURS = {"significant": "C0", "nominal only": "C1", "within noise": "0.55"}
+VERDICT_COLOURS = {"significant": "C0", "nominal only": "C1", "excludes 0": "C0", "within noise": "0.55"}
+
+
+def verdict(d: Mapping) -> str:
+    """A difference's verdict: with docs/experiments.md's multiple-testing keys ("real": q < 0.05, "nominal": only its
+    own interval excludes 0) one of those three, else whether its own interval excludes 0."""
+    if "real" in d:
+        return "significant" if d["real"] else "nominal only" if d["nominal"] else "within noise"
+    return "within noise" if d["low"] <= 0 <= d["high"] else "excludes 0"
 
 
 def differences_figure(
@@ -401,26 +409,29 @@ def differences_figure(
     xlabel: str = "difference A − B",
     title: str | None = None,
     width: float | None = None,
+    notes: Mapping[str, Mapping[str, str]] | None = None,
 ) -> Figure:
-    """Differences with their intervals, panel → row label → a `load_results` difference (difference, low, high,
-    real, nominal), one panel per key side by side, coloured by verdict, with a line at no difference. `width` in
-    inches: wider for long row labels."""
+    """Differences with their intervals, panel → row label → a difference (difference, low, high; with or without
+    `load_results`' real and nominal), one panel per key side by side, coloured by `verdict`, with a line at no
+    difference. `width` in inches: wider for long row labels. `notes` (panel → row → text) go right of the rows."""
     from matplotlib.lines import Line2D
 
     height = 0.9 + 0.34 * max(len(r) for r in panels.values())
     fig = Figure(figsize=(width or 2.2 + 3.4 * len(panels), height), layout="constrained")
     axes = fig.subplots(1, len(panels), squeeze=False, sharey=True)[0]
+    seen = set()
     for ax, (panel, rows) in zip(axes, panels.items(), strict=True):
-        for i, d in enumerate(rows.values()):
-            # The three verdicts of docs/experiments.md: q < 0.05; only its own interval excludes 0; neither.
-            verdict = "significant" if d["real"] else "nominal only" if d["nominal"] else "within noise"
+        for i, (row, d) in enumerate(rows.items()):
+            seen.add(v := verdict(d))
             error = [[d["difference"] - d["low"]], [d["high"] - d["difference"]]]
-            ax.errorbar(d["difference"], i, xerr=error, fmt="o", color=VERDICT_COLOURS[verdict], capsize=2)
+            ax.errorbar(d["difference"], i, xerr=error, fmt="o", color=VERDICT_COLOURS[v], capsize=2)
+            if note := (notes or {}).get(panel, {}).get(row):
+                ax.annotate(note, (1.02, i), xycoords=("axes fraction", "data"), va="center", fontsize="small")
         ax.axvline(0, color="black", linewidth=0.8)
         ax.set_yticks(range(len(rows)), list(rows))
         ax.set(title=panel, xlabel=xlabel)
     axes[0].invert_yaxis()  # the first row on top; the axes share y, so once is enough
-    shapes = [Line2D([], [], marker="o", linestyle="", color=c, label=v) for v, c in VERDICT_COLOURS.items()]
+    shapes = [Line2D([], [], marker="o", linestyle="", color=c, label=v) for v, c in VERDICT_COLOURS.items() if v in seen]
     fig.legend(handles=shapes, loc="outside lower center", ncols=len(shapes), fontsize="small", frameon=False)
     if title:
         fig.suptitle(title)
