@@ -1317,9 +1317,9 @@ def check_photo_pipeline(
 
 
 def check_keep_luma(fn: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> None:
-    """`fn(pictures, images)` → the pictures' colour on the images' exact BT.601 luma, uint8 RGB N×H×W×3: what
-    `with_luma` does (chroma scaled towards grey only where it would leave 0..255, rounding fixed to the exact luma)."""
-    from .pixels import grey_rgb, with_luma
+    """`fn(pictures, images)` → the pictures' colour on the images' exact BT.601 luma, uint8 RGB N×H×W×3: the input's
+    luma plus each pixel's offset from its own grey, settled by `onto_luma` (as `with_luma` does)."""
+    from .pixels import grey_rgb, onto_luma, with_luma
 
     rng = np.random.default_rng(5)
     pictures = rng.integers(40, 216, (2, 24, 24, 3), dtype=np.uint8)
@@ -1329,31 +1329,39 @@ def check_keep_luma(fn: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> None:
         return _report(False, error)
     got = _as_numpy(got)
     if got.shape != pictures.shape or got.dtype != np.uint8:
-        return _report(False, f"return uint8 RGB of shape {pictures.shape}; got {got.dtype} {got.shape}")
+        return _report(False, f"return uint8 RGB of shape {pictures.shape} (onto_luma's result); got {got.dtype} {got.shape}")
     missed = np.abs(luma(got).astype(int) - luma(images))
     off = np.abs(got.astype(int) - with_luma(pictures, images)).mean()
     if not missed.any() and off < 0.5:
         return _report(True, "the input's luma exactly on every pixel, the pictures' colour kept as with_luma keeps it")
-    y = luma(images).astype(float)[..., None]
+    y = luma(images)
     chroma = pictures.astype(float) - luma(pictures)[..., None]
+    with np.errstate(over="ignore"):
+        wrapped = (pictures - luma(pictures)[..., None]).astype(float)  # uint8 arithmetic wraps below 0
     slips = {
-        "these are the pictures with their own lightness: build each pixel on the input's luma, luma(images)": pictures,
-        "you clipped the channels instead of paling the colour: scale each pixel's chroma by the largest s ≤ 1 that "
-        "keeps y + s·chroma inside 0..255": np.clip(np.rint(y + chroma), 0, 255),
+        "these are the pictures with their own lightness: build each pixel on the input's luma, y = luma(images)": pictures,
         "the hue is lost: that is the grey input. Keep each pixel's offset from its own grey": grey_rgb(images),
+        "your offsets wrapped around: uint8 has no negatives, so subtract in floats, "
+        "pictures.astype(float) - luma(pictures)[..., None]": onto_luma(y, wrapped),
+        "you took the offset from the input's grey: take it from the picture's own, luma(pictures), so that it "
+        "carries only colour": onto_luma(y, pictures.astype(float) - y[..., None]),
+        "you clipped the channels instead of paling the colour: hand y and the offset to onto_luma, which scales "
+        "the offset down only where y + offset leaves 0..255": np.clip(np.rint(y[..., None] + chroma), 0, 255),
     }
-    if missed.any():
-        otherwise = (
-            f"{(missed > 0).mean():.0%} of pixels miss the input's luma (by up to {missed.max()} levels): after "
-            "rounding, add each pixel's miss, y − luma(rounded), to all three channels"
-        )
-    else:
-        otherwise = (
-            f"the luma is exact, but your colours are {off:.1f} levels from with_luma's on average: keep each pixel's "
-            "offset from its own grey, scaled down only where y + offset leaves 0..255"
-        )
     slip = next((hint for hint, wrong in slips.items() if np.abs(got.astype(int) - wrong).mean() < 0.5), None)
-    return _report(False, slip or otherwise)
+    if slip:
+        return _report(False, slip)
+    if missed.any():
+        return _report(
+            False,
+            f"{(missed > 0).mean():.0%} of pixels miss the input's luma (by up to {missed.max()} levels): return "
+            "onto_luma(y, offset), which pales and rounds the colour onto y exactly",
+        )
+    return _report(
+        False,
+        f"the luma is exact, but your colours are {off:.1f} levels from with_luma's on average: the offset is each "
+        "pixel's colour minus its own grey, pictures - luma(pictures)[..., None], in floats",
+    )
 
 
 def check_colourfulness(fn: Callable[[np.ndarray], float]) -> None:
@@ -2097,3 +2105,64 @@ def interval_reading(a: str, b: str, measure: str, d: Mapping) -> str:
     if measure == "ΔE2000":
         return f"{a if a_lower else b} closer"
     return f"{b if a_lower else a} more colourful"
+
+
+# -- 08 · colour distance -----------------------------------------------------------------------
+
+
+def _distance_slips(counts: np.ndarray) -> list[tuple[str, np.ndarray]]:
+    """The usual wrong colour distances → what each gives on `counts`."""
+    c = counts.astype(np.float64)
+    share, whole = c / c.sum(axis=1, keepdims=True), c / c.sum()
+    diff = share[:, None] - share[None]
+    halve = "halve the sum: a pixel that changes colour leaves one colour and joins another, so Σ|p − q| counts it twice"
+    squares = "take absolute differences, not squares: ½ Σ_k |p_k − q_k|"
+    euclid = "that is the Euclidean distance; total variation adds absolute differences: ½ Σ_k |p_k − q_k|"
+    shares = "turn each row of counts into shares first: counts / counts.sum(axis=1, keepdims=True)"
+    return [
+        (halve, np.abs(diff).sum(-1)),
+        (squares, 0.5 * (diff**2).sum(-1)),
+        (squares, (diff**2).sum(-1)),
+        (euclid, np.sqrt((diff**2).sum(-1))),
+        (euclid, 0.5 * np.sqrt((diff**2).sum(-1))),
+        (shares, 0.5 * np.abs(c[:, None] - c[None]).sum(-1)),
+        (shares, np.abs(c[:, None] - c[None]).sum(-1)),
+        ("divide each row by its own sum, not by the total of all rows", 0.5 * np.abs(whole[:, None] - whole[None]).sum(-1)),
+        ("take absolute values: the signed differences of two rows of shares always add to 0", 0.5 * diff.sum(-1)),
+    ]
+
+
+def check_colour_distance(fn: Callable[[np.ndarray], np.ndarray]) -> None:
+    """`fn(counts C×K)` → the C×C total-variation distances between the rows' colour shares, ½ Σ_k |p_k − q_k|, as
+    `metrics.colour_distance` gives them."""
+    from .metrics import colour_distance
+
+    counts = np.array([[6, 0, 2, 0, 0], [0, 3, 0, 0, 0], [3, 0, 1, 0, 0], [2, 2, 2, 2, 2]])  # rows 0 and 2: same shares
+    got, error = _attempt(fn, counts.copy())
+    if error:
+        return _report(False, error)
+    right = colour_distance(counts)
+    if got is None:
+        return _report(False, "your function returns None: `return` the C×C matrix")
+    try:
+        got = _as_numpy(got).astype(np.float64)
+    except (TypeError, ValueError):
+        return _report(False, f"return a C×C array of numbers; got {type(got).__name__}")
+    if got.shape != right.shape:
+        hint = ": sum over the colours, the last axis" if got.shape == (*right.shape, counts.shape[1]) else ""
+        return _report(False, f"return one distance per pair of rows, a 4×4 matrix here; got shape {got.shape}{hint}")
+    if np.allclose(got, right, atol=1e-9):
+        return _report(
+            True, "0 for the same shares, 1 for no colour in common, and the cases between, as metrics.colour_distance"
+        )
+    hint = next((h for h, slip in _distance_slips(counts) if np.allclose(got, slip, atol=1e-9)), None)
+    if hint is None and not np.allclose(got, got.T, atol=1e-9):
+        hint = "the distance from row i to row j must equal the one from row j to row i"
+    elif hint is None and not np.allclose(np.diag(got), 0, atol=1e-9):
+        hint = "a row is 0 apart from itself: your diagonal is not 0"
+    i, j = np.unravel_index(np.abs(got - right).argmax(), right.shape)
+    shares = [np.round(counts[k] / counts[k].sum(), 3).tolist() for k in (i, j)]
+    hint = hint or f"½ Σ_k |p_k − q_k| over their shares p = {shares[0]} and q = {shares[1]}"
+    return _report(
+        False, f"rows {i} and {j} of counts {counts.tolist()} are {right[i, j]:.3f} apart, you say {got[i, j]:.3f}: {hint}"
+    )

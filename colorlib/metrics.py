@@ -493,3 +493,11 @@ def false_discovery(p_values: Sequence[float]) -> np.ndarray:
     from scipy import stats
 
     return stats.false_discovery_control(np.asarray(p_values, np.float64))
+
+
+def colour_distance(counts: np.ndarray) -> np.ndarray:
+    """C×C total-variation distances between the colour shares of the rows of `counts` (C×K, one row per class):
+    the share of pixels that must change colour to turn one row's colours into another's, 0 to 1."""
+    share = np.asarray(counts, np.float64)
+    share = share / share.sum(axis=1, keepdims=True)
+    return 0.5 * np.abs(share[:, None] - share[None]).sum(axis=-1)

@@ -1,5 +1,5 @@
 """Pixel colour arithmetic on uint8 RGB, written once: BT.601 luma, the grey input, a colour put on
-another picture's lightness (`with_luma`), and colour values in [0, 1] back to uint8 RGB.
+another picture's lightness (`with_luma`, `onto_luma`), and colour values in [0, 1] back to uint8 RGB.
 
 Everything that makes a grey picture or keeps a lightness calls these (the browser's colouriser
 re-implements `luma` and `with_luma`; tests/test_site.py keeps it equal).
@@ -43,9 +43,7 @@ def with_luma(colour: np.ndarray, source: np.ndarray) -> np.ndarray:
     """`colour`'s chroma on `source`'s lightness: uint8 RGB whose luma (`luma`, Pillow's "L") is the source's, exactly.
 
     Zhang et al. keep the input's lightness and predict only colour. Each pixel becomes its own
-    luma Y plus s·(colour − its grey), which leaves Cb and Cr scaled by s: s = 1 where that colour
-    exists in sRGB at Y, else the largest s that stays in range (chroma reduced toward grey, hue
-    kept); then the rounding to integers among the 8 nearest whose luma is exactly Y.
+    luma Y plus its offset from its own grey (`onto_luma`); a pixel already at Y is kept as it is.
     """
     colour, source = np.asarray(colour), np.asarray(source)
     if colour.shape != source.shape or colour.dtype != np.uint8 or source.dtype != np.uint8 or colour.shape[-1:] != (3,):
@@ -53,27 +51,41 @@ def with_luma(colour: np.ndarray, source: np.ndarray) -> np.ndarray:
     out = np.empty(colour.shape, np.uint8)
     flat_out, flat_c, flat_s = out.reshape(-1, 3), colour.reshape(-1, 3), source.reshape(-1, 3)
     for i in range(0, len(flat_c), 1 << 20):  # bounded memory on large photos
-        flat_out[i : i + (1 << 20)] = _exact_luma(flat_c[i : i + (1 << 20)], luma(flat_s[i : i + (1 << 20)]))
+        c, y = flat_c[i : i + (1 << 20)], luma(flat_s[i : i + (1 << 20)])
+        f = c.astype(np.float32)
+        offset = f - (f @ (LUMA_WEIGHTS.astype(np.float32) / 65536))[:, None]  # from its own grey: luma 0 (weights sum to 1)
+        settled = _onto_luma(y, offset)
+        same = luma(c) == y
+        settled[same] = c[same]  # the colour already has this lightness: keep it as it is
+        flat_out[i : i + (1 << 20)] = settled
     return out
+
+
+def onto_luma(y: np.ndarray, offset: np.ndarray) -> np.ndarray:
+    """Lightness `y` (uint8 luma, shape S) plus a colour `offset` from grey (float, S×3, its luma 0) as uint8 RGB whose
+    luma is exactly `y`: the offset paled toward grey (hue kept) only where y + offset leaves 0..255, then the
+    rounding to whole levels made to hit `y`."""
+    y, offset = np.asarray(y), np.asarray(offset)
+    if y.dtype != np.uint8 or offset.shape != (*y.shape, 3):
+        raise DataError(
+            f"onto_luma needs y as uint8 luma (got {y.dtype} {y.shape}) and one float offset per channel of shape "
+            f"{(*y.shape, 3)} (got {offset.shape}): y = luma(images), offset = pictures - luma(pictures)[..., None] in floats"
+        )
+    return _onto_luma(y.reshape(-1), offset.reshape(-1, 3).astype(np.float32)).reshape(offset.shape)
 
 
 # The 8 ways to round a colour down or up per channel; one of them always has the exact luma.
 _CORNERS = np.array([[(k >> 2) & 1, (k >> 1) & 1, k & 1] for k in range(8)], np.int64)
 
 
-def _exact_luma(colour: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """M×3 uint8 colours moved onto lumas `y` (M uint8) as `with_luma` describes."""
-    w = LUMA_WEIGHTS.astype(np.float32) / 65536  # sums to exactly 1
-    c = colour.astype(np.float32)
+def _onto_luma(y: np.ndarray, chroma: np.ndarray) -> np.ndarray:
+    """M uint8 lumas plus M×3 float32 offsets from grey as M×3 uint8 colours, as `onto_luma` describes."""
     yf = y.astype(np.float32)[:, None]
-    chroma = c - (c @ w)[:, None]  # offset from its own grey: luma 0, so Y + s·chroma has luma Y
     with np.errstate(divide="ignore", invalid="ignore"):
         room = np.where(chroma > 0, (255 - yf) / chroma, np.where(chroma < 0, -yf / chroma, np.inf))
     s = np.minimum(1.0, room.min(axis=1, keepdims=True))
     target = np.clip(yf + s * chroma, 0, 255)
     out = np.rint(target).astype(np.uint8)
-    same = luma(colour) == y
-    out[same] = colour[same]  # the colour already has this lightness: keep it as it is
     off = np.flatnonzero(luma(out) != y)  # plain rounding missed Y by one: search the 8 roundings
     if off.size:
         t = target[off]

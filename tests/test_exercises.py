@@ -859,11 +859,16 @@ def test_choose_colour(capsys):
 
 def test_keep_luma(capsys):
     from colorlib.data import luma
-    from colorlib.pixels import grey_rgb
+    from colorlib.pixels import grey_rgb, onto_luma
 
     verdict(capsys, ex.check_keep_luma(with_luma), True)
 
-    def spec(pictures, images, scale=True, fix=True):  # 06's recipe; the slips leave out one step
+    def mine(pictures, images, wrap=False, base="own"):  # 06's two lines; the slips get one of them wrong
+        grey = luma(pictures if base == "own" else images)[..., None]
+        offset = (pictures - grey).astype(float) if wrap else pictures.astype(float) - grey
+        return onto_luma(luma(images), offset)
+
+    def spec(pictures, images, scale=True, fix=True):  # the whole recipe by hand, onto_luma's steps included
         y = luma(images).astype(float)[..., None]
         chroma = pictures.astype(float) - luma(pictures)[..., None]
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -873,18 +878,41 @@ def test_keep_luma(capsys):
             out += y - luma(np.clip(out, 0, 255).astype(np.uint8))[..., None]
         return np.clip(out, 0, 255).astype(np.uint8)
 
+    verdict(capsys, ex.check_keep_luma(mine), True)
     verdict(capsys, ex.check_keep_luma(spec), True)
     slips = {
         lambda p, i: p: "their own lightness",
         lambda p, i: grey_rgb(i): "hue is lost",
-        lambda p, i: spec(p, i, fix=False): "miss the input's luma",
+        lambda p, i: mine(p, i, wrap=True): "wrapped around",
         lambda p, i: spec(p, i, scale=False, fix=False): "instead of paling",
-        lambda p, i: spec(p, i)[..., ::-1].copy(): "miss the input's luma",
-        lambda p, i: spec(p, i).astype(float): "return uint8 RGB",
+        lambda p, i: spec(p, i, fix=False): "miss the input's luma",
+        lambda p, i: mine(p, i)[..., ::-1].copy(): "miss the input's luma",
+        lambda p, i: onto_luma(luma(i), 0.5 * (p.astype(float) - luma(p)[..., None])): "own grey",
+        lambda p, i: mine(p, i).astype(float): "return uint8 RGB",
         unfinished: "not done yet",
     }
     for wrong, hint in slips.items():
         verdict(capsys, ex.check_keep_luma(wrong), False, hint)
+
+
+def test_onto_luma_hits_the_lightness_exactly_and_pales_only_what_leaves_the_range():
+    from colorlib.data import luma
+    from colorlib.errors import DataError
+    from colorlib.pixels import onto_luma
+
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 256, (4, 16, 16), dtype=np.uint8)
+    offset = rng.normal(0, 60, (4, 16, 16, 3))
+    offset -= (offset @ np.array([0.299, 0.587, 0.114]))[..., None]  # luma 0: colour only
+    out = onto_luma(y, offset)
+    assert out.dtype == np.uint8 and (luma(out) == y).all()
+    np.testing.assert_array_equal(onto_luma(y, np.zeros_like(offset)), np.repeat(y[..., None], 3, -1))  # no colour: grey
+    fits = np.array([[100.0, -20.0, 12.0]]) - np.array([[100.0, -20.0, 12.0]]) @ np.array([0.299, 0.587, 0.114])
+    np.testing.assert_allclose(onto_luma(np.array([128], np.uint8), fits).astype(float), 128 + fits, atol=1.5)  # kept
+    bright = onto_luma(np.array([250], np.uint8), fits * 3)[0].astype(float) - 250  # too red for y = 250: paled
+    assert bright.max() <= 5 and np.corrcoef(bright, fits[0])[0, 1] > 0.99  # the same hue, less of it
+    with pytest.raises(DataError, match="offset"):
+        onto_luma(y, offset[..., :2])
 
 
 def test_capstone_rule(capsys):
@@ -1116,3 +1144,48 @@ def test_keep_lightness_keeps_the_inputs_lstar_but_not_its_luma():
     kept, before = (np.abs(rgb2lab(x)[..., 0] - lightness).mean() for x in (swapped, pictures))
     assert kept < 0.1 * before  # L* taken from the images, up to rounding and out-of-gamut clipping
     assert not np.array_equal(luma(swapped), luma(images))  # luma, what the grey input is made of, is not
+
+
+def test_colour_distance(capsys):
+    def distance(counts, halve=True, power=1, root=False, shares=True, row=True, signed=False, asymmetric=False):
+        c = counts.astype(float)
+        c = (c / c.sum(axis=1, keepdims=True) if row else c / c.sum()) if shares else c
+        diff = c[:, None] - c[None]
+        d = (diff if signed else np.abs(diff) ** power).sum(-1)
+        d = np.sqrt(d) if root else d
+        d = 0.5 * d if halve else d
+        return np.triu(d) if asymmetric else d
+
+    judges(
+        capsys,
+        ex.check_colour_distance,
+        distance,
+        "metrics.colour_distance",
+        {
+            "halve the sum": {"halve": False},
+            "not squares": {"power": 2},
+            "Euclidean": {"power": 2, "root": True},
+            "into shares first": {"shares": False},
+            "its own sum": {"row": False},
+            "absolute values": {"signed": True},
+            "from row j to row i": {"asymmetric": True},
+        },
+    )
+    verdict(capsys, ex.check_colour_distance(lambda c: distance(c) + np.eye(len(c))), False, "diagonal is not 0")
+    verdict(capsys, ex.check_colour_distance(lambda c: distance(c) * 1.1), False, "over their shares")
+    verdict(capsys, ex.check_colour_distance(lambda c: np.abs(c[:, None] - c[None]) / 2), False, "the last axis")
+    verdict(capsys, ex.check_colour_distance(lambda c: None), False, "returns None")
+
+
+def test_colour_distance_is_the_share_of_pixels_that_must_change_colour():
+    from scipy.spatial.distance import cdist
+
+    from colorlib.metrics import colour_distance
+
+    counts = np.array([[6, 0, 2, 0], [0, 3, 0, 0], [3, 0, 1, 0], [1, 1, 1, 1]])
+    d = colour_distance(counts)
+    assert d.shape == (4, 4) and np.allclose(d, d.T) and np.allclose(np.diag(d), 0)
+    assert np.isclose(d[0, 1], 1.0) and np.isclose(d[0, 2], 0.0)  # no colour in common; the same shares
+    assert np.isclose(d[0, 3], 0.5)  # from (¾, 0, ¼, 0) to ¼ each: half the pixels move
+    shares = counts / counts.sum(axis=1, keepdims=True)
+    assert np.allclose(colour_distance(shares), d) and np.allclose(d, cdist(shares, shares, "cityblock") / 2)
