@@ -2107,6 +2107,54 @@ def interval_reading(a: str, b: str, measure: str, d: Mapping) -> str:
     return f"{b if a_lower else a} more colourful"
 
 
+def _reading_slips(a: str, b: str, measure: str, d: Mapping) -> dict[str, str | None]:
+    """What each usual slip reads from one interval: hint → its verdict (None where the slip reads it right)."""
+    lower, higher = (a, b) if d["difference"] < 0 else (b, a)
+    word = "closer" if measure == "ΔE2000" else "more colourful"
+    by_sign = f"{lower if measure == 'ΔE2000' else higher} {word}"  # the verdict with the interval ignored
+    flipped = f"{higher if measure == 'ΔE2000' else lower} {word}"
+    includes = d["low"] <= 0 <= d["high"]
+    return {
+        "an end at exactly 0 still includes 0: compare with <=, not <": by_sign
+        if includes and 0 in (d["low"], d["high"])
+        else None,
+        "an interval that includes 0 reads 'within noise', whatever the sign of its middle": by_sign if includes else None,
+        "for ΔE2000 the lower is closer; for colourfulness the higher is more colourful": flipped,
+    }
+
+
+def check_interval_reading(fn: Callable[[str, str, str, Mapping], str]) -> None:
+    """`fn(a, b, measure, d)` → the verdict on A − B's interval, as `interval_reading` words it, tried on every case."""
+    cases = [
+        ("UNet", "CNN", "ΔE2000", {"difference": -0.65, "low": -0.82, "high": -0.49}),
+        ("big CNN", "UNet", "ΔE2000", {"difference": 0.61, "low": 0.45, "high": 0.77}),
+        ("classifier", "grey", "ΔE2000", {"difference": 0.12, "low": -0.004, "high": 0.25}),
+        ("a", "b", "ΔE2000", {"difference": 0.12, "low": 0.0, "high": 0.25}),
+        ("rebalanced", "plain", "colourfulness", {"difference": 7.95, "low": 7.73, "high": 8.16}),
+        ("CNN", "regression", "colourfulness", {"difference": -2.1, "low": -3.4, "high": -0.8}),
+        ("c", "d", "colourfulness", {"difference": -0.3, "low": -0.9, "high": 0.3}),
+    ]
+    for a, b, measure, d in cases:
+        got, error = _attempt(fn, a, b, measure, dict(d))
+        if error:
+            return _report(False, error)
+        right = interval_reading(a, b, measure, d)
+        if got == right:
+            continue
+        case = f"{a} − {b} by {measure}, {d['difference']:+.2f} [{d['low']:+.2f}, {d['high']:+.2f}]"
+        hint = next((h for h, wrong in _reading_slips(a, b, measure, d).items() if wrong and got == wrong), None)
+        return _report(
+            False,
+            f"on {case} you say {got!r}, the reading is {right!r}: "
+            + (
+                hint
+                or "'within noise' if the interval includes 0, else '<the winner> closer' (ΔE2000) or "
+                "'<the winner> more colourful' (colourfulness), the winner's name as given"
+            ),
+        )
+    return _report(True, f"all {len(cases)} cases read as the series reads them, an end at 0 included")
+
+
 # -- 08 · colour distance -----------------------------------------------------------------------
 
 

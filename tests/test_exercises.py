@@ -1189,3 +1189,23 @@ def test_colour_distance_is_the_share_of_pixels_that_must_change_colour():
     assert np.isclose(d[0, 3], 0.5)  # from (¾, 0, ¼, 0) to ¼ each: half the pixels move
     shares = counts / counts.sum(axis=1, keepdims=True)
     assert np.allclose(colour_distance(shares), d) and np.allclose(d, cdist(shares, shares, "cityblock") / 2)
+
+
+def test_interval_reading_check(capsys):
+    verdict(capsys, ex.check_interval_reading(ex.interval_reading), True, "all 7 cases")
+
+    def reading(a, b, measure, d, strict=False, sign_only=False, flip=False):
+        inside = (d["low"] < 0 < d["high"]) if strict else (d["low"] <= 0 <= d["high"])
+        if inside and not sign_only:
+            return "within noise"
+        lower, higher = (a, b) if d["difference"] < 0 else (b, a)
+        if measure == "ΔE2000":
+            return f"{higher if flip else lower} closer"
+        return f"{lower if flip else higher} more colourful"
+
+    verdict(capsys, ex.check_interval_reading(reading), True)
+    verdict(capsys, ex.check_interval_reading(lambda *x: reading(*x, strict=True)), False, "exactly 0")
+    verdict(capsys, ex.check_interval_reading(lambda *x: reading(*x, sign_only=True)), False, "whatever the sign")
+    verdict(capsys, ex.check_interval_reading(lambda *x: reading(*x, flip=True)), False, "the lower is closer")
+    verdict(capsys, ex.check_interval_reading(lambda a, b, m, d: "A closer"), False, "the winner's name")
+    verdict(capsys, ex.check_interval_reading(unfinished), False, "not done yet")
