@@ -2107,6 +2107,44 @@ def interval_reading(a: str, b: str, measure: str, d: Mapping) -> str:
     return f"{b if a_lower else a} more colourful"
 
 
+class Verdicts:
+    """Chapter 11's answer sheet: `show` prints one row (A − B, its interval, the verdict by `reading`, your guess
+    from `guesses`: "A", "B", "noise" or ... for none); `figure` draws every ΔE2000 row with your marks."""
+
+    def __init__(self, reading: Callable[[str, str, str, Mapping], str], guesses: Sequence) -> None:
+        self.reading, self.guesses = reading, list(guesses)
+        self.right: dict[int, bool] = {}  # row → was your guess right?
+        self.rows: dict[int, tuple[str, str, Mapping, str]] = {}  # row → (label, measure, difference, your mark)
+
+    def show(self, row: int, a: str, b: str, where: str, measure: str, evidence: str, d: Mapping) -> None:
+        """Print row `row`: A − B on `where`, its 95% interval `d`, the verdict and your guess beside it."""
+        verdict = self.reading(a, b, measure, d)
+        truth = "noise" if verdict == "within noise" else "A" if verdict.startswith(a + " ") else "B"
+        guess = self.guesses[row - 1]
+        if guess is not ...:
+            self.right[row] = guess == truth
+        mark = "(no guess)" if guess is ... else "✓ you too" if self.right[row] else f"you said {guess}"
+        self.rows[row] = (f"{a} − {b}, {where}", measure, d, "" if guess is ... else f"you: {guess} " + "✓✗"[not self.right[row]])
+        interval = f"{d['difference']:+.2f} [{d['low']:+.2f}, {d['high']:+.2f}]"
+        print(f"{row:>2} {a + ' − ' + b + ', ' + where:<52} {measure:<14} {evidence:<11} {interval:<22} {verdict:<26} {mark}")
+
+    def tally(self) -> str:
+        """How many of your guesses were right, or what to do if you made none."""
+        if not self.right:
+            return "○ Your turn: write your guesses in GUESSES, at the top of §4, and run the rows again"
+        return f"your guesses: {sum(self.right.values())} of {len(self.right)} right"
+
+    def figure(self):
+        """Every ΔE2000 row so far with its interval, read by its own interval, your mark beside it."""
+        from .plot import differences_figure
+
+        rows = {f"{row} · {label}": {k: d[k] for k in ("difference", "low", "high")}
+                for row, (label, measure, d, _) in self.rows.items() if measure == "ΔE2000"}  # fmt: skip
+        notes = {f"{row} · {label}": mark for row, (label, _, _, mark) in self.rows.items()}
+        return differences_figure({"A − B, ΔE2000": rows}, xlabel="ΔE2000 difference (left of 0: A closer)", width=9.5,
+                                  notes={"A − B, ΔE2000": notes})  # fmt: skip
+
+
 def _reading_slips(a: str, b: str, measure: str, d: Mapping) -> dict[str, str | None]:
     """What each usual slip reads from one interval: hint → its verdict (None where the slip reads it right)."""
     lower, higher = (a, b) if d["difference"] < 0 else (b, a)

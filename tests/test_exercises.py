@@ -1209,3 +1209,19 @@ def test_interval_reading_check(capsys):
     verdict(capsys, ex.check_interval_reading(lambda *x: reading(*x, flip=True)), False, "the lower is closer")
     verdict(capsys, ex.check_interval_reading(lambda a, b, m, d: "A closer"), False, "the winner's name")
     verdict(capsys, ex.check_interval_reading(unfinished), False, "not done yet")
+
+
+def test_verdicts_prints_each_row_with_the_guess_and_draws_the_delta_e_rows(capsys):
+    answers = ex.Verdicts(ex.interval_reading, ["A", "noise", ...])
+    answers.show(1, "UNet", "CNN", "horses", "ΔE2000", "5 seeds", {"difference": -0.65, "low": -0.82, "high": -0.49})
+    answers.show(2, "twin", "plain", "horses", "colourfulness", "1 run", {"difference": 7.9, "low": 7.7, "high": 8.2})
+    answers.show(3, "chroma", "grey", "test", "ΔE2000", "1 run", {"difference": -0.06, "low": -0.15, "high": 0.03})
+    rows = capsys.readouterr().out.splitlines()
+    assert "UNet closer" in rows[0] and rows[0].endswith("✓ you too")
+    assert "twin more colourful" in rows[1] and rows[1].endswith("you said noise")
+    assert "within noise" in rows[2] and rows[2].endswith("(no guess)")
+    assert answers.tally() == "your guesses: 1 of 2 right"
+    assert "Your turn" in ex.Verdicts(ex.interval_reading, [...]).tally()
+    (ax,) = answers.figure().axes
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["1 · UNet − CNN, horses", "3 · chroma − grey, test"]
+    assert [t.get_text() for t in ax.texts] == ["you: A ✓"]  # marks only where a guess was made
