@@ -1316,10 +1316,18 @@ def check_photo_pipeline(
 # -- 06 · metrics -------------------------------------------------------------------------------
 
 
+def _paled(y: np.ndarray, offset: np.ndarray, cap: bool = True) -> np.ndarray:
+    """y + s·offset with each pixel's largest s ≤ 1 that keeps all three channels inside 0..255 (06's step 3)."""
+    yf = y.astype(float)[..., None]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        room = np.where(offset > 0, (255 - yf) / offset, np.where(offset < 0, -yf / offset, np.inf)).min(-1, keepdims=True)
+    return yf + (np.minimum(1.0, room) if cap else np.where(np.isfinite(room), room, 1.0)) * offset
+
+
 def check_keep_luma(fn: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> None:
     """`fn(pictures, images)` → the pictures' colour on the images' exact BT.601 luma, uint8 RGB N×H×W×3: the input's
-    luma plus each pixel's offset from its own grey, settled by `onto_luma` (as `with_luma` does)."""
-    from .pixels import grey_rgb, onto_luma, with_luma
+    luma plus each pixel's offset from its own grey, paled where it leaves 0..255, rounded by `round_to_luma`."""
+    from .pixels import grey_rgb, round_to_luma, with_luma
 
     rng = np.random.default_rng(5)
     pictures = rng.integers(40, 216, (2, 24, 24, 3), dtype=np.uint8)
@@ -1329,24 +1337,29 @@ def check_keep_luma(fn: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> None:
         return _report(False, error)
     got = _as_numpy(got)
     if got.shape != pictures.shape or got.dtype != np.uint8:
-        return _report(False, f"return uint8 RGB of shape {pictures.shape} (onto_luma's result); got {got.dtype} {got.shape}")
+        return _report(False, f"return uint8 RGB of shape {pictures.shape} (round_to_luma's result); got {got.dtype} {got.shape}")
     missed = np.abs(luma(got).astype(int) - luma(images))
     off = np.abs(got.astype(int) - with_luma(pictures, images)).mean()
     if not missed.any() and off < 0.5:
-        return _report(True, "the input's luma exactly on every pixel, the pictures' colour kept as with_luma keeps it")
+        return _report(True, "the input's luma exactly on every pixel, the colour paled only where it must, as with_luma")
     y = luma(images)
-    chroma = pictures.astype(float) - luma(pictures)[..., None]
+    offset = pictures.astype(float) - luma(pictures)[..., None]
     with np.errstate(over="ignore"):
         wrapped = (pictures - luma(pictures)[..., None]).astype(float)  # uint8 arithmetic wraps below 0
     slips = {
         "these are the pictures with their own lightness: build each pixel on the input's luma, y = luma(images)": pictures,
         "the hue is lost: that is the grey input. Keep each pixel's offset from its own grey": grey_rgb(images),
         "your offsets wrapped around: uint8 has no negatives, so subtract in floats, "
-        "pictures.astype(float) - luma(pictures)[..., None]": onto_luma(y, wrapped),
+        "pictures.astype(float) - luma(pictures)[..., None]": round_to_luma(_paled(y, wrapped), y),
         "you took the offset from the input's grey: take it from the picture's own, luma(pictures), so that it "
-        "carries only colour": onto_luma(y, pictures.astype(float) - y[..., None]),
-        "you clipped the channels instead of paling the colour: hand y and the offset to onto_luma, which scales "
-        "the offset down only where y + offset leaves 0..255": np.clip(np.rint(y[..., None] + chroma), 0, 255),
+        "carries only colour": round_to_luma(_paled(y, pictures.astype(float) - y[..., None]), y),
+        "you clipped the channels instead of paling the colour: scale each pixel's offset by the largest s ≤ 1 that "
+        "keeps y + s·offset inside 0..255 in all three channels": round_to_luma(y[..., None] + offset, y),
+        "you paled every pixel: s = 1 where y + offset already fits; only the pixels that leave 0..255 pale": (
+            round_to_luma(y[..., None] + 0.5 * offset, y)
+        ),
+        "cap s at 1: the smallest room of the three channels can exceed 1, and then it stretches the colour "
+        "instead of paling it": round_to_luma(_paled(y, offset, cap=False), y),
     }
     slip = next((hint for hint, wrong in slips.items() if np.abs(got.astype(int) - wrong).mean() < 0.5), None)
     if slip:
@@ -1355,12 +1368,12 @@ def check_keep_luma(fn: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> None:
         return _report(
             False,
             f"{(missed > 0).mean():.0%} of pixels miss the input's luma (by up to {missed.max()} levels): return "
-            "onto_luma(y, offset), which pales and rounds the colour onto y exactly",
+            "round_to_luma(y + s·offset, y), which rounds onto y exactly",
         )
     return _report(
         False,
-        f"the luma is exact, but your colours are {off:.1f} levels from with_luma's on average: the offset is each "
-        "pixel's colour minus its own grey, pictures - luma(pictures)[..., None], in floats",
+        f"the luma is exact, but your colours are {off:.1f} levels from with_luma's on average: s is the smallest room "
+        "of the three channels, (255 − y)/offset above grey, −y/offset below it, capped at 1",
     )
 
 

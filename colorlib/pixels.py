@@ -1,5 +1,5 @@
 """Pixel colour arithmetic on uint8 RGB, written once: BT.601 luma, the grey input, a colour put on
-another picture's lightness (`with_luma`, `onto_luma`), and colour values in [0, 1] back to uint8 RGB.
+another picture's lightness (`with_luma`, `round_to_luma`), and colour values in [0, 1] back to uint8 RGB.
 
 Everything that makes a grey picture or keeps a lightness calls these (the browser's colouriser
 re-implements `luma` and `with_luma`; tests/test_site.py keeps it equal).
@@ -43,7 +43,8 @@ def with_luma(colour: np.ndarray, source: np.ndarray) -> np.ndarray:
     """`colour`'s chroma on `source`'s lightness: uint8 RGB whose luma (`luma`, Pillow's "L") is the source's, exactly.
 
     Zhang et al. keep the input's lightness and predict only colour. Each pixel becomes its own
-    luma Y plus its offset from its own grey (`onto_luma`); a pixel already at Y is kept as it is.
+    luma Y plus its offset from its own grey, paled only as far as 0..255 needs and rounded onto Y
+    exactly (`round_to_luma`); a pixel already at Y is kept as it is.
     """
     colour, source = np.asarray(colour), np.asarray(source)
     if colour.shape != source.shape or colour.dtype != np.uint8 or source.dtype != np.uint8 or colour.shape[-1:] != (3,):
@@ -61,17 +62,17 @@ def with_luma(colour: np.ndarray, source: np.ndarray) -> np.ndarray:
     return out
 
 
-def onto_luma(y: np.ndarray, offset: np.ndarray) -> np.ndarray:
-    """Lightness `y` (uint8 luma, shape S) plus a colour `offset` from grey (float, S×3, its luma 0) as uint8 RGB whose
-    luma is exactly `y`: the offset paled toward grey (hue kept) only where y + offset leaves 0..255, then the
-    rounding to whole levels made to hit `y`."""
-    y, offset = np.asarray(y), np.asarray(offset)
-    if y.dtype != np.uint8 or offset.shape != (*y.shape, 3):
+def round_to_luma(target: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Float RGB `target` (S×3, inside 0..255, its luma `y` up to rounding) as uint8 RGB whose luma is exactly `y`
+    (uint8, shape S): each pixel rounded to the nearest of its 8 roundings down or up that has that luma."""
+    target, y = np.asarray(target), np.asarray(y)
+    if y.dtype != np.uint8 or target.shape != (*y.shape, 3):
         raise DataError(
-            f"onto_luma needs y as uint8 luma (got {y.dtype} {y.shape}) and one float offset per channel of shape "
-            f"{(*y.shape, 3)} (got {offset.shape}): y = luma(images), offset = pictures - luma(pictures)[..., None] in floats"
+            f"round_to_luma needs a float RGB target of shape {(*y.shape, 3)} (got {target.shape}) and y as uint8 "
+            f"luma (got {y.dtype} {y.shape}): target = y + s·offset, y = luma(images)"
         )
-    return _onto_luma(y.reshape(-1), offset.reshape(-1, 3).astype(np.float32)).reshape(offset.shape)
+    flat = np.clip(target.reshape(-1, 3).astype(np.float32), 0, 255)
+    return _round_to_luma(flat, y.reshape(-1)).reshape(target.shape)
 
 
 # The 8 ways to round a colour down or up per channel; one of them always has the exact luma.
@@ -79,12 +80,17 @@ _CORNERS = np.array([[(k >> 2) & 1, (k >> 1) & 1, k & 1] for k in range(8)], np.
 
 
 def _onto_luma(y: np.ndarray, chroma: np.ndarray) -> np.ndarray:
-    """M uint8 lumas plus M×3 float32 offsets from grey as M×3 uint8 colours, as `onto_luma` describes."""
+    """M uint8 lumas plus M×3 float32 offsets from grey (luma 0) as M×3 uint8 colours of exactly those lumas: each
+    offset paled toward grey (hue kept) only as far as 0..255 needs, then rounded (`round_to_luma`)."""
     yf = y.astype(np.float32)[:, None]
     with np.errstate(divide="ignore", invalid="ignore"):
         room = np.where(chroma > 0, (255 - yf) / chroma, np.where(chroma < 0, -yf / chroma, np.inf))
     s = np.minimum(1.0, room.min(axis=1, keepdims=True))
-    target = np.clip(yf + s * chroma, 0, 255)
+    return _round_to_luma(np.clip(yf + s * chroma, 0, 255), y)
+
+
+def _round_to_luma(target: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """M×3 float32 targets in 0..255 and M uint8 lumas as M×3 uint8 colours of exactly those lumas."""
     out = np.rint(target).astype(np.uint8)
     off = np.flatnonzero(luma(out) != y)  # plain rounding missed Y by one: search the 8 roundings
     if off.size:
