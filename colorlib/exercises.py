@@ -1318,9 +1318,10 @@ def check_photo_pipeline(
 
 def _paled(y: np.ndarray, offset: np.ndarray, cap: bool = True) -> np.ndarray:
     """y + s·offset with each pixel's largest s ≤ 1 that keeps all three channels inside 0..255 (06's step 3)."""
+    from .pixels import _room  # with_luma's paling, so the check and the library share one formula
+
     yf = y.astype(float)[..., None]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        room = np.where(offset > 0, (255 - yf) / offset, np.where(offset < 0, -yf / offset, np.inf)).min(-1, keepdims=True)
+    room = _room(yf, offset)
     return yf + (np.minimum(1.0, room) if cap else np.where(np.isfinite(room), room, 1.0)) * offset
 
 

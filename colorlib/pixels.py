@@ -83,10 +83,14 @@ def _onto_luma(y: np.ndarray, chroma: np.ndarray) -> np.ndarray:
     """M uint8 lumas plus M×3 float32 offsets from grey (luma 0) as M×3 uint8 colours of exactly those lumas: each
     offset paled toward grey (hue kept) only as far as 0..255 needs, then rounded (`round_to_luma`)."""
     yf = y.astype(np.float32)[:, None]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        room = np.where(chroma > 0, (255 - yf) / chroma, np.where(chroma < 0, -yf / chroma, np.inf))
-    s = np.minimum(1.0, room.min(axis=1, keepdims=True))
+    s = np.minimum(1.0, _room(yf, chroma))
     return _round_to_luma(np.clip(yf + s * chroma, 0, 255), y)
+
+
+def _room(yf: np.ndarray, chroma: np.ndarray) -> np.ndarray:
+    """Each pixel's largest scale of `chroma` (…×3) that keeps yf + scale·chroma inside 0..255 (…×1; inf at grey)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(chroma > 0, (255 - yf) / chroma, np.where(chroma < 0, -yf / chroma, np.inf)).min(-1, keepdims=True)
 
 
 def _round_to_luma(target: np.ndarray, y: np.ndarray) -> np.ndarray:
