@@ -21,6 +21,7 @@ from .errors import ImageError, RunError
 from .models import build, summary
 from .palette import Palette
 from .runs import Run
+from .selection import COLOUR_FLOORS, colour_feasible, colour_figures, rule_figures
 
 ROWS = ("grey", "prediction", "palette truth", "original")
 # Each UNet skip (colorlib.config.SKIPS) by what it carries: from that block's output into that block's input.
@@ -472,6 +473,52 @@ def curves_figure(
     ax.set(xticks=x, xticklabels=ticks, xlabel=xlabel, ylabel=ylabel)
     ax.grid(alpha=0.3)
     ax.legend(fontsize="small", frameon=False)
+    return fig
+
+
+def frontier_figure(
+    results: Mapping, runs: Mapping[str, tuple[str, str]], floor: float = COLOUR_FLOORS["colourfulness"]
+) -> Figure:
+    """Chapter 10's candidates (`load_results("colour")`): colourfulness kept against mean ΔE2000, one line per run
+    through its temperatures, on the holdout and the photos. Filled points pass the rule on that set (both floors and
+    closer than grey), the gold star is the choice; `runs` (run → (label, colour)) are drawn in colour, the rest grey."""
+    figures = rule_figures(results)
+    chosen = results["choice"]["candidate"]
+    grey = colour_figures(results["grey"], results["grey"], list(results["grey"]["photos"]))
+    fig = Figure(figsize=(11, 4.6), layout="constrained")
+    axes = dict(zip(("holdout", "photos"), fig.subplots(1, 2, sharex=True), strict=True))
+    lines: dict[str, list[str]] = {}
+    for c, v in results["candidates"].items():
+        lines.setdefault(v["run"], []).append(c)
+    for run in sorted(lines, key=lambda r: list(runs).index(r) if r in runs else -1):  # the named runs on top
+        cands = sorted(lines[run], key=lambda c: results["candidates"][c]["temperature"])  # from T = 0.1 up
+        label, colour = runs.get(run, ("other bins or crops", "0.8"))
+        style = {"color": colour, "zorder": 2 if run in runs else 1}
+        for where, ax in axes.items():
+            x, y = ([figures[c][where][k] for c in cands] for k in ("colourfulness", "delta_e"))
+            ax.plot(x, y, "-", linewidth=1.2, label=label, **style)
+            for c, xi, yi in zip(cands, x, y, strict=True):
+                full = style["color"] if colour_feasible(figures[c][where]) else "white"
+                ax.plot(xi, yi, "o", markersize=5, markerfacecolor=full, markeredgecolor=style["color"], zorder=style["zorder"])
+            if run in runs:
+                ax.annotate("T 0.1", (x[0], y[0]), fontsize=6, xytext=(2, 2), textcoords="offset points")
+    for where, ax in axes.items():
+        ax.plot(
+            *(figures[chosen][where][k] for k in ("colourfulness", "delta_e")),
+            "*",
+            color="gold",
+            markeredgecolor="black",
+            markersize=15,
+            zorder=4,
+            label="the rule's choice",
+        )
+        ax.axhline(grey[where]["delta_e"], color="grey", linestyle="--", label="grey picture")
+        ax.axvline(floor, color="black", linestyle=":", label=f"{floor:.0%} of the colourfulness")
+        title = {"holdout": "CIFAR-10 holdout, all classes", "photos": "the eight photographs"}[where]
+        ax.set(title=title, xlabel="colourfulness (share of the originals')", ylabel="mean ΔE2000 (lower is closer)")
+    handles, names = axes["holdout"].get_legend_handles_labels()
+    legend = dict(zip(names, handles, strict=True))  # one entry per label
+    fig.legend(legend.values(), legend.keys(), loc="outside right upper", fontsize=7)
     return fig
 
 
