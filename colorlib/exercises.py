@@ -2145,7 +2145,7 @@ class Verdicts:
     def tally(self) -> str:
         """How many of your guesses were right, or what to do if you made none."""
         if not self.right:
-            return "○ Your turn: write your guesses in GUESSES, at the top of §4, and run the rows again"
+            return "○ Your turn: write your guesses in GUESSES, at the top of the chapter, and run the rows again"
         return f"your guesses: {sum(self.right.values())} of {len(self.right)} right"
 
     def figure(self):

@@ -548,15 +548,32 @@ def hue_map(predicted: np.ndarray, truth: np.ndarray) -> np.ndarray:
     return colours[verdict].reshape(np.shape(truth))
 
 
-def hue_figure(truth: np.ndarray, predictions: Mapping[str, np.ndarray], scale: float = 1.0) -> Figure:
-    """The originals (N×H×W×3 uint8), then each colourisation above its `hue_map`, in labelled rows with a legend."""
+def hue_figure(
+    truth: np.ndarray,
+    predictions: Mapping[str, np.ndarray],
+    scale: float = 1.0,
+    confidence: tuple[str, np.ndarray] | None = None,
+) -> Figure:
+    """The originals (N×H×W×3 uint8), then each colourisation above its `hue_map`, in labelled rows with a legend.
+    `confidence` = (name, N×H×W×K bin probabilities) adds a last row: each pixel's top probability, from 1/K (no
+    preference) to the highest shown, with a colour bar."""
+    from matplotlib import colormaps
+    from matplotlib.cm import ScalarMappable
+    from matplotlib.colors import Normalize
     from matplotlib.patches import Patch
 
     rows = {"original": truth}
     for name, predicted in predictions.items():
         rows[name] = predicted
         rows[f"{name}: hue"] = hue_map(predicted, truth)
+    if confidence is not None:
+        name, probs = confidence
+        top = np.asarray(probs).max(-1)
+        shade = Normalize(1 / probs.shape[-1], float(top.max()))
+        rows[f"{name}: confidence"] = (colormaps["magma"](shade(top))[..., :3] * 255).astype(np.uint8)
     fig = rows_figure(rows, scale=scale)
+    if confidence is not None:
+        fig.colorbar(ScalarMappable(shade, "magma"), ax=fig.axes[0], shrink=0.25, anchor=(0, 0), label="confidence")
     patches = [Patch(facecolor=np.array(c) / 255, edgecolor="0.4", label=label) for label, c in HUE_MAP_COLOURS.items()]
     fig.legend(handles=patches, loc="outside lower center", ncols=len(patches), fontsize="small", frameon=False)
     return fig

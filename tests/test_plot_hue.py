@@ -48,3 +48,14 @@ def test_hue_figure_puts_each_map_under_its_colourisation_with_a_legend():
     assert [t.get_text() for t in fig.legends[0].get_texts()] == list(HUE_MAP_COLOURS)
     agrees, misses, not_judged = HUE_MAP_COLOURS  # each label says what its colour means, and whose colour it is
     assert "45°" in agrees and "too faint" in misses and "truth" in not_judged
+
+
+def test_hue_figure_adds_a_confidence_row_shaded_from_no_preference_to_the_surest_pixel():
+    truth = _pictures()
+    probs = np.full((3, 8, 8, 4), 0.25)  # no preference anywhere but one pixel
+    probs[1, 2, 3] = [0.85, 0.05, 0.05, 0.05]
+    fig = hue_figure(truth, {"model": _pictures(seed=1)}, confidence=("model", probs))
+    labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    assert labels == ["original", "model", "model: hue", "model: confidence"]
+    (bar,) = [ax for ax in fig.axes[1:] if ax.get_label() == "<colorbar>"]
+    assert bar.get_ylim() == pytest.approx((0.25, 0.85))  # from 1/K to the surest pixel shown
