@@ -476,9 +476,7 @@ def curves_figure(
     return fig
 
 
-def frontier_figure(
-    results: Mapping, runs: Mapping[str, tuple[str, str]], floor: float = COLOUR_FLOORS["colourfulness"]
-) -> Figure:
+def frontier_figure(results: Mapping, runs: Mapping[str, tuple[str, str]]) -> Figure:
     """Chapter 10's candidates (`load_results("colour")`): colourfulness kept against mean ΔE2000, one line per run
     through its temperatures, on the holdout and the photos. Filled points pass the rule on that set (both floors and
     closer than grey), the gold star is the choice; `runs` (run → (label, colour)) are drawn in colour, the rest grey."""
@@ -513,6 +511,7 @@ def frontier_figure(
             label="the rule's choice",
         )
         ax.axhline(grey[where]["delta_e"], color="grey", linestyle="--", label="grey picture")
+        floor = COLOUR_FLOORS["colourfulness"]  # the rule's, so the line and the filled points agree
         ax.axvline(floor, color="black", linestyle=":", label=f"{floor:.0%} of the colourfulness")
         title = {"holdout": "CIFAR-10 holdout, all classes", "photos": "the eight photographs"}[where]
         ax.set(title=title, xlabel="colourfulness (share of the originals')", ylabel="mean ΔE2000 (lower is closer)")
