@@ -1457,13 +1457,19 @@ def check_rebalance_weights(fn: Callable[[torch.Tensor, torch.Tensor, float, flo
     return _report(True, "equal to colorlib.train.rebalance_weights for λ = ½ and ⅕ and two smoothing widths")
 
 
+def weighted_cross_entropy(logits: torch.Tensor, targets: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+    """Chapter 07's rebalanced loss: the mean over all pixels of w[target]·CE, for logits N×K×H×W and targets N×H×W:
+    `colorlib.train`'s own, called, not copied."""
+    from .train import _loss
+
+    return _loss(logits, targets, "classify", weights)
+
+
 def check_weighted_cross_entropy(fn: Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]) -> None:
     """`fn(logits N×K×H×W, targets N×H×W, weights K)` → the mean over all N·H·W pixels of w[target]·CE.
 
     That is colorlib's training loss with rebalancing (`colorlib.train._loss`), not PyTorch's weighted "mean".
     """
-    from .train import _loss
-
     g = torch.Generator().manual_seed(10)
     for n, k, size, scale, lowest, spread in ((2, 5, 4, 1.0, 0.3, 3.0), (3, 32, 8, 3.0, 0.8, 1.2)):
         logits = torch.randn(n, k, size, size, generator=g) * scale
@@ -1483,7 +1489,7 @@ def check_weighted_cross_entropy(fn: Callable[[torch.Tensor, torch.Tensor, torch
                 "the result carries no gradient: compute it from the logits with torch operations (no .item(), "
                 ".numpy() or .detach()), so that training can call loss.backward()",
             )
-        got, expected = float(got.detach()), _loss(logits, targets, "classify", weights).item()
+        got, expected = float(got.detach()), weighted_cross_entropy(logits, targets, weights).item()
         if np.isclose(got, expected, rtol=1e-4):
             continue
         if np.isclose(got, F.cross_entropy(logits, targets, weight=weights).item(), rtol=1e-4):
