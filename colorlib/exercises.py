@@ -1091,7 +1091,7 @@ def check_leave_one_out(fn: Callable[[Mapping, Mapping, Sequence[str]], Mapping[
         "you chose on all eight photos (in-sample): choose on the other seven, without the photo you score": {
             n: grid[everyone][n]["delta_e"] for n in photos
         },
-        "you ignored the colourfulness floor: choose only among combinations keeping ≥ 40% on the seven": {
+        "you ignored the colourfulness floor: choose only among combinations whose mean photo share is ≥ 40% on the seven": {
             n: grid[choose_on_photos(grid, truth, others(n), "none")][n]["delta_e"] for n in photos
         },
         "your floor divides the mean colourfulness by the originals' mean: average each photo's own share "
@@ -1186,13 +1186,13 @@ def check_choose_on_photos(fn: Callable[[Mapping, Mapping, Sequence[str]], str])
             "where its usual slips choose otherwise",
         )
     hints = {
-        "none": "you ignored the colourfulness floor: choose only among combinations keeping at least "
-        f"{MIN_COLOURFULNESS:.0%} of the photos' colourfulness",
+        "none": "you ignored the colourfulness floor: choose only among combinations whose mean photo share "
+        f"is at least {MIN_COLOURFULNESS:.0%}",
         "ratio of averages": "your floor divides the mean colourfulness by the originals' mean: average each photo's "
         "own share (colourfulness / truth[photo]) instead",
         "highest": "you chose the highest mean ΔE2000: lower is closer, so take the lowest (min)",
-        "strict": f"a combination keeping exactly {MIN_COLOURFULNESS:.0%} passes the floor: use ≥, not >",
-        "no fallback": f"when no combination keeps {MIN_COLOURFULNESS:.0%}, choose among all of them",
+        "strict": f"a combination whose mean photo share is exactly {MIN_COLOURFULNESS:.0%} passes the floor: use ≥, not >",
+        "no fallback": f"when no combination's mean photo share reaches {MIN_COLOURFULNESS:.0%}, choose among all of them",
     }
     for slip, hint in hints.items():
         if all(got[c] == _choose_slip(*cases[c], slip) for c in cases):
@@ -1201,7 +1201,7 @@ def check_choose_on_photos(fn: Callable[[Mapping, Mapping, Sequence[str]], str])
     return _report(
         False,
         f"on {case} the rule chooses {right[case]!r}, you say {got[case]!r}: the lowest mean ΔE2000 among the keys "
-        f"whose mean share of colourfulness is ≥ {MIN_COLOURFULNESS:.0%} (among all if none is)",
+        f"whose mean photo share is ≥ {MIN_COLOURFULNESS:.0%} (among all if none is)",
     )
 
 

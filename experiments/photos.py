@@ -8,7 +8,7 @@ all-class models of `experiments/pretrained_runs.py --general`) and each pipelin
 (the network's view of the photo: its own size, or a shorter side of 32 to 128 pixels) × decoding
 (argmax or annealed mean), always on the photo's own lightness below its own size — it measures
 ΔE2000 and colourfulness per photo. The choice is the model and pipeline with the lowest mean
-ΔE2000 among those that keep at least 40% of the photos' colourfulness; its honest estimate is
+ΔE2000 among those whose mean photo share of colourfulness is at least 40%; its honest estimate is
 leave-one-photo-out (choose on seven photos, score the eighth). Then the table: the grey picture,
 the original way (the horse UNet at the photo's own size, argmax), every single-class UNet and
 every all-class model on the chosen pipeline, and two references on the photo's own lightness: the
@@ -186,8 +186,9 @@ def write(out, pictures, runs, grid, chosen, held_out, truth_colour, args, start
         "of each photo's ratio (so it is not the mean colourfulness divided by the originals' mean).\n",
         "## The choice\n",
         f"Candidates: {', '.join(runs)}; pipelines: working scale {', '.join(map(str, SCALES))} × decoding "
-        f"{', '.join(DECODINGS)}. Rule: the lowest mean ΔE2000 among pipelines that keep at least "
-        f"{MIN_COLOURFULNESS:.0%} of the photos' colourfulness. Chosen on all eight: **{default_name}, "
+        f"{', '.join(DECODINGS)}. Rule: the lowest mean ΔE2000 among pipelines whose mean photo share "
+        f"(each photo's colourfulness over its original's, averaged) is at least {MIN_COLOURFULNESS:.0%}. "
+        f"Chosen on all eight: **{default_name}, "
         f"{pipeline_name(scale, decoding)}**. Leave one photo out (choose on seven, score the eighth) gives the "
         "honest estimate in the row *chosen pipeline, leave-one-photo-out choice*. The default model has since changed: "
         "`experiments/colour.py` chose a chroma-only model on these photos and the CIFAR-10 holdout "
