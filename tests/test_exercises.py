@@ -1225,5 +1225,5 @@ def test_verdicts_prints_each_row_with_the_guess_and_draws_the_delta_e_rows(caps
     assert answers.tally() == "your guesses: 1 of 2 right"
     assert "Your turn" in ex.Verdicts(ex.interval_reading, [...]).tally()
     (ax,) = answers.figure().axes
-    assert [t.get_text() for t in ax.get_yticklabels()] == ["1 · UNet − CNN, horses", "3 · chroma − grey, test"]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["1 · UNet − CNN, horses", "3 · chroma − grey, test (one run)"]
     assert [t.get_text() for t in ax.texts] == ["you: A ✓"]  # marks only where a guess was made
