@@ -38,3 +38,7 @@ class ImageError(ColorlibError):
 
 class TrainingError(ColorlibError):
     """Training arguments are invalid or training diverged."""
+
+
+class ExerciseError(ColorlibError):
+    """Strict mode (COLORLIB_STRICT set): a chapter's exercise is not right yet, so the chapter stops there."""

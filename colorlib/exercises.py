@@ -6,12 +6,16 @@ whether it is right, CS231n-style.
 
 A check never raises and returns nothing (so a notebook shows only its verdict): an unfinished
 answer (`raise NotImplementedError`) or one that crashes is reported as not right yet, so a
-notebook still runs top to bottom.
+notebook still runs top to bottom. `progress()` lists every check's latest verdict in this kernel.
+With the environment variable COLORLIB_STRICT set, a chapter stops where it would use the library's
+code in place of yours (`mine_if_right` raises ExerciseError), as a CS231n pipeline does.
 """
 
 from __future__ import annotations
 
 import functools
+import os
+import sys
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 
@@ -20,6 +24,7 @@ import torch
 import torch.nn.functional as F
 
 from .data import luma
+from .errors import ExerciseError
 from .metrics import colourfulness_per_image, difference
 from .models import SKIPS, Block, build, num_parameters
 from .palette import Palette, load_palette
@@ -39,17 +44,44 @@ from .selection import (  # noqa: F401 - the rules, re-exported: chapters import
 _UNFINISHED = "the exercise is not done yet: replace `raise NotImplementedError` with your code"
 
 
+_VERDICTS: dict[str, str] = {}  # check's name → the mark of its latest verdict in this kernel ("✓", "✗" or "○")
+
+
+def _record(mark: str) -> None:
+    """Remember `mark` for the outermost check_* of this module on the call stack (a check may call another)."""
+    name, frame = None, sys._getframe(1)
+    while frame is not None:
+        if frame.f_code.co_name.startswith("check_") and frame.f_globals.get("__name__") == __name__:
+            name = frame.f_code.co_name
+        frame = frame.f_back
+    if name:
+        _VERDICTS[name] = mark
+
+
 def _report(ok: bool, message: str) -> None:
     # An untouched scaffold is the learner's turn, not a mistake: a saved chapter read on GitHub or the site shows
     # "○ Your turn" there, and "✗" only where an attempt went wrong.
     if not ok and message == _UNFINISHED:
         return _turn(message)
+    _record("✓" if ok else "✗")
     print(("✓ Right: " if ok else "✗ Not yet: ") + message)
 
 
 def _turn(message: str) -> None:
     """The verdict on a scaffold still as given (a placeholder answer): what to do, not what went wrong."""
+    _record("○")
     print("○ Your turn: " + message)
+
+
+def progress() -> None:
+    """Print the latest verdict of every exercise checked in this kernel, and how many are right."""
+    if not _VERDICTS:
+        print("○ No exercise has been checked in this kernel yet: run the chapter from the top")
+        return
+    right = sum(mark == "✓" for mark in _VERDICTS.values())
+    print(f"{right} of {len(_VERDICTS)} exercise{'s' * (len(_VERDICTS) != 1)} right in this kernel")
+    for name, mark in _VERDICTS.items():
+        print(f"  {mark} {name.removeprefix('check_').replace('_', ' ')}")
 
 
 def _attempt(fn: Callable, *args):
@@ -1657,7 +1689,15 @@ def mine_if_right(check: Callable[[Callable], None], mine: Callable, library: Ca
     said = io.StringIO()
     with contextlib.redirect_stdout(said):
         check(mine)
-    return (mine, "yours") if said.getvalue().startswith("✓") else (library, "the library's")
+    if said.getvalue().startswith("✓"):
+        return mine, "yours"
+    if os.environ.get("COLORLIB_STRICT"):
+        name = getattr(mine, "__name__", "function")
+        raise ExerciseError(
+            f"COLORLIB_STRICT is set and your {name} is not right yet ({said.getvalue().strip()}); "
+            "fix it and run its check again, or unset COLORLIB_STRICT to go on with the library's"
+        )
+    return library, "the library's"
 
 
 def check_colour_head(fn: Callable[[torch.nn.Conv2d], torch.nn.Module]) -> None:

@@ -500,6 +500,26 @@ def test_mine_if_right(capsys):
     assert capsys.readouterr().out == ""  # it decides quietly: the live cell says which one ran
 
 
+def test_mine_if_right_in_strict_mode_stops_at_an_exercise_not_yet_right(monkeypatch):
+    right = ex.mse_loss
+    monkeypatch.setenv("COLORLIB_STRICT", "1")
+    assert ex.mine_if_right(ex.check_mse_loss, lambda *a: right(*a), right)[1] == "yours"
+    with pytest.raises(ex.ExerciseError, match="COLORLIB_STRICT is set and your unfinished is not right yet"):
+        ex.mine_if_right(ex.check_mse_loss, unfinished, right)
+
+
+def test_progress_lists_each_exercise_by_its_latest_verdict(capsys, monkeypatch):
+    monkeypatch.setattr(ex, "_VERDICTS", {})
+    ex.progress()
+    assert "No exercise has been checked" in capsys.readouterr().out
+    ex.check_mse_loss(unfinished)
+    ex.check_mean_sd(lambda values: (0.0, 0.0))  # wrong first, then right: the latest verdict counts
+    ex.check_mean_sd(lambda values: (np.mean(values), np.std(values, ddof=1)))
+    capsys.readouterr()
+    ex.progress()
+    assert capsys.readouterr().out.splitlines() == ["1 of 2 exercises right in this kernel", "  ○ mse loss", "  ✓ mean sd"]
+
+
 def test_cross_entropy_grad(capsys):
     F = torch.nn.functional
 
