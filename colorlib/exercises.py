@@ -2175,7 +2175,6 @@ class Verdicts:
         self.reading, self.guesses = reading, list(guesses)
         self.right: dict[int, bool] = {}  # row → was your guess right?
         self.rows: dict[int, tuple[str, str, Mapping, str]] = {}  # row → (label, measure, difference, your mark)
-        self.single: set[int] = set()  # rows resting on one run each: their interval covers the pictures only
 
     def show(self, row: int, a: str, b: str, where: str, measure: str, evidence: str, d: Mapping) -> None:
         """Print row `row`: A − B on `where`, its 95% interval `d`, the verdict and your guess beside it."""
@@ -2185,9 +2184,8 @@ class Verdicts:
         if guess is not ...:
             self.right[row] = guess == truth
         mark = "(no guess)" if guess is ... else "✓ you too" if self.right[row] else f"you said {guess}"
-        self.rows[row] = (f"{a} − {b}, {where}", measure, d, "" if guess is ... else f"you: {guess} " + "✓✗"[not self.right[row]])
-        if evidence.startswith("1 run"):
-            self.single.add(row)
+        label = f"{a} − {b}, {where}" + (" (one run)" if evidence.startswith("1 run") else "")  # pictures-only interval
+        self.rows[row] = (label, measure, d, "" if guess is ... else f"you: {guess} " + "✓✗"[not self.right[row]])
         interval = f"{d['difference']:+.2f} [{d['low']:+.2f}, {d['high']:+.2f}]"
         print(f"{row:>2} {a + ' − ' + b + ', ' + where:<52} {measure:<14} {evidence:<11} {interval:<22} {verdict:<26} {mark}")
 
@@ -2202,12 +2200,9 @@ class Verdicts:
         on one run each says so in its label, since its interval covers the pictures, not the seeds."""
         from .plot import differences_figure
 
-        def name(row: int, label: str) -> str:
-            return f"{row} · {label}" + (" (one run)" if row in self.single else "")
-
-        rows = {name(row, label): {k: d[k] for k in ("difference", "low", "high")}
+        rows = {f"{row} · {label}": {k: d[k] for k in ("difference", "low", "high")}
                 for row, (label, measure, d, _) in self.rows.items() if measure == "ΔE2000"}  # fmt: skip
-        notes = {name(row, label): mark for row, (label, _, _, mark) in self.rows.items()}
+        notes = {f"{row} · {label}": mark for row, (label, _, _, mark) in self.rows.items()}
         return differences_figure({"A − B, ΔE2000": rows}, xlabel="ΔE2000 difference (left of 0: A closer)", width=9.5,
                                   notes={"A − B, ΔE2000": notes})  # fmt: skip
 
